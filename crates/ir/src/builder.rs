@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use crate::domain::{Domain, DomainId};
 use crate::graph::{
-    Cost, Graph, Hole, HoleDecl, HoleId, Node, NodeData, NodeId, Observation, Output, Slot,
+    split_call, Cost, Graph, Hole, HoleDecl, HoleId, Node, NodeData, NodeId, Observation, Output, Slot,
     SrcSpan, Table, TableId,
 };
 
@@ -276,20 +276,23 @@ impl Builder {
         {
             return args[keep[0]];
         }
+        // The specialised table's name shows what was bound: `apply(Not, _, *)` is `apply` with
+        // its first argument bound to `Not`, its second kept (`_`, one per remaining argument)
+        // and its third dropped because the table ignores it (`*`). Keeping exactly one `_` per
+        // argument lets dumps and readable programs put the arguments back in place
+        // (`Table::call`), also after a second specialisation, which fills the `_`s in place
+        // instead of nesting `f(_, 3)(5)`.
         let name = if keep.len() == args.len() {
             t.name.clone()
         } else {
             let shown: Vec<String> = (0..args.len())
                 .map(|i| match consts[i] {
                     Some(v) => self.g.domain(t.args[i]).show(v),
-                    None => "_".to_string(),
+                    None if keep.contains(&i) => "_".to_string(),
+                    None => "*".to_string(),
                 })
                 .collect();
-            if consts.iter().all(|c| c.is_none()) {
-                t.name.clone()
-            } else {
-                format!("{}({})", t.name, shown.join(", "))
-            }
+            specialised_name(&t.name, &shown)
         };
         let nt = if keep.len() == args.len() {
             table
@@ -320,6 +323,26 @@ impl Builder {
         }
         self.push(Node::Mux(sel, cases.to_vec()), dom)
     }
+}
+
+/// The name of a table specialised from one named `name`, with its arguments shown as `shown`
+/// (`_` kept, a value bound, `*` ignored). A name that is already a partial application with
+/// one `_` per argument is filled in place.
+fn specialised_name(name: &str, shown: &[String]) -> String {
+    if let Some((base, items)) = split_call(name) {
+        if items.iter().filter(|i| **i == "_").count() == shown.len() {
+            let mut fill = shown.iter();
+            let items: Vec<&str> = items
+                .iter()
+                .map(|&i| match i {
+                    "_" => fill.next().map_or("_", String::as_str),
+                    other => other,
+                })
+                .collect();
+            return format!("{base}({})", items.join(", "));
+        }
+    }
+    format!("{name}({})", shown.join(", "))
 }
 
 /// Tabulates `f` over the product of `sizes` (first argument most significant).

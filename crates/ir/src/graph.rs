@@ -51,6 +51,61 @@ pub struct Table {
     pub data: Vec<u32>,
 }
 
+impl Table {
+    /// The table applied to `args` (one per table argument), as a function name and its full
+    /// argument list. A specialised table (see [`crate::Builder::apply`]) named
+    /// `apply(Not, _, *)` applied to `["x"]` gives `("apply", ["Not", "x", "*"])`; a plain one
+    /// named `+` gives `("+", args)`. A name whose `_` placeholders do not match the arity is
+    /// treated as plain.
+    pub fn call(&self, args: &[String]) -> (String, Vec<String>) {
+        if let Some((base, items)) = split_call(&self.name) {
+            if items.iter().filter(|i| **i == "_").count() == args.len() {
+                let mut fill = args.iter();
+                let items = items
+                    .iter()
+                    .map(|&i| match i {
+                        "_" => fill.next().cloned().unwrap_or_default(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                return (base.to_string(), items);
+            }
+        }
+        (self.name.clone(), args.to_vec())
+    }
+
+    /// The number of arguments.
+    pub fn arity(&self) -> usize {
+        self.args.len()
+    }
+}
+
+/// Splits a partial-application name `f(a, _, b)` into `f` and its items; `None` for a plain
+/// name.
+pub(crate) fn split_call(name: &str) -> Option<(&str, Vec<&str>)> {
+    let open = name.find('(')?;
+    if open == 0 || !name.ends_with(')') {
+        return None;
+    }
+    let inner = &name[open + 1..name.len() - 1];
+    let mut items = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(inner[start..].trim());
+    Some((&name[..open], items))
+}
+
 /// A source location carried through to the IR (byte offsets into the sketch file), so that
 /// reports can point back at the source without the IR depending on the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

@@ -1,7 +1,7 @@
 //! Errors as data: every front-end problem is a [`Diagnostic`] carrying spans; rendering to text
-//! (file:line:column, a caret snippet) happens in one place, [`render`].
+//! (file:line:column, a caret snippet) happens in one place, [`crate::render`].
 
-use crate::span::{SourceMap, Span};
+use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {

@@ -1,0 +1,381 @@
+//! The subcommands.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use weft_ir::{Assignment, Graph};
+use weft_solve::{Observer, Outcome, Problem, Solve};
+use weft_syntax::SourceMap;
+
+use crate::load::{self, Failed, Loaded, SketchArgs};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success: the sketch checks, every example passes, a program was found
+  1  a definite no: `run` found failing examples, `solve` proved that no program fits
+  2  bad input: a malformed sketch, data, hypers or hole file, or bad flags
+  3  the solver gave up (search-space limit, timeout) without an answer either way";
+
+/// weft learns programs by filling holes: write a sketch, give examples, and weft finds the
+/// program, checks it exactly, and prints it.
+#[derive(Parser, Debug)]
+#[command(name = "weft", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and type-check a sketch and its examples; print a one-line summary.
+    #[command(after_help = EXIT_CODES)]
+    Check(SketchArgs),
+    /// Print the sketch's IR: node counts, domains, tables, nodes, observations, costs.
+    #[command(after_help = EXIT_CODES)]
+    Ir(SketchArgs),
+    /// Evaluate a filled sketch (a hole file) on every example and report which pass.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Fill the holes with a solver; print the program found, or why there is none.
+    #[command(after_help = EXIT_CODES)]
+    Solve(SolveArgs),
+    /// Solve a few built-in TerpreT benchmark tasks and print the programs found.
+    #[command(after_help = EXIT_CODES)]
+    Demo,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub sketch: SketchArgs,
+    /// The hole file (as written by `weft solve --json`).
+    #[arg(long, value_name = "FILE")]
+    pub holes: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SolverName {
+    /// Exhaustive search over every hole assignment (the reference solver).
+    Enumerate,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SolveArgs {
+    #[command(flatten)]
+    pub sketch: SketchArgs,
+    /// Which solver fills the holes.
+    #[arg(long, value_enum, default_value = "enumerate")]
+    pub solver: SolverName,
+    /// Refuse searches larger than this many assignments (enumerate).
+    #[arg(long, default_value_t = 1e8)]
+    pub limit: f64,
+    /// Find a program of least total cost (the sketch's `cost` statements), not the first one.
+    #[arg(long)]
+    pub minimize: bool,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Print the hole file (JSON) instead of the program.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the hole file here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    let r = match cli.command {
+        Command::Check(a) => check(&a),
+        Command::Ir(a) => ir(&a),
+        Command::Run(a) => run_holes(&a),
+        Command::Solve(a) => solve(&a),
+        Command::Demo => demo(),
+    };
+    match r {
+        Ok(code) => Ok(code),
+        Err(e) if e.downcast_ref::<Failed>().is_some() => Ok(2),
+        Err(e) => Err(e),
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "failed (diagnostics printed)")
+    }
+}
+impl std::error::Error for Failed {}
+
+fn load(a: &SketchArgs) -> Result<Loaded> {
+    Ok(load::load(a)?)
+}
+
+fn check(a: &SketchArgs) -> Result<u8> {
+    let l = load(a)?;
+    let g = l.graph();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: ok — sketch `{}`, {} holes (search space {}), {} inputs, {} outputs, {} examples, {} nodes",
+        a.file.display(),
+        g.name,
+        g.holes.len(),
+        show_space(g.search_space()),
+        g.inputs.len(),
+        g.outputs.len(),
+        l.examples.len(),
+        g.nodes.len()
+    )?;
+    Ok(0)
+}
+
+fn show_space(s: f64) -> String {
+    if s < 1e6 {
+        format!("{s}")
+    } else {
+        format!("2^{:.1}", s.log2())
+    }
+}
+
+fn ir(a: &SketchArgs) -> Result<u8> {
+    let l = load(a)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", weft_ir::dump::dump(l.graph()))?;
+    Ok(0)
+}
+
+fn run_holes(a: &RunArgs) -> Result<u8> {
+    let l = load(&a.sketch)?;
+    let g = l.graph();
+    let text = std::fs::read_to_string(&a.holes)
+        .with_context(|| format!("cannot read hole file `{}`", a.holes.display()))?;
+    let holes = match weft_ir::holes_json::from_json(g, &text) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {}: {e}", a.holes.display());
+            return Ok(2);
+        }
+    };
+    let mut ev = weft_ir::eval::Evaluator::new(g).context("preparing the evaluator")?;
+    let r = ev.evaluate(g, &holes, &l.examples).context("evaluating the hole file")?;
+    let passed = r.passed.iter().filter(|&&p| p).count();
+    let total = r.passed.len();
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let failing: Vec<&str> = r
+            .passed
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| !p)
+            .map(|(i, _)| l.examples.origins.get(i).map_or("(implicit example)", |s| s.as_str()))
+            .collect();
+        let v = serde_json::json!({
+            "passed": passed, "total": total, "cost": r.cost, "failing": failing,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        write!(out, "{}", weft_ir::answer::program(g, &holes))?;
+        for (i, p) in r.passed.iter().enumerate() {
+            if !p {
+                let origin = l.examples.origins.get(i).map_or("(implicit example)", |s| s.as_str());
+                writeln!(out, "FAIL example {} ({origin})", i + 1)?;
+            }
+        }
+        writeln!(out, "{passed}/{total} examples pass; cost {}", r.cost)?;
+    }
+    Ok(if passed == total { 0 } else { 1 })
+}
+
+/// Draws enumeration progress on a terminal.
+struct Progress {
+    on: bool,
+    last: Instant,
+}
+
+impl Observer for Progress {
+    fn progress(&mut self, done: u64, total: Option<u64>) {
+        if !self.on || self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        let mut err = std::io::stderr().lock();
+        let _ = match total {
+            Some(t) if t > 0 => write!(err, "\r  searched {done} / {t} ({:.1}%)", 100.0 * done as f64 / t as f64),
+            _ => write!(err, "\r  searched {done}"),
+        };
+    }
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress { on: std::io::stderr().is_terminal(), last: Instant::now() }
+    }
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// The outcome of one solve, already re-checked.
+enum Solved {
+    Found(Assignment, i64, Duration),
+    NoSolution(Duration),
+    GaveUp(String),
+}
+
+fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, timeout: Option<f64>) -> Result<Solved> {
+    let g = l.graph();
+    let problem = Problem { graph: g, examples: &l.examples };
+    let mut s: Box<dyn Solve> = match solver {
+        SolverName::Enumerate => {
+            let mut e = weft_solve::enumerate::Enumerate::default().with_limit(limit).with_minimize(minimize);
+            if let Some(t) = timeout {
+                e = e.with_deadline(Duration::from_secs_f64(t));
+            }
+            Box::new(e)
+        }
+    };
+    let mut progress = Progress::new();
+    let r = s.solve(&problem, &mut progress);
+    progress.clear();
+    match r {
+        Ok(Outcome::Found { assignment, cost, stats }) => {
+            // The invariant: no solver grades itself.
+            let mut ev = weft_ir::eval::Evaluator::new(g).context("preparing the evaluator")?;
+            let e = ev.evaluate(g, &assignment, &l.examples).context("re-checking the solver's answer")?;
+            anyhow::ensure!(e.all_passed, "internal error: the solver's answer fails the exact evaluator");
+            Ok(Solved::Found(assignment, cost, stats.elapsed))
+        }
+        Ok(Outcome::NoSolution { stats }) => Ok(Solved::NoSolution(stats.elapsed)),
+        Ok(Outcome::GaveUp { reason, .. }) => Ok(Solved::GaveUp(reason)),
+        Err(e) => Ok(Solved::GaveUp(e.to_string())),
+    }
+}
+
+fn solve(a: &SolveArgs) -> Result<u8> {
+    if !(a.limit > 0.0) {
+        eprintln!("error: --limit must be positive");
+        return Ok(2);
+    }
+    if let Some(t) = a.timeout {
+        if !(t > 0.0 && t.is_finite()) {
+            eprintln!("error: --timeout must be a positive number of seconds");
+            return Ok(2);
+        }
+    }
+    let l = load(&a.sketch)?;
+    let g = l.graph();
+    let mut out = std::io::stdout().lock();
+    match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
+        Solved::Found(h, cost, t) => {
+            let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
+            if let Some(p) = &a.out {
+                std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
+                    .with_context(|| format!("cannot write `{}`", p.display()))?;
+            }
+            if a.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+            } else {
+                write!(out, "{}", weft_ir::answer::program(g, &h))?;
+                writeln!(
+                    out,
+                    "found by {:?} in {:.3} s; verified on {} example(s){}",
+                    a.solver,
+                    t.as_secs_f64(),
+                    l.examples.len().max(usize::from(g.inputs.is_empty())),
+                    if a.minimize { format!("; least cost {cost} (proved optimal)") } else { String::new() }
+                )?;
+            }
+            Ok(0)
+        }
+        Solved::NoSolution(t) => {
+            writeln!(
+                out,
+                "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
+                show_space(g.search_space()),
+                t.as_secs_f64()
+            )?;
+            Ok(1)
+        }
+        Solved::GaveUp(reason) => {
+            eprintln!("gave up: {reason}");
+            Ok(3)
+        }
+    }
+}
+
+/// The built-in tasks of `weft demo`: (title, sketch name, sketch text, data, hypers, --set).
+type DemoTask = (&'static str, &'static str, &'static str, Option<(&'static str, &'static str)>, Option<(&'static str, &'static str)>, &'static [(&'static str, i64)]);
+
+const DEMO: &[DemoTask] = &[
+    (
+        "parity chain, K = 8 (the TerpreT problem)",
+        "parity_chain.wft",
+        include_str!("../../../benchmarks/terpret/parity_chain.wft"),
+        None,
+        None,
+        &[("K", 8)],
+    ),
+    (
+        "Boolean circuit: NAND from AND/OR/XOR/NOT/NOP gates",
+        "circuit.wft",
+        include_str!("../../../benchmarks/terpret/circuit.wft"),
+        Some(("circuit_nand_data.json", include_str!("../../../benchmarks/terpret/data/circuit_nand_data.json"))),
+        Some(("circuit_nand_hypers.json", include_str!("../../../benchmarks/terpret/data/circuit_nand_hypers.json"))),
+        &[],
+    ),
+    (
+        "Boolean circuit: swap two wires with three gates (TerpreT W3_G3_O2)",
+        "circuit.wft",
+        include_str!("../../../benchmarks/terpret/circuit.wft"),
+        Some(("circuit_swap_data.json", include_str!("../../../benchmarks/terpret/data/circuit_swap_data.json"))),
+        Some(("circuit_swap_hypers.json", include_str!("../../../benchmarks/terpret/data/circuit_swap_hypers.json"))),
+        &[],
+    ),
+];
+
+fn demo() -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "weft demo: filling the holes of TerpreT benchmark sketches\n")?;
+    let mut code = 0;
+    for (title, name, text, data, hypers, set) in DEMO {
+        let mut map = SourceMap::new();
+        let file = map.add(format!("benchmarks/terpret/{name}"), *text);
+        let data: Vec<_> = data.iter().map(|(n, t)| map.add(format!("benchmarks/terpret/data/{n}"), *t)).collect();
+        let hypers = hypers.map(|(n, t)| map.add(format!("benchmarks/terpret/data/{n}"), t));
+        let set: Vec<(String, i64)> = set.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        let src = load::Sources { file, data, hypers, base: None };
+        let l = load::load_sources(map, &src, &set, None)?;
+        let g: &Graph = l.graph();
+        writeln!(
+            out,
+            "== {title}\n   sketch {name}: {} holes, search space {}, {} example(s)",
+            g.holes.len(),
+            show_space(g.search_space()),
+            l.examples.len()
+        )?;
+        match solve_loaded(&l, SolverName::Enumerate, 1e8, false, Some(120.0))? {
+            Solved::Found(h, _, t) => {
+                for line in weft_ir::answer::program(g, &h).lines() {
+                    writeln!(out, "   {line}")?;
+                }
+                writeln!(out, "   solved by enumerate in {:.3} s, verified by the exact evaluator\n", t.as_secs_f64())?;
+            }
+            Solved::NoSolution(_) => {
+                writeln!(out, "   no solution (proved)\n")?;
+                code = 1;
+            }
+            Solved::GaveUp(r) => {
+                writeln!(out, "   gave up: {r}\n")?;
+                code = 3;
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,63 @@
+//! Bad input of every kind: a clear message with a location, and exit code 2.
+
+use crate::{stderr, weft};
+
+fn tmp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("weft-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_type_error_names_file_line_and_column() {
+    let f = tmp("range.wft", "hole h: 0..4;\nsketch s(a: 0..4) -> 0..4 {\n    a + h\n}\n");
+    let o = weft(&["check", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("range.wft:3:5"), "{e}");
+    assert!(e.contains("may not fit"), "{e}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_panic() {
+    let o = weft(&["check", "does/not/exist.wft"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read sketch"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_bad_set_flag_is_rejected() {
+    for bad in ["numGates", "numGates=x", "=3", "nope=3"] {
+        let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--set", bad]);
+        assert_eq!(o.status.code(), Some(2), "--set {bad}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn bad_data_points_at_the_value() {
+    let d = tmp("bad.jsonl", "{\"initial_wires\": [0, 1, 0], \"final_wires\": [1, 0]}\n{\"initial_wires\": [0, 7, 0], \"final_wires\": [1, 0]}\n");
+    let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--data", &d]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("bad.jsonl:2:"), "{e}");
+    assert!(e.contains("initial_wires[1]"), "{e}");
+}
+
+#[test]
+fn broken_json_names_line_and_column() {
+    let d = tmp("broken.json", "[\n  {\"initial_wires\": [0, 1, 0],\n   \"final_wires\": [1, 0]\n");
+    let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--data", &d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.json:"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_bad_hole_file_is_rejected() {
+    let h = tmp("holes.json", "{\"holes\": {\"gate\": [\"Xro\", \"Xor\", \"Xor\"], \"in1\": [0,1,0], \"in2\": [1,0,1], \"out\": [0,1,0]}}");
+    let o = weft(&["run", "benchmarks/terpret/circuit.wft", "--holes", &h]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Xro"), "{}", stderr(&o));
+}
