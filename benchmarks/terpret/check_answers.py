@@ -318,6 +318,7 @@ def check_task(task):
 
 def check_generated_data():
     sys.path.insert(0, HERE)
+    sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
     import generate_data as gen
     for task, make in [("circuit_nand", gen.make_nand), ("circuit_shift", gen.make_shift),
                        ("circuit_adder", gen.make_adder), ("circuit_full_adder", gen.make_full_adder),

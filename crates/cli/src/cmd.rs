@@ -45,6 +45,9 @@ pub enum Command {
     /// Solve a few built-in TerpreT benchmark tasks and print the programs found.
     #[command(after_help = EXIT_CODES)]
     Demo,
+    /// Time a solver on a benchmark suite and print one table.
+    #[command(after_help = EXIT_CODES)]
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Run(a) => run_holes(&a),
         Command::Solve(a) => solve(&a),
         Command::Demo => demo(),
+        Command::Bench(a) => crate::bench::bench(&a),
     };
     match r {
         Ok(code) => Ok(code),
@@ -121,20 +125,29 @@ fn check(a: &SketchArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{}: ok — sketch `{}`, {} holes (search space {}), {} inputs, {} outputs, {} examples, {} nodes",
+        "{}: ok — sketch `{}`, {} holes (search space {}), {} inputs, {} outputs, {}, {} nodes",
         a.file.display(),
         g.name,
         g.holes.len(),
         show_space(g.search_space()),
         g.inputs.len(),
         g.outputs.len(),
-        l.examples.len(),
+        count_examples(g, &l.examples),
         g.nodes.len()
     )?;
     Ok(0)
 }
 
-fn show_space(s: f64) -> String {
+/// "4 examples", or "1 example (implicit)" for a sketch without inputs (see `Evaluation`).
+pub fn count_examples(g: &Graph, ex: &weft_ir::Examples) -> String {
+    match (ex.len(), g.inputs.is_empty()) {
+        (0, true) => "1 example (implicit: the sketch has no inputs)".to_string(),
+        (1, _) => "1 example".to_string(),
+        (n, _) => format!("{n} examples"),
+    }
+}
+
+pub fn show_space(s: f64) -> String {
     if s < 1e6 {
         format!("{s}")
     } else {
@@ -223,20 +236,23 @@ impl Progress {
 }
 
 /// The outcome of one solve, already re-checked.
-enum Solved {
-    Found(Assignment, i64, Duration),
+pub enum Solved {
+    Found(Assignment, i64, bool, Duration),
     NoSolution(Duration),
+    /// Stopped by a limit or deadline.
     GaveUp(String),
+    /// Refused to start (e.g. the search space is above the limit).
+    Refused(String),
 }
 
-fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, timeout: Option<f64>) -> Result<Solved> {
+pub fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, timeout: Option<f64>) -> Result<Solved> {
     let g = l.graph();
     let problem = Problem { graph: g, examples: &l.examples };
     let mut s: Box<dyn Solve> = match solver {
         SolverName::Enumerate => {
             let mut e = weft_solve::enumerate::Enumerate::default().with_limit(limit).with_minimize(minimize);
             if let Some(t) = timeout {
-                e = e.with_deadline(Duration::from_secs_f64(t));
+                e = e.with_deadline(Some(Duration::from_secs_f64(t)));
             }
             Box::new(e)
         }
@@ -245,16 +261,16 @@ fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, time
     let r = s.solve(&problem, &mut progress);
     progress.clear();
     match r {
-        Ok(Outcome::Found { assignment, cost, stats }) => {
+        Ok(Outcome::Found { assignment, cost, optimal, stats }) => {
             // The invariant: no solver grades itself.
             let mut ev = weft_ir::eval::Evaluator::new(g).context("preparing the evaluator")?;
             let e = ev.evaluate(g, &assignment, &l.examples).context("re-checking the solver's answer")?;
             anyhow::ensure!(e.all_passed, "internal error: the solver's answer fails the exact evaluator");
-            Ok(Solved::Found(assignment, cost, stats.elapsed))
+            Ok(Solved::Found(assignment, cost, optimal, stats.elapsed))
         }
         Ok(Outcome::NoSolution { stats }) => Ok(Solved::NoSolution(stats.elapsed)),
         Ok(Outcome::GaveUp { reason, .. }) => Ok(Solved::GaveUp(reason)),
-        Err(e) => Ok(Solved::GaveUp(e.to_string())),
+        Err(e) => Ok(Solved::Refused(e.to_string())),
     }
 }
 
@@ -273,7 +289,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
     let g = l.graph();
     let mut out = std::io::stdout().lock();
     match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
-        Solved::Found(h, cost, t) => {
+        Solved::Found(h, cost, optimal, t) => {
             let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
             if let Some(p) = &a.out {
                 std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
@@ -285,11 +301,15 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 write!(out, "{}", weft_ir::answer::program(g, &h))?;
                 writeln!(
                     out,
-                    "found by {:?} in {:.3} s; verified on {} example(s){}",
+                    "found by {:?} in {:.3} s; verified on {}{}",
                     a.solver,
                     t.as_secs_f64(),
-                    l.examples.len().max(usize::from(g.inputs.is_empty())),
-                    if a.minimize { format!("; least cost {cost} (proved optimal)") } else { String::new() }
+                    count_examples(g, &l.examples),
+                    match (a.minimize, optimal) {
+                        (true, true) => format!("; cost {cost}, proved optimal"),
+                        (true, false) => format!("; cost {cost}, NOT proved optimal (search cut short)"),
+                        _ => String::new(),
+                    }
                 )?;
             }
             Ok(0)
@@ -305,6 +325,10 @@ fn solve(a: &SolveArgs) -> Result<u8> {
         }
         Solved::GaveUp(reason) => {
             eprintln!("gave up: {reason}");
+            Ok(3)
+        }
+        Solved::Refused(reason) => {
+            eprintln!("refused: {reason}");
             Ok(3)
         }
     }
@@ -355,13 +379,13 @@ fn demo() -> Result<u8> {
         let g: &Graph = l.graph();
         writeln!(
             out,
-            "== {title}\n   sketch {name}: {} holes, search space {}, {} example(s)",
+            "== {title}\n   sketch {name}: {} holes, search space {}, {}",
             g.holes.len(),
             show_space(g.search_space()),
-            l.examples.len()
+            count_examples(g, &l.examples)
         )?;
         match solve_loaded(&l, SolverName::Enumerate, 1e8, false, Some(120.0))? {
-            Solved::Found(h, _, t) => {
+            Solved::Found(h, _, _, t) => {
                 for line in weft_ir::answer::program(g, &h).lines() {
                     writeln!(out, "   {line}")?;
                 }
@@ -371,7 +395,7 @@ fn demo() -> Result<u8> {
                 writeln!(out, "   no solution (proved)\n")?;
                 code = 1;
             }
-            Solved::GaveUp(r) => {
+            Solved::GaveUp(r) | Solved::Refused(r) => {
                 writeln!(out, "   gave up: {r}\n")?;
                 code = 3;
             }

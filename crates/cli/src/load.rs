@@ -41,7 +41,6 @@ fn parse_set(s: &str) -> Result<(String, i64), String> {
 
 /// A loaded problem.
 pub struct Loaded {
-    pub map: SourceMap,
     pub compiled: Compiled,
     pub examples: Examples,
 }
@@ -182,7 +181,7 @@ pub fn load_sources(
         report(&map, &diags);
         return Err(Failed);
     }
-    Ok(Loaded { map, compiled, examples })
+    Ok(Loaded { compiled, examples })
 }
 
 fn append(to: &mut Examples, from: &Examples) {

@@ -7,8 +7,9 @@
 //! - 2: bad input: a malformed sketch, data, hypers or hole file, or bad flags
 //! - 3: the solver gave up (search-space limit, timeout) without an answer either way
 
-mod load;
+mod bench;
 mod cmd;
+mod load;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -277,7 +277,10 @@ fn body(s: &Graph) -> String {
                 let args: Vec<&str> = args.iter().map(|a| refs[a.0 as usize].as_str()).collect();
                 let same = args.len() == 2 && node_args(&nd.node)[0] == node_args(&nd.node)[1];
                 let expr = apply_expr(s, *t, &args, same);
-                define(&mut text, &mut taken, nd.name.as_deref(), i, expr, node_uses[i], root_uses[i])
+                // `and(x, x)` is `x`: a copy, not worth a line of its own when unnamed.
+                let copy = args.contains(&expr.as_str()) || expr == "true" || expr == "false";
+                let inline = copy || (node_uses[i] == 0 && root_uses[i] == 1);
+                define(&mut text, &mut taken, nd.name.as_deref(), i, expr, inline)
             }
             Node::Mux(sel, cases) => {
                 let cases: Vec<&str> = cases.iter().map(|c| refs[c.0 as usize].as_str()).collect();
@@ -287,7 +290,8 @@ fn body(s: &Graph) -> String {
                 } else {
                     format!("mux({sel_r}, [{}])", cases.join(", "))
                 };
-                define(&mut text, &mut taken, nd.name.as_deref(), i, expr, node_uses[i], root_uses[i])
+                let inline = node_uses[i] == 0 && root_uses[i] == 1;
+                define(&mut text, &mut taken, nd.name.as_deref(), i, expr, inline)
             }
         };
         refs.push(r);
@@ -319,18 +323,18 @@ fn body(s: &Graph) -> String {
     text
 }
 
-/// Emits `name = expr` for a live node and returns how to refer to it; an unnamed node read
-/// only by one root is returned as its expression instead (written inline there).
+/// Emits `name = expr` for a live node and returns how to refer to it; an unnamed node that
+/// may be written `inline` (a copy, or read only by one root) is returned as its expression
+/// instead.
 fn define(
     text: &mut String,
     taken: &mut HashSet<String>,
     name: Option<&str>,
     id: usize,
     expr: String,
-    node_uses: u32,
-    root_uses: u32,
+    inline: bool,
 ) -> String {
-    if name.is_none() && node_uses == 0 && root_uses == 1 {
+    if name.is_none() && inline {
         return expr;
     }
     let base = name.map_or_else(|| format!("t{id}"), str::to_string);
@@ -443,7 +447,7 @@ fn nest(shape: &[u32], flat: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::builder::tabulate;
-    use crate::{Domain, Examples, Evaluator, SrcSpan};
+    use crate::{Domain, Evaluator, Examples, SrcSpan};
 
     fn bool_slot(b: &mut Builder, name: &str) -> Slot {
         Slot {
@@ -462,9 +466,22 @@ mod tests {
         assert_eq!(
             all,
             [
-                "false", "and(a, b)", "and(a, not(b))", "a", "and(not(a), b)", "b", "xor(a, b)",
-                "or(a, b)", "nor(a, b)", "xnor(a, b)", "not(b)", "or(a, not(b))", "not(a)",
-                "or(not(a), b)", "nand(a, b)", "true"
+                "false",
+                "and(a, b)",
+                "and(a, not(b))",
+                "a",
+                "and(not(a), b)",
+                "b",
+                "xor(a, b)",
+                "or(a, b)",
+                "nor(a, b)",
+                "xnor(a, b)",
+                "not(b)",
+                "or(a, not(b))",
+                "not(a)",
+                "or(not(a), b)",
+                "nand(a, b)",
+                "true"
             ]
         );
     }

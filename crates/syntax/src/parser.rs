@@ -158,6 +158,11 @@ impl<'a> Parser<'a> {
         &self.toks[self.pos].kind
     }
 
+    /// The token `n` places ahead (the end of file past the end).
+    fn nth(&self, n: usize) -> &T {
+        &self.toks[(self.pos + n).min(self.toks.len() - 1)].kind
+    }
+
     fn at(&self, kind: &T) -> bool {
         self.peek() == kind
     }
@@ -487,7 +492,10 @@ impl<'a> Parser<'a> {
         let inputs = self.bindings();
         let outputs = if !self.eat(&T::Arrow) {
             Outputs::None
-        } else if self.at(&T::LParen) {
+        } else if self.at(&T::LParen)
+            && matches!((self.nth(1), self.nth(2)), (T::RParen, _) | (T::Ident(_), T::Colon))
+        {
+            // `-> (o: T, ..)`; a type may start with `(` too: `-> (n - 1)..n`.
             Outputs::Named(self.bindings())
         } else {
             Outputs::Single(self.ty())
@@ -688,10 +696,10 @@ impl<'a> Parser<'a> {
                 self.close(open, "`]`");
                 TypeExprKind::Array(Box::new(elem), Box::new(len))
             }
-            T::Int(_) | T::Ident(_) | T::LParen | T::Minus | T::Bang | T::If | T::Match => {
-                let lo = self.expr_bp(ADDITIVE, true);
+            T::Int(_) | T::True | T::False | T::Ident(_) | T::LParen | T::Minus | T::Bang | T::If | T::Match => {
+                let lo = self.expr_bp(ADDITIVE, true, false);
                 if self.eat(&T::DotDot) {
-                    let hi = self.expr_bp(ADDITIVE, true);
+                    let hi = self.expr_bp(ADDITIVE, true, false);
                     TypeExprKind::Range(Box::new(lo), Box::new(hi))
                 } else if let ExprKind::Name(name) = lo.kind {
                     TypeExprKind::Named(Ident { name, span: lo.span })
@@ -787,68 +795,81 @@ impl<'a> Parser<'a> {
         Block { stmts, tail, span: start.to(end) }
     }
 
+    // Each statement form has its own function to keep the frames on the recursion path small.
     fn stmt(&mut self) -> Option<StmtOrTail> {
         let start = self.span();
         let kind = match self.peek() {
-            T::Let => {
-                self.bump();
-                let name = self.ident("a variable name", " after `let`");
-                let ty = if self.eat(&T::Colon) { Some(self.ty()) } else { None };
-                let value = if self.expect(&T::Eq, " in `let` statement") {
-                    self.expr()
-                } else {
-                    self.error_expr()
-                };
-                self.expect_semi("after `let` statement");
-                StmtKind::Let { name, ty, value }
-            }
-            T::For => {
-                self.bump();
-                let var = self.ident("a loop variable", " after `for`");
-                self.expect(&T::In, " after the loop variable");
-                let lo = self.expr_nb();
-                let hi = if self.expect(&T::DotDot, " in the loop range") {
-                    self.expr_nb()
-                } else {
-                    self.error_expr()
-                };
-                let body = self.block();
-                StmtKind::For { var, lo, hi, body }
-            }
-            T::Observe | T::Cost => {
-                let observe = self.at(&T::Observe);
-                self.bump();
-                let expr = self.expr();
-                if observe {
-                    self.expect_semi("after `observe` statement");
-                    StmtKind::Observe(expr)
-                } else {
-                    self.expect_semi("after `cost` statement");
-                    StmtKind::Cost(expr)
-                }
-            }
-            T::If | T::Match | T::LBrace => {
-                // Like Rust: a block-like expression at the start of a statement ends it.
-                let expr = self.block_like();
-                if !self.eat(&T::Semi) && self.at_block_end() {
-                    return Some(StmtOrTail::Tail(expr));
-                }
-                StmtKind::Expr(expr)
-            }
+            T::Let => self.let_stmt(),
+            T::For => self.for_stmt(),
+            T::Observe | T::Cost => self.observe_or_cost(),
+            T::If | T::Match | T::LBrace => return Some(self.block_like_stmt(start)),
             k if k.is_item_keyword() => {
-                let keyword = k.text().unwrap_or_default();
-                let diag = self
-                    .expected_diag("a statement", "")
-                    .with_note(format!("note: `{keyword}` items are only allowed at the top level"));
-                self.error(diag);
+                self.item_in_block();
                 return None;
             }
-            _ => return self.expr_stmt(start),
+            _ => return Some(self.expr_stmt(start)),
         };
         Some(StmtOrTail::Stmt(Stmt { kind, span: self.finish(start) }))
     }
 
-    fn expr_stmt(&mut self, start: Span) -> Option<StmtOrTail> {
+    fn let_stmt(&mut self) -> StmtKind {
+        self.bump();
+        let name = self.ident("a variable name", " after `let`");
+        let ty = if self.eat(&T::Colon) { Some(self.ty()) } else { None };
+        let value = if self.expect(&T::Eq, " in `let` statement") {
+            self.expr()
+        } else {
+            self.error_expr()
+        };
+        self.expect_semi("after `let` statement");
+        StmtKind::Let { name, ty, value }
+    }
+
+    fn for_stmt(&mut self) -> StmtKind {
+        self.bump();
+        let var = self.ident("a loop variable", " after `for`");
+        self.expect(&T::In, " after the loop variable");
+        let lo = self.expr_nb();
+        let hi = if self.expect(&T::DotDot, " in the loop range") {
+            self.expr_nb()
+        } else {
+            self.error_expr()
+        };
+        let body = self.block();
+        StmtKind::For { var, lo, hi, body }
+    }
+
+    fn observe_or_cost(&mut self) -> StmtKind {
+        let observe = self.at(&T::Observe);
+        self.bump();
+        let expr = self.expr();
+        if observe {
+            self.expect_semi("after `observe` statement");
+            StmtKind::Observe(expr)
+        } else {
+            self.expect_semi("after `cost` statement");
+            StmtKind::Cost(expr)
+        }
+    }
+
+    /// Like Rust: a block-like expression at the start of a statement ends the statement.
+    fn block_like_stmt(&mut self, start: Span) -> StmtOrTail {
+        let expr = self.block_like();
+        if !self.eat(&T::Semi) && self.at_block_end() {
+            return StmtOrTail::Tail(expr);
+        }
+        StmtOrTail::Stmt(Stmt { kind: StmtKind::Expr(expr), span: self.finish(start) })
+    }
+
+    fn item_in_block(&mut self) {
+        let keyword = self.peek().text().unwrap_or_default();
+        let diag = self
+            .expected_diag("a statement", "")
+            .with_note(format!("note: `{keyword}` items are only allowed at the top level"));
+        self.error(diag);
+    }
+
+    fn expr_stmt(&mut self, start: Span) -> StmtOrTail {
         let expr = self.expr();
         if self.eat(&T::Eq) {
             let value = self.expr();
@@ -866,42 +887,38 @@ impl<'a> Parser<'a> {
                     StmtKind::Expr(Expr { kind: ExprKind::Error, span: target.span })
                 }
             };
-            return Some(StmtOrTail::Stmt(Stmt { kind, span: self.finish(start) }));
+            return StmtOrTail::Stmt(Stmt { kind, span: self.finish(start) });
         }
         if self.eat(&T::Semi) {
             self.recovering = false;
         } else if self.at_block_end() {
-            return Some(StmtOrTail::Tail(expr));
+            return StmtOrTail::Tail(expr);
         } else {
             self.expect_semi("after expression");
         }
-        Some(StmtOrTail::Stmt(Stmt { kind: StmtKind::Expr(expr), span: self.finish(start) }))
+        StmtOrTail::Stmt(Stmt { kind: StmtKind::Expr(expr), span: self.finish(start) })
     }
 
     // ---- expressions ---------------------------------------------------------------------
 
     fn expr(&mut self) -> Expr {
-        self.expr_bp(0, false)
+        self.expr_bp(0, false, false)
     }
 
     /// An expression that may not start with `{` (the condition of `if`, the scrutinee of
     /// `match`, loop bounds), so that `if c { .. }` reads `c` and then the block.
     fn expr_nb(&mut self) -> Expr {
-        self.expr_bp(0, true)
+        self.expr_bp(0, true, false)
     }
 
-    fn expr_bp(&mut self, min_bp: u8, no_block: bool) -> Expr {
-        if !self.enter() {
+    /// Pratt parsing: reads operators of binding power `min_bp` and up. `rhs`: this is the
+    /// right operand of an operator, whose level of nesting was already counted.
+    fn expr_bp(&mut self, min_bp: u8, no_block: bool, rhs: bool) -> Expr {
+        if !rhs && !self.enter() {
             return self.error_expr();
         }
-        let expr = self.binary(min_bp, no_block);
-        self.leave();
-        expr
-    }
-
-    fn binary(&mut self, min_bp: u8, no_block: bool) -> Expr {
         let mut lhs = self.unary(no_block);
-        let mut levels = 0;
+        let mut levels = u32::from(!rhs);
         while let Some((op, bp)) = binop(self.peek()) {
             if bp < min_bp || !self.enter() {
                 break;
@@ -909,7 +926,7 @@ impl<'a> Parser<'a> {
             levels += 1;
             self.bump();
             // Left-associative: the right operand binds only tighter operators.
-            let rhs = self.binary(bp + 1, no_block);
+            let rhs = self.expr_bp(bp + 1, no_block, true);
             let span = lhs.span.to(rhs.span);
             lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
         }
@@ -937,88 +954,109 @@ impl<'a> Parser<'a> {
         let mut levels = 0;
         while self.at(&T::LBracket) && self.enter() {
             levels += 1;
-            let open = self.pos;
-            self.bump();
-            let index = self.expr();
-            let (kind_of, hi) = if self.eat(&T::DotDot) { (true, Some(self.expr())) } else { (false, None) };
-            let end = self.close(open, if kind_of { "`]`" } else { "`]` or `..`" });
-            let span = expr.span.to(end);
-            let kind = match hi {
-                Some(hi) => ExprKind::Slice(Box::new(expr), Box::new(index), Box::new(hi)),
-                None => ExprKind::Index(Box::new(expr), Box::new(index)),
-            };
-            expr = Expr { kind, span };
+            expr = self.index(expr);
         }
         self.depth -= levels;
         expr
     }
 
+    /// `base[i]` or `base[lo..hi]`, at `[`.
+    fn index(&mut self, base: Expr) -> Expr {
+        let open = self.pos;
+        self.bump();
+        let index = self.expr();
+        let kind = if self.eat(&T::DotDot) {
+            let hi = self.expr();
+            ExprKind::Slice(Box::new(base), Box::new(index), Box::new(hi))
+        } else {
+            ExprKind::Index(Box::new(base), Box::new(index))
+        };
+        let expected = if matches!(kind, ExprKind::Slice(..)) { "`]`" } else { "`]` or `..`" };
+        let end = self.close(open, expected);
+        let start = match &kind {
+            ExprKind::Slice(base, ..) | ExprKind::Index(base, _) => base.span,
+            _ => end,
+        };
+        Expr { kind, span: start.to(end) }
+    }
+
+    // The parts of `primary` are separate functions so that each level of nesting costs
+    // little stack in unoptimised builds (one frame holds the locals of every `match` arm).
     fn primary(&mut self, no_block: bool) -> Expr {
-        let start = self.span();
-        let kind = match self.peek().clone() {
-            T::Int(v) => {
-                self.bump();
-                ExprKind::Int(v)
-            }
-            T::True => {
-                self.bump();
-                ExprKind::Bool(true)
-            }
-            T::False => {
-                self.bump();
-                ExprKind::Bool(false)
-            }
-            T::Ident(name) => {
-                self.bump();
-                if self.eat(&T::ColonColon) {
-                    let variant = self.ident("a variant name", " after `::`");
-                    ExprKind::Qualified(Ident { name, span: start }, variant)
-                } else if self.at(&T::LParen) {
-                    let open = self.pos;
-                    self.bump();
-                    let args = self.comma_list(&T::RParen, |p| p.expr());
-                    self.close(open, "`,` or `)`");
-                    ExprKind::Call(Ident { name, span: start }, args)
-                } else {
-                    ExprKind::Name(name)
-                }
-            }
-            T::LParen => {
-                let open = self.pos;
-                self.bump();
-                let mut inner = self.expr();
-                let end = self.close(open, "`)`");
-                inner.span = start.to(end);
-                return inner;
-            }
-            T::LBracket => {
-                let open = self.pos;
-                self.bump();
-                if self.at(&T::RBracket) {
-                    self.bump();
-                    ExprKind::Array(Vec::new())
-                } else {
-                    let first = self.expr();
-                    if self.eat(&T::Semi) {
-                        let count = self.expr();
-                        self.close(open, "`]`");
-                        ExprKind::Repeat(Box::new(first), Box::new(count))
-                    } else {
-                        let mut elems = vec![first];
-                        while !self.recovering && self.eat(&T::Comma) && !self.at(&T::RBracket) {
-                            elems.push(self.expr());
-                        }
-                        self.close(open, "`,` or `]`");
-                        ExprKind::Array(elems)
-                    }
-                }
-            }
-            T::If | T::Match => return self.block_like(),
-            T::LBrace if !no_block => return self.block_like(),
+        match self.peek() {
+            T::Int(_) | T::True | T::False => self.literal(),
+            T::Ident(_) => self.name_or_call(),
+            T::LParen => self.paren(),
+            T::LBracket => self.array(),
+            T::If | T::Match => self.block_like(),
+            T::LBrace if !no_block => self.block_like(),
             _ => {
                 self.expected("an expression", "");
-                return self.error_expr();
+                self.error_expr()
             }
+        }
+    }
+
+    fn literal(&mut self) -> Expr {
+        let kind = match *self.peek() {
+            T::Int(v) => ExprKind::Int(v),
+            T::True => ExprKind::Bool(true),
+            _ => ExprKind::Bool(false),
+        };
+        Expr { kind, span: self.bump() }
+    }
+
+    fn name_or_call(&mut self) -> Expr {
+        let start = self.span();
+        let name = match self.peek() {
+            T::Ident(name) => name.clone(),
+            _ => String::new(),
+        };
+        self.bump();
+        let kind = if self.eat(&T::ColonColon) {
+            let variant = self.ident("a variant name", " after `::`");
+            ExprKind::Qualified(Ident { name, span: start }, variant)
+        } else if self.at(&T::LParen) {
+            let open = self.pos;
+            self.bump();
+            let args = self.comma_list(&T::RParen, |p| p.expr());
+            self.close(open, "`,` or `)`");
+            ExprKind::Call(Ident { name, span: start }, args)
+        } else {
+            ExprKind::Name(name)
+        };
+        Expr { kind, span: self.finish(start) }
+    }
+
+    fn paren(&mut self) -> Expr {
+        let open = self.pos;
+        let start = self.bump();
+        let mut inner = self.expr();
+        let end = self.close(open, "`)`");
+        inner.span = start.to(end);
+        inner
+    }
+
+    /// `[a, b, c]` or `[e; n]`.
+    fn array(&mut self) -> Expr {
+        let open = self.pos;
+        let start = self.bump();
+        if self.at(&T::RBracket) {
+            let end = self.bump();
+            return Expr { kind: ExprKind::Array(Vec::new()), span: start.to(end) };
+        }
+        let first = self.expr();
+        let kind = if self.eat(&T::Semi) {
+            let count = self.expr();
+            self.close(open, "`]`");
+            ExprKind::Repeat(Box::new(first), Box::new(count))
+        } else {
+            let mut elems = vec![first];
+            while !self.recovering && self.eat(&T::Comma) && !self.at(&T::RBracket) {
+                elems.push(self.expr());
+            }
+            self.close(open, "`,` or `]`");
+            ExprKind::Array(elems)
         };
         Expr { kind, span: self.finish(start) }
     }

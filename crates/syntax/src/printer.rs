@@ -196,7 +196,13 @@ impl Printer {
             TypeExprKind::Bool => self.push("bool"),
             TypeExprKind::Range(lo, hi) => {
                 // Bounds are read at additive level: anything looser is a parenthesised binary.
+                // A lower bound starting with `[` would read as an array type.
+                let mark = self.out.len();
                 self.expr(lo, true);
+                if self.out[mark..].starts_with('[') {
+                    self.out.insert(mark, '(');
+                    self.out.push(')');
+                }
                 self.push("..");
                 self.expr(hi, true);
             }

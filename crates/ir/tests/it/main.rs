@@ -7,8 +7,7 @@ mod circuit;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use weft_ir::{
-    answer, holes_json, Assignment, Builder, Evaluator, Examples, Graph, HoleId, Slot,
-    SrcSpan,
+    answer, holes_json, Assignment, Builder, Evaluator, Examples, Graph, HoleId, Slot, SrcSpan,
 };
 
 use circuit::{circuit, run, swap_examples};
@@ -66,6 +65,38 @@ proptest! {
             // Don't care on that output passes again.
             ex.expected[k][e] = None;
             prop_assert!(ev.passes_all(&g, &a, &ex).unwrap());
+        }
+    }
+
+    /// With random expected values (some don't care), the early-exit check, the full
+    /// evaluation and the direct semantics agree on pass/fail, over a sequence of assignments
+    /// sharing one evaluator (so the "failed last time" example carries over).
+    #[test]
+    fn passes_all_agrees_with_evaluate(
+        (w, gates, o, holes, rows) in circuit_case(),
+        others in vec(vec(0u32..60, 12), 1..5),
+        expected in vec(vec(prop::option::of(0u32..2), 4), 80),
+    ) {
+        let g = circuit(w, gates, o);
+        let mut ex = Examples::with_slots(w, o);
+        for (i, row) in rows.iter().enumerate() {
+            ex.push(row, &expected[i][..o], "");
+        }
+        let mut ev = Evaluator::new(&g).unwrap();
+        let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
+        let assignments = std::iter::once(holes).chain(
+            others.iter().map(|v| v.iter().zip(&sizes).map(|(x, s)| x % s).collect()),
+        );
+        for holes in assignments {
+            let a = Assignment(holes.clone());
+            let direct = rows.iter().enumerate().all(|(e, row)| {
+                run(gates, o, &holes, row)
+                    .iter()
+                    .zip(&expected[e])
+                    .all(|(&v, x)| x.is_none_or(|x| x == v))
+            });
+            prop_assert_eq!(ev.evaluate(&g, &a, &ex).unwrap().all_passed, direct);
+            prop_assert_eq!(ev.passes_all(&g, &a, &ex).unwrap(), direct);
         }
     }
 
