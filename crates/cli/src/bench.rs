@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::cmd::{show_space, solve_loaded, SolverName, Solved};
+use crate::cmd::{show_space, solve_loaded, Solved, SolverName};
 use crate::load::{self, SketchArgs};
 
 #[derive(clap::Args, Debug)]
@@ -49,7 +49,11 @@ struct Row {
 }
 
 fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, SketchArgs)> {
-    let name = t.get("task").and_then(|v| v.as_str()).context("a task without a `task` name")?.to_string();
+    let name = t
+        .get("task")
+        .and_then(|v| v.as_str())
+        .context("a task without a `task` name")?
+        .to_string();
     let path = |k: &str| t.get(k).and_then(|v| v.as_str()).map(|p| dir.join(p));
     let mut a = SketchArgs {
         file: path("sketch").with_context(|| format!("task `{name}` has no `sketch`"))?,
@@ -59,7 +63,9 @@ fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, SketchArgs)> 
     a.hypers = path("hypers");
     if let Some(set) = t.get("set").and_then(|v| v.as_object()) {
         for (k, v) in set {
-            let v = v.as_i64().with_context(|| format!("task `{name}`: `set.{k}` must be an integer"))?;
+            let v = v
+                .as_i64()
+                .with_context(|| format!("task `{name}`: `set.{k}` must be an integer"))?;
             a.set.push((k.clone(), v));
         }
     }
@@ -70,8 +76,8 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
     let tasks_path = a.dir.join("tasks.json");
     let text = std::fs::read_to_string(&tasks_path)
         .with_context(|| format!("cannot read `{}`", tasks_path.display()))?;
-    let tasks: Vec<serde_json::Value> =
-        serde_json::from_str(&text).with_context(|| format!("`{}` is not a JSON array of tasks", tasks_path.display()))?;
+    let tasks: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a JSON array of tasks", tasks_path.display()))?;
     let mut rows = Vec::new();
     for t in &tasks {
         let (name, args) = task_args(&a.dir, t)?;
@@ -103,7 +109,10 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
             nodes: g.nodes.len(),
             examples: l.examples.len().max(usize::from(g.inputs.is_empty())),
             result,
-            median: times.get(times.len() / 2).copied().filter(|_| !times.is_empty()),
+            median: times
+                .get(times.len() / 2)
+                .copied()
+                .filter(|_| !times.is_empty()),
         });
     }
     let mut out = std::io::stdout().lock();
@@ -133,7 +142,10 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
         a.limit,
         a.timeout
     )?;
-    writeln!(out, "| task | holes | search space | IR nodes | examples | result | time (median) |")?;
+    writeln!(
+        out,
+        "| task | holes | search space | IR nodes | examples | result | time (median) |"
+    )?;
     writeln!(out, "|---|---:|---:|---:|---:|---|---:|")?;
     for r in &rows {
         writeln!(
@@ -145,7 +157,8 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
             r.nodes,
             r.examples,
             r.result,
-            r.median.map_or("—".to_string(), |d| format!("{:.4} s", d.as_secs_f64()))
+            r.median
+                .map_or("—".to_string(), |d| format!("{:.4} s", d.as_secs_f64()))
         )?;
     }
     Ok(0)

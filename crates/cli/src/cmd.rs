@@ -175,7 +175,9 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
         }
     };
     let mut ev = weft_ir::eval::Evaluator::new(g).context("preparing the evaluator")?;
-    let r = ev.evaluate(g, &holes, &l.examples).context("evaluating the hole file")?;
+    let r = ev
+        .evaluate(g, &holes, &l.examples)
+        .context("evaluating the hole file")?;
     let passed = r.passed.iter().filter(|&&p| p).count();
     let total = r.passed.len();
     let mut out = std::io::stdout().lock();
@@ -185,7 +187,12 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
             .iter()
             .enumerate()
             .filter(|(_, &p)| !p)
-            .map(|(i, _)| l.examples.origins.get(i).map_or("(implicit example)", |s| s.as_str()))
+            .map(|(i, _)| {
+                l.examples
+                    .origins
+                    .get(i)
+                    .map_or("(implicit example)", |s| s.as_str())
+            })
             .collect();
         let v = serde_json::json!({
             "passed": passed, "total": total, "cost": r.cost, "failing": failing,
@@ -195,7 +202,11 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
         write!(out, "{}", weft_ir::answer::program(g, &holes))?;
         for (i, p) in r.passed.iter().enumerate() {
             if !p {
-                let origin = l.examples.origins.get(i).map_or("(implicit example)", |s| s.as_str());
+                let origin = l
+                    .examples
+                    .origins
+                    .get(i)
+                    .map_or("(implicit example)", |s| s.as_str());
                 writeln!(out, "FAIL example {} ({origin})", i + 1)?;
             }
         }
@@ -218,7 +229,11 @@ impl Observer for Progress {
         self.last = Instant::now();
         let mut err = std::io::stderr().lock();
         let _ = match total {
-            Some(t) if t > 0 => write!(err, "\r  searched {done} / {t} ({:.1}%)", 100.0 * done as f64 / t as f64),
+            Some(t) if t > 0 => write!(
+                err,
+                "\r  searched {done} / {t} ({:.1}%)",
+                100.0 * done as f64 / t as f64
+            ),
             _ => write!(err, "\r  searched {done}"),
         };
     }
@@ -226,7 +241,10 @@ impl Observer for Progress {
 
 impl Progress {
     fn new() -> Progress {
-        Progress { on: std::io::stderr().is_terminal(), last: Instant::now() }
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+        }
     }
     fn clear(&self) {
         if self.on {
@@ -245,12 +263,23 @@ pub enum Solved {
     Refused(String),
 }
 
-pub fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, timeout: Option<f64>) -> Result<Solved> {
+pub fn solve_loaded(
+    l: &Loaded,
+    solver: SolverName,
+    limit: f64,
+    minimize: bool,
+    timeout: Option<f64>,
+) -> Result<Solved> {
     let g = l.graph();
-    let problem = Problem { graph: g, examples: &l.examples };
+    let problem = Problem {
+        graph: g,
+        examples: &l.examples,
+    };
     let mut s: Box<dyn Solve> = match solver {
         SolverName::Enumerate => {
-            let mut e = weft_solve::enumerate::Enumerate::default().with_limit(limit).with_minimize(minimize);
+            let mut e = weft_solve::enumerate::Enumerate::default()
+                .with_limit(limit)
+                .with_minimize(minimize);
             if let Some(t) = timeout {
                 e = e.with_deadline(Some(Duration::from_secs_f64(t)));
             }
@@ -261,11 +290,21 @@ pub fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, 
     let r = s.solve(&problem, &mut progress);
     progress.clear();
     match r {
-        Ok(Outcome::Found { assignment, cost, optimal, stats }) => {
+        Ok(Outcome::Found {
+            assignment,
+            cost,
+            optimal,
+            stats,
+        }) => {
             // The invariant: no solver grades itself.
             let mut ev = weft_ir::eval::Evaluator::new(g).context("preparing the evaluator")?;
-            let e = ev.evaluate(g, &assignment, &l.examples).context("re-checking the solver's answer")?;
-            anyhow::ensure!(e.all_passed, "internal error: the solver's answer fails the exact evaluator");
+            let e = ev
+                .evaluate(g, &assignment, &l.examples)
+                .context("re-checking the solver's answer")?;
+            anyhow::ensure!(
+                e.all_passed,
+                "internal error: the solver's answer fails the exact evaluator"
+            );
             Ok(Solved::Found(assignment, cost, optimal, stats.elapsed))
         }
         Ok(Outcome::NoSolution { stats }) => Ok(Solved::NoSolution(stats.elapsed)),
@@ -275,7 +314,7 @@ pub fn solve_loaded(l: &Loaded, solver: SolverName, limit: f64, minimize: bool, 
 }
 
 fn solve(a: &SolveArgs) -> Result<u8> {
-    if !(a.limit > 0.0) {
+    if a.limit.is_nan() || a.limit <= 0.0 {
         eprintln!("error: --limit must be positive");
         return Ok(2);
     }
@@ -307,7 +346,8 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                     count_examples(g, &l.examples),
                     match (a.minimize, optimal) {
                         (true, true) => format!("; cost {cost}, proved optimal"),
-                        (true, false) => format!("; cost {cost}, NOT proved optimal (search cut short)"),
+                        (true, false) =>
+                            format!("; cost {cost}, NOT proved optimal (search cut short)"),
                         _ => String::new(),
                     }
                 )?;
@@ -335,7 +375,14 @@ fn solve(a: &SolveArgs) -> Result<u8> {
 }
 
 /// The built-in tasks of `weft demo`: (title, sketch name, sketch text, data, hypers, --set).
-type DemoTask = (&'static str, &'static str, &'static str, Option<(&'static str, &'static str)>, Option<(&'static str, &'static str)>, &'static [(&'static str, i64)]);
+type DemoTask = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+    Option<(&'static str, &'static str)>,
+    &'static [(&'static str, i64)],
+);
 
 const DEMO: &[DemoTask] = &[
     (
@@ -350,31 +397,54 @@ const DEMO: &[DemoTask] = &[
         "Boolean circuit: NAND from AND/OR/XOR/NOT/NOP gates",
         "circuit.wft",
         include_str!("../../../benchmarks/terpret/circuit.wft"),
-        Some(("circuit_nand_data.json", include_str!("../../../benchmarks/terpret/data/circuit_nand_data.json"))),
-        Some(("circuit_nand_hypers.json", include_str!("../../../benchmarks/terpret/data/circuit_nand_hypers.json"))),
+        Some((
+            "circuit_nand_data.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_nand_data.json"),
+        )),
+        Some((
+            "circuit_nand_hypers.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_nand_hypers.json"),
+        )),
         &[],
     ),
     (
         "Boolean circuit: swap two wires with three gates (TerpreT W3_G3_O2)",
         "circuit.wft",
         include_str!("../../../benchmarks/terpret/circuit.wft"),
-        Some(("circuit_swap_data.json", include_str!("../../../benchmarks/terpret/data/circuit_swap_data.json"))),
-        Some(("circuit_swap_hypers.json", include_str!("../../../benchmarks/terpret/data/circuit_swap_hypers.json"))),
+        Some((
+            "circuit_swap_data.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_swap_data.json"),
+        )),
+        Some((
+            "circuit_swap_hypers.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_swap_hypers.json"),
+        )),
         &[],
     ),
 ];
 
 fn demo() -> Result<u8> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "weft demo: filling the holes of TerpreT benchmark sketches\n")?;
+    writeln!(
+        out,
+        "weft demo: filling the holes of TerpreT benchmark sketches\n"
+    )?;
     let mut code = 0;
     for (title, name, text, data, hypers, set) in DEMO {
         let mut map = SourceMap::new();
         let file = map.add(format!("benchmarks/terpret/{name}"), *text);
-        let data: Vec<_> = data.iter().map(|(n, t)| map.add(format!("benchmarks/terpret/data/{n}"), *t)).collect();
+        let data: Vec<_> = data
+            .iter()
+            .map(|(n, t)| map.add(format!("benchmarks/terpret/data/{n}"), *t))
+            .collect();
         let hypers = hypers.map(|(n, t)| map.add(format!("benchmarks/terpret/data/{n}"), t));
         let set: Vec<(String, i64)> = set.iter().map(|(n, v)| (n.to_string(), *v)).collect();
-        let src = load::Sources { file, data, hypers, base: None };
+        let src = load::Sources {
+            file,
+            data,
+            hypers,
+            base: None,
+        };
         let l = load::load_sources(map, &src, &set, None)?;
         let g: &Graph = l.graph();
         writeln!(
@@ -389,7 +459,11 @@ fn demo() -> Result<u8> {
                 for line in weft_ir::answer::program(g, &h).lines() {
                     writeln!(out, "   {line}")?;
                 }
-                writeln!(out, "   solved by enumerate in {:.3} s, verified by the exact evaluator\n", t.as_secs_f64())?;
+                writeln!(
+                    out,
+                    "   solved by enumerate in {:.3} s, verified by the exact evaluator\n",
+                    t.as_secs_f64()
+                )?;
             }
             Solved::NoSolution(_) => {
                 writeln!(out, "   no solution (proved)\n")?;

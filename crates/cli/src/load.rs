@@ -27,15 +27,19 @@ pub struct SketchArgs {
 }
 
 fn parse_set(s: &str) -> Result<(String, i64), String> {
-    let (name, value) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))?;
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, found `{s}`"))?;
     let name = name.trim();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("`{name}` is not a parameter name"));
     }
-    let value: i64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("the value of `{name}` must be an integer, found `{}`", value.trim()))?;
+    let value: i64 = value.trim().parse().map_err(|_| {
+        format!(
+            "the value of `{name}` must be an integer, found `{}`",
+            value.trim()
+        )
+    })?;
     Ok((name.to_string(), value))
 }
 
@@ -84,7 +88,13 @@ fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::Fil
             }
         },
         Err(e) => {
-            report(map, &[Diagnostic::error_nowhere(format!("cannot read {what} `{}`: {e}", path.display()))]);
+            report(
+                map,
+                &[Diagnostic::error_nowhere(format!(
+                    "cannot read {what} `{}`: {e}",
+                    path.display()
+                ))],
+            );
             Err(Failed)
         }
     }
@@ -99,7 +109,13 @@ fn batch_hypers(text: &str, batch: Option<&str>) -> Option<String> {
     let b = batches
         .iter()
         .find(|b| b.get("batch_name").and_then(|n| n.as_str()) == Some(want))
-        .or_else(|| if batches.len() == 1 { batches.first() } else { None })?;
+        .or_else(|| {
+            if batches.len() == 1 {
+                batches.first()
+            } else {
+                None
+            }
+        })?;
     b.get("hypers")?.as_str().map(str::to_string)
 }
 
@@ -107,14 +123,26 @@ fn batch_hypers(text: &str, batch: Option<&str>) -> Option<String> {
 pub fn load(args: &SketchArgs) -> Result<Loaded, Failed> {
     let mut map = SourceMap::new();
     let file = read(&mut map, &args.file, "sketch")?;
-    let data: Vec<weft_syntax::FileId> =
-        args.data.iter().map(|p| read(&mut map, p, "data file")).collect::<Result<_, _>>()?;
+    let data: Vec<weft_syntax::FileId> = args
+        .data
+        .iter()
+        .map(|p| read(&mut map, p, "data file"))
+        .collect::<Result<_, _>>()?;
     let hypers = match &args.hypers {
         Some(h) => Some(read(&mut map, h, "hypers file")?),
         None => None,
     };
-    let base = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let sources = Sources { file, data, hypers, base: Some(base) };
+    let base = args
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let sources = Sources {
+        file,
+        data,
+        hypers,
+        base: Some(base),
+    };
     load_sources(map, &sources, &args.set, args.batch.as_deref())
 }
 
@@ -135,7 +163,10 @@ pub fn load_sources(
 ) -> Result<Loaded, Failed> {
     let mut overrides = Vec::new();
     if let Some(hf) = src.hypers {
-        let name = src.data.first().and_then(|f| batch_hypers(&map.get(*f).text, batch));
+        let name = src
+            .data
+            .first()
+            .and_then(|f| batch_hypers(&map.get(*f).text, batch));
         match weft_sketch::examples::read_hypers(&map, hf, name.as_deref()) {
             Ok(v) => overrides.extend(v),
             Err(d) => {
@@ -158,15 +189,21 @@ pub fn load_sources(
     let mut files = Vec::new();
     for (p, span) in &compiled.example_files {
         let Some(base) = &src.base else {
-            diags.push(Diagnostic::error("this sketch cannot read example files here", *span));
+            diags.push(Diagnostic::error(
+                "this sketch cannot read example files here",
+                *span,
+            ));
             continue;
         };
         let path = base.join(p);
         match std::fs::read_to_string(&path) {
             Ok(text) => files.push(map.add(path.display().to_string(), text)),
             Err(e) => diags.push(
-                Diagnostic::error(format!("cannot read examples file `{}`: {e}", path.display()), *span)
-                    .with_label("named here"),
+                Diagnostic::error(
+                    format!("cannot read examples file `{}`: {e}", path.display()),
+                    *span,
+                )
+                .with_label("named here"),
             ),
         }
     }

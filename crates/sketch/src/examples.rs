@@ -55,7 +55,10 @@ fn from_json(file: FileId, text: &str, raw: &RawValue) -> Spanned {
     let s = raw.get().trim_start();
     if s.starts_with('[') {
         if let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-            return Spanned { v: V::Array(items.iter().map(|r| from_json(file, text, r)).collect()), span };
+            return Spanned {
+                v: V::Array(items.iter().map(|r| from_json(file, text, r)).collect()),
+                span,
+            };
         }
     }
     let v = match serde_json::from_str::<serde_json::Value>(raw.get()) {
@@ -98,8 +101,11 @@ fn check(
     let kind = if dont_care { "output" } else { "input" };
     if let V::DontCare = s.v {
         if !dont_care {
-            return Err(Diagnostic::error(format!("{kind} `{what}`: `_` (don't care) is allowed only in outputs"), s.span)
-                .with_label("an input needs a value"));
+            return Err(Diagnostic::error(
+                format!("{kind} `{what}`: `_` (don't care) is allowed only in outputs"),
+                s.span,
+            )
+            .with_label("an input needs a value"));
         }
         out.extend(std::iter::repeat_n(None, scalar_count(ty)));
         return Ok(());
@@ -109,14 +115,20 @@ fn check(
         Ty::Array(elem, n) => {
             let V::Array(items) = &s.v else {
                 return Err(Diagnostic::error(
-                    format!("{kind} `{what}`: expected an array of length {n}, found {}", describe(&s.v)),
+                    format!(
+                        "{kind} `{what}`: expected an array of length {n}, found {}",
+                        describe(&s.v)
+                    ),
                     s.span,
                 )
                 .with_label("expected an array"));
             };
             if items.len() != *n as usize {
                 return Err(Diagnostic::error(
-                    format!("{kind} `{what}`: expected an array of length {n}, found length {}", items.len()),
+                    format!(
+                        "{kind} `{what}`: expected an array of length {n}, found length {}",
+                        items.len()
+                    ),
                     s.span,
                 )
                 .with_label(format!("{} element(s)", items.len())));
@@ -129,8 +141,14 @@ fn check(
         Ty::Scalar(d) => {
             let dom = g.domain(*d);
             let bad = |expected: String| {
-                Diagnostic::error(format!("{kind} `{what}`: expected {expected}, found {}", describe(&s.v)), s.span)
-                    .with_label(format!("not a value of type `{dom}`"))
+                Diagnostic::error(
+                    format!(
+                        "{kind} `{what}`: expected {expected}, found {}",
+                        describe(&s.v)
+                    ),
+                    s.span,
+                )
+                .with_label(format!("not a value of type `{dom}`"))
             };
             let v = match (&dom.kind, &s.v) {
                 (DomainKind::Bool, V::Bool(b)) => u32::from(*b),
@@ -141,11 +159,15 @@ fn check(
                     None => return Err(bad(format!("an integer in `{dom}`"))),
                 },
                 (DomainKind::Range { .. }, _) => return Err(bad(format!("an integer in `{dom}`"))),
-                (DomainKind::Enum { variants, .. }, V::Name(n)) => match variants.iter().position(|x| x == n) {
-                    Some(v) => v as u32,
-                    None => return Err(bad(format!("one of {}", variants.join(", ")))),
-                },
-                (DomainKind::Enum { variants, .. }, _) => return Err(bad(format!("one of {}", variants.join(", ")))),
+                (DomainKind::Enum { variants, .. }, V::Name(n)) => {
+                    match variants.iter().position(|x| x == n) {
+                        Some(v) => v as u32,
+                        None => return Err(bad(format!("one of {}", variants.join(", ")))),
+                    }
+                }
+                (DomainKind::Enum { variants, .. }, _) => {
+                    return Err(bad(format!("one of {}", variants.join(", "))))
+                }
             };
             out.push(Some(v));
             Ok(())
@@ -181,7 +203,10 @@ fn push_example(
             None => outs.extend(std::iter::repeat_n(None, scalar_count(ty))),
         }
     }
-    let ins: Vec<u32> = ins.into_iter().map(|v| v.expect("inputs have values")).collect();
+    let ins: Vec<u32> = ins
+        .into_iter()
+        .map(|v| v.expect("inputs have values"))
+        .collect();
     ex.push(&ins, &outs, origin);
     Ok(())
 }
@@ -202,10 +227,16 @@ pub fn inline_examples(low: &Lowered, map: &SourceMap) -> Result<Examples, Vec<D
     }
 }
 
-fn inline_row(low: &Lowered, map: &SourceMap, row: &ExampleRow, ex: &mut Examples) -> Result<(), Diagnostic> {
-    for (side, got, want) in
-        [("inputs", row.inputs.len(), low.inputs.len()), ("outputs", row.outputs.len(), low.outputs.len())]
-    {
+fn inline_row(
+    low: &Lowered,
+    map: &SourceMap,
+    row: &ExampleRow,
+    ex: &mut Examples,
+) -> Result<(), Diagnostic> {
+    for (side, got, want) in [
+        ("inputs", row.inputs.len(), low.inputs.len()),
+        ("outputs", row.outputs.len(), low.outputs.len()),
+    ] {
         if got != want {
             return Err(Diagnostic::error(
                 format!("this example gives {got} {side}, the sketch has {want}"),
@@ -213,7 +244,11 @@ fn inline_row(low: &Lowered, map: &SourceMap, row: &ExampleRow, ex: &mut Example
             )
             .with_note(format!(
                 "the sketch's {side} are: {}",
-                if side == "inputs" { names(&low.inputs) } else { names(&low.outputs) }
+                if side == "inputs" {
+                    names(&low.inputs)
+                } else {
+                    names(&low.outputs)
+                }
             )));
         }
     }
@@ -230,7 +265,11 @@ fn names(decls: &[(String, Ty)]) -> String {
     if decls.is_empty() {
         return "(none)".into();
     }
-    decls.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    decls
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The span of a serde_json syntax error.
@@ -250,7 +289,11 @@ fn json_error_span(file: FileId, text: &str, e: &serde_json::Error) -> Span {
 }
 
 fn json_syntax(file: FileId, text: &str, e: serde_json::Error) -> Diagnostic {
-    Diagnostic::error(format!("invalid JSON: {e}"), json_error_span(file, text, &e)).with_label("here")
+    Diagnostic::error(
+        format!("invalid JSON: {e}"),
+        json_error_span(file, text, &e),
+    )
+    .with_label("here")
 }
 
 /// What a data file held besides its examples.
@@ -276,7 +319,8 @@ pub fn file_examples(
     let mut info = DataInfo::default();
     let mut diags = Vec::new();
     let trimmed = text.trim_start();
-    let is_jsonl = sf.name.ends_with(".jsonl") || sf.name.ends_with(".ndjson") || trimmed.starts_with('{');
+    let is_jsonl =
+        sf.name.ends_with(".jsonl") || sf.name.ends_with(".ndjson") || trimmed.starts_with('{');
     let mut instances: Vec<&RawValue> = Vec::new();
     if is_jsonl {
         let mut offset = 0usize;
@@ -290,7 +334,9 @@ pub fn file_examples(
                     Err(e) => {
                         let sp = json_error_span(file, slice, &e);
                         let sp = Span::new(file, sp.start + start as u32, sp.end + start as u32);
-                        diags.push(Diagnostic::error(format!("invalid JSON: {e}"), sp).with_label("here"));
+                        diags.push(
+                            Diagnostic::error(format!("invalid JSON: {e}"), sp).with_label("here"),
+                        );
                     }
                 }
             }
@@ -301,8 +347,11 @@ pub fn file_examples(
             Ok(v) => v,
             Err(e) => {
                 let d = if e.is_data() {
-                    Diagnostic::error("a JSON data file must hold an array (of examples or of TerpreT batches)", Span::new(file, 0, 0))
-                        .with_note(format!("{e}"))
+                    Diagnostic::error(
+                        "a JSON data file must hold an array (of examples or of TerpreT batches)",
+                        Span::new(file, 0, 0),
+                    )
+                    .with_note(format!("{e}"))
                 } else {
                     json_syntax(file, text, e)
                 };
@@ -310,7 +359,8 @@ pub fn file_examples(
             }
         };
         let terpret = top.first().is_some_and(|r| {
-            serde_json::from_str::<BTreeMap<String, &RawValue>>(r.get()).is_ok_and(|m| m.contains_key("instances"))
+            serde_json::from_str::<BTreeMap<String, &RawValue>>(r.get())
+                .is_ok_and(|m| m.contains_key("instances"))
         });
         if terpret {
             let mut chosen = None;
@@ -320,8 +370,11 @@ pub fn file_examples(
                     Ok(m) => m,
                     Err(_) => {
                         diags.push(
-                            Diagnostic::error("a TerpreT batch must be an object", raw_span(file, text, r))
-                                .with_label("expected {\"batch_name\": ..., \"instances\": [...]}"),
+                            Diagnostic::error(
+                                "a TerpreT batch must be an object",
+                                raw_span(file, text, r),
+                            )
+                            .with_label("expected {\"batch_name\": ..., \"instances\": [...]}"),
                         );
                         continue;
                     }
@@ -331,7 +384,9 @@ pub fn file_examples(
                     .and_then(|b| serde_json::from_str(b.get()).ok())
                     .unwrap_or_else(|| "train".to_string());
                 batches.push(name.clone());
-                if chosen.is_none() && batch.map_or(name == "train" || top.len() == 1, |b| b == name) {
+                if chosen.is_none()
+                    && batch.map_or(name == "train" || top.len() == 1, |b| b == name)
+                {
                     chosen = Some((m, r));
                 }
             }
@@ -339,17 +394,28 @@ pub fn file_examples(
             let Some((m, r)) = chosen else {
                 let want = batch.unwrap_or("train");
                 diags.push(
-                    Diagnostic::error(format!("no batch named `{want}` in this file"), Span::new(file, 0, 0))
-                        .with_note(format!("its batches are: {}", batches.join(", "))),
+                    Diagnostic::error(
+                        format!("no batch named `{want}` in this file"),
+                        Span::new(file, 0, 0),
+                    )
+                    .with_note(format!("its batches are: {}", batches.join(", "))),
                 );
                 return Err(diags);
             };
-            info.hypers = m.get("hypers").and_then(|h| serde_json::from_str(h.get()).ok());
-            match m.get("instances").map(|i| serde_json::from_str::<Vec<&RawValue>>(i.get())) {
+            info.hypers = m
+                .get("hypers")
+                .and_then(|h| serde_json::from_str(h.get()).ok());
+            match m
+                .get("instances")
+                .map(|i| serde_json::from_str::<Vec<&RawValue>>(i.get()))
+            {
                 Some(Ok(v)) => instances = v,
                 _ => diags.push(
-                    Diagnostic::error("`instances` must be an array of objects", raw_span(file, text, r))
-                        .with_label("in this batch"),
+                    Diagnostic::error(
+                        "`instances` must be an array of objects",
+                        raw_span(file, text, r),
+                    )
+                    .with_label("in this batch"),
                 ),
             }
         } else {
@@ -382,17 +448,30 @@ fn json_example(
 ) -> Result<(), Diagnostic> {
     let span = raw_span(file, text, inst);
     let m: BTreeMap<String, &RawValue> = serde_json::from_str(inst.get()).map_err(|_| {
-        Diagnostic::error(format!("example {}: expected an object keyed by input and output names", k + 1), span)
-            .with_label("not an object")
+        Diagnostic::error(
+            format!(
+                "example {}: expected an object keyed by input and output names",
+                k + 1
+            ),
+            span,
+        )
+        .with_label("not an object")
     })?;
     for key in m.keys() {
         let known = low.inputs.iter().chain(&low.outputs).any(|(n, _)| n == key);
         if !known {
             return Err(Diagnostic::error(
-                format!("example {}: `{key}` is neither an input nor an output of the sketch", k + 1),
+                format!(
+                    "example {}: `{key}` is neither an input nor an output of the sketch",
+                    k + 1
+                ),
                 raw_span(file, text, m[key]),
             )
-            .with_note(format!("inputs: {}; outputs: {}", names(&low.inputs), names(&low.outputs))));
+            .with_note(format!(
+                "inputs: {}; outputs: {}",
+                names(&low.inputs),
+                names(&low.outputs)
+            )));
         }
     }
     let mut ins = Vec::new();
@@ -400,13 +479,19 @@ fn json_example(
         match m.get(name) {
             Some(r) => ins.push(from_json(file, text, r)),
             None => {
-                return Err(Diagnostic::error(format!("example {}: input `{name}` is missing", k + 1), span)
-                    .with_label("in this example"))
+                return Err(Diagnostic::error(
+                    format!("example {}: input `{name}` is missing", k + 1),
+                    span,
+                )
+                .with_label("in this example"))
             }
         }
     }
-    let outs: Vec<Option<Spanned>> =
-        low.outputs.iter().map(|(name, _)| m.get(name).map(|r| from_json(file, text, r))).collect();
+    let outs: Vec<Option<Spanned>> = low
+        .outputs
+        .iter()
+        .map(|(name, _)| m.get(name).map(|r| from_json(file, text, r)))
+        .collect();
     let ins_ref: Vec<&Spanned> = ins.iter().collect();
     let outs_ref: Vec<Option<&Spanned>> = outs.iter().map(|o| o.as_ref()).collect();
     let sf = map.get(file);
@@ -416,12 +501,19 @@ fn json_example(
 
 /// Reads TerpreT's `*_hypers.json`: `{"W3_G3_O2": {"numWires": 3, ...}, ...}`. `name` picks
 /// the entry (the data batch's `hypers`); with one entry, that entry is used.
-pub fn read_hypers(map: &SourceMap, file: FileId, name: Option<&str>) -> Result<Vec<(String, i64)>, Diagnostic> {
+pub fn read_hypers(
+    map: &SourceMap,
+    file: FileId,
+    name: Option<&str>,
+) -> Result<Vec<(String, i64)>, Diagnostic> {
     let text = map.get(file).text.as_str();
     let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            Diagnostic::error("a hypers file must be an object of named hyperparameter sets", Span::new(file, 0, 0))
-                .with_note("TerpreT's format: {\"W3_G3_O2\": {\"numWires\": 3, ...}}")
+            Diagnostic::error(
+                "a hypers file must be an object of named hyperparameter sets",
+                Span::new(file, 0, 0),
+            )
+            .with_note("TerpreT's format: {\"W3_G3_O2\": {\"numWires\": 3, ...}}")
         } else {
             json_syntax(file, text, e)
         }
@@ -434,7 +526,9 @@ pub fn read_hypers(map: &SourceMap, file: FileId, name: Option<&str>) -> Result<
             return Err(Diagnostic::error(
                 match name {
                     Some(n) => format!("no hyperparameter set named `{n}` in this file"),
-                    None => "this hypers file has several sets; the data file must name one".to_string(),
+                    None => {
+                        "this hypers file has several sets; the data file must name one".to_string()
+                    }
                 },
                 Span::new(file, 0, 0),
             )
@@ -442,15 +536,21 @@ pub fn read_hypers(map: &SourceMap, file: FileId, name: Option<&str>) -> Result<
         }
     };
     let set: BTreeMap<String, &RawValue> = serde_json::from_str(entry.get()).map_err(|_| {
-        Diagnostic::error("a hyperparameter set must be an object of integers", raw_span(file, text, entry))
+        Diagnostic::error(
+            "a hyperparameter set must be an object of integers",
+            raw_span(file, text, entry),
+        )
     })?;
     let mut out = Vec::new();
     for (k, v) in set {
         match serde_json::from_str::<i64>(v.get()) {
             Ok(x) => out.push((k, x)),
             Err(_) => {
-                return Err(Diagnostic::error(format!("hyperparameter `{k}` must be an integer"), raw_span(file, text, v))
-                    .with_label("not an integer"))
+                return Err(Diagnostic::error(
+                    format!("hyperparameter `{k}` must be an integer"),
+                    raw_span(file, text, v),
+                )
+                .with_label("not an integer"))
             }
         }
     }

@@ -44,12 +44,21 @@ pub struct Compiled {
 }
 
 /// Parses, checks and lowers one sketch file already in `map`, with its inline examples.
-pub fn compile(map: &SourceMap, file: FileId, config: &Config) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile(
+    map: &SourceMap,
+    file: FileId,
+    config: &Config,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let (module, mut diags) = weft_syntax::parse(file, &map.get(file).text);
     if diags.iter().any(|d| d.is_error()) {
         return Err(diags);
     }
-    let lowered = match lower::lower(&module, &LowerConfig { overrides: config.overrides.clone() }) {
+    let lowered = match lower::lower(
+        &module,
+        &LowerConfig {
+            overrides: config.overrides.clone(),
+        },
+    ) {
         Ok(l) => l,
         Err(mut d) => {
             diags.append(&mut d);

@@ -122,7 +122,10 @@ pub(crate) struct Lowerer<'a> {
 }
 
 fn src(span: Span) -> SrcSpan {
-    SrcSpan { start: span.start, end: span.end }
+    SrcSpan {
+        start: span.start,
+        end: span.end,
+    }
 }
 
 /// Lowers a parsed module. Errors come back as diagnostics (several at once where possible).
@@ -171,7 +174,14 @@ pub fn lower(module: &ast::Module, config: &LowerConfig) -> Result<Lowered, Vec<
                     }
                 }
             }
-            Ok(Lowered { graph, example_rows, example_files, inputs, outputs, warnings: l.diags })
+            Ok(Lowered {
+                graph,
+                example_rows,
+                example_files,
+                inputs,
+                outputs,
+                warnings: l.diags,
+            })
         }
         None => Err(l.diags),
     }
@@ -188,7 +198,10 @@ impl<'a> Lowerer<'a> {
     fn module(&mut self, m: &'a ast::Module, config: &LowerConfig) -> Option<Signature> {
         // Overrides must name declared params.
         for (name, _) in &config.overrides {
-            let declared = m.items.iter().any(|i| matches!(i, Item::Param(p) if &p.name.name == name));
+            let declared = m
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Param(p) if &p.name.name == name));
             if !declared {
                 let names: Vec<&str> = m
                     .items
@@ -198,7 +211,8 @@ impl<'a> Lowerer<'a> {
                         _ => None,
                     })
                     .collect();
-                let mut d = Diagnostic::error_nowhere(format!("`{name}` is not a param of this sketch"));
+                let mut d =
+                    Diagnostic::error_nowhere(format!("`{name}` is not a param of this sketch"));
                 d = d.with_note(if names.is_empty() {
                     "the sketch declares no params".to_string()
                 } else {
@@ -211,7 +225,12 @@ impl<'a> Lowerer<'a> {
         for item in &m.items {
             match item {
                 Item::Param(p) => {
-                    let v = match config.overrides.iter().rev().find(|(n, _)| *n == p.name.name) {
+                    let v = match config
+                        .overrides
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| *n == p.name.name)
+                    {
                         Some((_, v)) => Some(*v),
                         None => self.const_int_expr(&p.value).ok(),
                     };
@@ -244,9 +263,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         let Some(s) = sketch else {
-            self.diags.push(Diagnostic::error_nowhere("the file declares no `sketch`").with_note(
-                "add an entry point: `sketch name(inputs) -> (outputs) { ... }`",
-            ));
+            self.diags.push(
+                Diagnostic::error_nowhere("the file declares no `sketch`")
+                    .with_note("add an entry point: `sketch name(inputs) -> (outputs) { ... }`"),
+            );
             return None;
         };
         self.sketch(s).ok()
@@ -296,11 +316,22 @@ impl<'a> Lowerer<'a> {
             }
             names.push(v.name.clone());
         }
-        let domain = self.b.domain(Domain::enumeration(&e.name.name, names.clone()));
+        let domain = self
+            .b
+            .domain(Domain::enumeration(&e.name.name, names.clone()));
         for v in &names {
-            self.variants.entry(v.clone()).or_default().push(e.name.name.clone());
+            self.variants
+                .entry(v.clone())
+                .or_default()
+                .push(e.name.name.clone());
         }
-        self.enums.insert(e.name.name.clone(), EnumInfo { domain, variants: names });
+        self.enums.insert(
+            e.name.name.clone(),
+            EnumInfo {
+                domain,
+                variants: names,
+            },
+        );
     }
 
     fn hole_decl(&mut self, h: &ast::HoleDecl) -> R<()> {
@@ -309,9 +340,19 @@ impl<'a> Lowerer<'a> {
         }
         let ty = self.ty(&h.ty)?;
         let (shape, elem) = flatten_ty(&ty);
-        let nodes = self.b.hole_decl(&h.name.name, shape.clone(), elem, src(h.span));
+        let nodes = self
+            .b
+            .hole_decl(&h.name.name, shape.clone(), elem, src(h.span));
         let val = build_array(&shape, &mut nodes.into_iter().map(Val::Scalar));
-        self.holes.insert(h.name.name.clone(), Var { ty, val, span: h.name.span, mutable: false });
+        self.holes.insert(
+            h.name.name.clone(),
+            Var {
+                ty,
+                val,
+                span: h.name.span,
+                mutable: false,
+            },
+        );
         Ok(())
     }
 
@@ -328,8 +369,18 @@ impl<'a> Lowerer<'a> {
             }
         }
         let ret = self.ty(&f.ret);
-        let (Ok(ret), true) = (ret, ok) else { return Err(Reported) };
-        self.fns.insert(f.name.name.clone(), FnInfo { decl: f, params, ret, table: None });
+        let (Ok(ret), true) = (ret, ok) else {
+            return Err(Reported);
+        };
+        self.fns.insert(
+            f.name.name.clone(),
+            FnInfo {
+                decl: f,
+                params,
+                ret,
+                table: None,
+            },
+        );
         Ok(())
     }
 
@@ -356,7 +407,15 @@ impl<'a> Lowerer<'a> {
                 })));
             }
             let val = build_array(&shape, &mut nodes.into_iter());
-            self.declare_local(&inp.name, Var { ty: ty.clone(), val, span: inp.name.span, mutable: true });
+            self.declare_local(
+                &inp.name,
+                Var {
+                    ty: ty.clone(),
+                    val,
+                    span: inp.name.span,
+                    mutable: true,
+                },
+            );
             inputs.push((inp.name.name.clone(), ty));
         }
         let mut outputs = Vec::new();
@@ -367,7 +426,15 @@ impl<'a> Lowerer<'a> {
                     continue;
                 };
                 let val = undef_of(&ty);
-                self.declare_local(&o.name, Var { ty: ty.clone(), val, span: o.name.span, mutable: true });
+                self.declare_local(
+                    &o.name,
+                    Var {
+                        ty: ty.clone(),
+                        val,
+                        span: o.name.span,
+                        mutable: true,
+                    },
+                );
                 outputs.push((o.name.name.clone(), ty));
             }
         }
@@ -392,8 +459,11 @@ impl<'a> Lowerer<'a> {
                 let ty = self.ty(t)?;
                 let Some(te) = &s.body.tail else {
                     return Err(self.err(
-                        Diagnostic::error("the sketch's body must end with its output value", s.body.span)
-                            .with_label("no tail expression"),
+                        Diagnostic::error(
+                            "the sketch's body must end with its output value",
+                            s.body.span,
+                        )
+                        .with_label("no tail expression"),
                     ));
                 };
                 let v = self.coerce(tail, &ty, te.span)?;
@@ -403,8 +473,11 @@ impl<'a> Lowerer<'a> {
             Outputs::Named(outs) => {
                 if let (Some(t), false) = (&s.body.tail, tail.ty == Ty::Unit) {
                     return Err(self.err(
-                        Diagnostic::error("unexpected tail value in a sketch with named outputs", t.span)
-                            .with_note("assign each output by name instead"),
+                        Diagnostic::error(
+                            "unexpected tail value in a sketch with named outputs",
+                            t.span,
+                        )
+                        .with_note("assign each output by name instead"),
                     ));
                 }
                 for o in outs {
@@ -426,15 +499,25 @@ impl<'a> Lowerer<'a> {
                     Val::Scalar(n) => {
                         self.b.name(n, slot_name.clone());
                         self.b.output(
-                            Slot { name: slot_name, decl: name.clone(), index, domain: elem },
+                            Slot {
+                                name: slot_name,
+                                decl: name.clone(),
+                                index,
+                                domain: elem,
+                            },
                             n,
                         );
                     }
                     _ => {
                         return Err(self.err(
-                            Diagnostic::error(format!("output `{slot_name}` is never assigned"), span)
-                                .with_label("declared here")
-                                .with_note(format!("assign it in the sketch body: `{slot_name} = ...;`")),
+                            Diagnostic::error(
+                                format!("output `{slot_name}` is never assigned"),
+                                span,
+                            )
+                            .with_label("declared here")
+                            .with_note(format!(
+                                "assign it in the sketch body: `{slot_name} = ...;`"
+                            )),
                         ))
                     }
                 }
@@ -445,7 +528,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn declare_local(&mut self, name: &ast::Ident, var: Var) {
-        self.scopes.last_mut().expect("a scope").insert(name.name.clone(), var);
+        self.scopes
+            .last_mut()
+            .expect("a scope")
+            .insert(name.name.clone(), var);
     }
 
     // ---------------------------------------------------------------- types
@@ -516,7 +602,10 @@ impl<'a> Lowerer<'a> {
 
     /// A constant scalar value.
     fn const_of(&mut self, d: DomainId, v: u32) -> Typed {
-        Typed { val: Val::Scalar(self.b.constant(d, v)), ty: Ty::Scalar(d) }
+        Typed {
+            val: Val::Scalar(self.b.constant(d, v)),
+            ty: Ty::Scalar(d),
+        }
     }
 
     fn int_const(&mut self, x: i64) -> Typed {
@@ -570,7 +659,10 @@ impl<'a> Lowerer<'a> {
         }
         let tail = match &b.tail {
             Some(e) => self.expr(e),
-            None => Ok(Typed { val: Val::Unit, ty: Ty::Unit }),
+            None => Ok(Typed {
+                val: Val::Unit,
+                ty: Ty::Unit,
+            }),
         };
         if failed {
             return Err(Reported);
@@ -603,10 +695,22 @@ impl<'a> Lowerer<'a> {
                 if let Val::Scalar(n) = &val {
                     self.b.name(*n, name.name.clone());
                 }
-                self.declare_local(name, Var { ty, val, span: name.span, mutable: true });
+                self.declare_local(
+                    name,
+                    Var {
+                        ty,
+                        val,
+                        span: name.span,
+                        mutable: true,
+                    },
+                );
                 Ok(())
             }
-            StmtKind::Assign { target, indices, value } => self.assign(target, indices, value, s.span),
+            StmtKind::Assign {
+                target,
+                indices,
+                value,
+            } => self.assign(target, indices, value, s.span),
             StmtKind::For { var, lo, hi, body } => {
                 let lo_v = self.const_int_expr(lo);
                 let hi_v = self.const_int_expr(hi);
@@ -621,7 +725,15 @@ impl<'a> Lowerer<'a> {
                 for i in lo_v..hi_v {
                     let c = self.int_const(i);
                     self.scopes.push(HashMap::new());
-                    self.declare_local(var, Var { ty: c.ty, val: c.val, span: var.span, mutable: false });
+                    self.declare_local(
+                        var,
+                        Var {
+                            ty: c.ty,
+                            val: c.val,
+                            span: var.span,
+                            mutable: false,
+                        },
+                    );
                     let r = self.block(body);
                     self.scopes.pop();
                     if r.is_err() {
@@ -673,7 +785,9 @@ impl<'a> Lowerer<'a> {
                             .with_label(format!("found `{}`", self.show_ty(&t.ty))),
                     ));
                 };
-                let Val::Scalar(mut n) = t.val else { return Err(Reported) };
+                let Val::Scalar(mut n) = t.val else {
+                    return Err(Reported);
+                };
                 let dom = self.domain(d).clone();
                 if matches!(dom.kind, DomainKind::Enum { .. }) {
                     return Err(self.err(
@@ -686,16 +800,25 @@ impl<'a> Lowerer<'a> {
                     // cost is counted only when the branch is taken: weight 0 otherwise.
                     let pair = self.b.domain(Domain::range(0, 2 * dom.size as i64));
                     let size = dom.size;
-                    n = self.b.apply_fn("guard", &[p, n], pair, |v| v[0] * size + v[1]);
+                    n = self
+                        .b
+                        .apply_fn("guard", &[p, n], pair, |v| v[0] * size + v[1]);
                     let w = weights.clone();
-                    weights = (0..2 * size).map(|k| if k < size { 0 } else { w[(k - size) as usize] }).collect();
+                    weights = (0..2 * size)
+                        .map(|k| if k < size { 0 } else { w[(k - size) as usize] })
+                        .collect();
                 }
                 self.b.cost(n, weights, src(e.span));
                 Ok(())
             }
             StmtKind::Expr(e) => {
                 let t = self.expr(e)?;
-                if t.ty != Ty::Unit && !matches!(e.kind, ExprKind::If(..) | ExprKind::Match(..) | ExprKind::Block(_)) {
+                if t.ty != Ty::Unit
+                    && !matches!(
+                        e.kind,
+                        ExprKind::If(..) | ExprKind::Match(..) | ExprKind::Block(_)
+                    )
+                {
                     self.diags.push(
                         Diagnostic::warning("this value is computed and discarded", e.span)
                             .with_label("unused value"),
@@ -732,8 +855,11 @@ impl<'a> Lowerer<'a> {
         };
         if !var.mutable {
             return Err(self.err(
-                Diagnostic::error(format!("cannot assign to loop variable `{}`", target.name), target.span)
-                    .with_secondary(var.span, "declared here"),
+                Diagnostic::error(
+                    format!("cannot assign to loop variable `{}`", target.name),
+                    target.span,
+                )
+                .with_secondary(var.span, "declared here"),
             ));
         }
         let var = var.clone();
@@ -752,7 +878,10 @@ impl<'a> Lowerer<'a> {
         }
         let new = self.store(&var.ty, &var.val, &idx, v, value.span, target.span.to(span))?;
         self.name_changed(&var.val, &new, &target.name);
-        self.scopes[scope].get_mut(&target.name).expect("found above").val = new;
+        self.scopes[scope]
+            .get_mut(&target.name)
+            .expect("found above")
+            .val = new;
         Ok(())
     }
 
@@ -797,14 +926,20 @@ impl<'a> Lowerer<'a> {
             items[k as usize] = self.store(elem_ty, &items[k as usize], rest, v, vspan, tspan)?;
             return Ok(Val::Array(items));
         }
-        let Val::Scalar(sel) = i.val else { return Err(Reported) };
+        let Val::Scalar(sel) = i.val else {
+            return Err(Reported);
+        };
         let mut items = items.clone();
         for k in lo..hi {
             let written = self.store(elem_ty, &items[k as usize], rest, v.clone(), vspan, tspan)?;
             // `i == k`, built as a comparison with a constant so that it prints as one.
             let kc = self.int_const(k);
-            let it = Typed { val: Val::Scalar(sel), ty: i.ty.clone() };
-            let Val::Scalar(hit) = self.binary(BinOp::Eq, it, kc, *ispan, *ispan, *ispan)?.val else {
+            let it = Typed {
+                val: Val::Scalar(sel),
+                ty: i.ty.clone(),
+            };
+            let Val::Scalar(hit) = self.binary(BinOp::Eq, it, kc, *ispan, *ispan, *ispan)?.val
+            else {
                 return Err(Reported);
             };
             items[k as usize] = self.mux_val(hit, &[items[k as usize].clone(), written], tspan)?;
@@ -829,8 +964,11 @@ impl<'a> Lowerer<'a> {
         if let Some(k) = self.as_const_int(i) {
             if k < 0 || k >= len as i64 {
                 return Err(self.err(
-                    Diagnostic::error(format!("index {k} is out of bounds for an array of length {len}"), span)
-                        .with_label("out of bounds"),
+                    Diagnostic::error(
+                        format!("index {k} is out of bounds for an array of length {len}"),
+                        span,
+                    )
+                    .with_label("out of bounds"),
                 ));
             }
             return Ok((k, k + 1));
@@ -867,23 +1005,27 @@ impl<'a> Lowerer<'a> {
                                 return Ok(Val::Scalar(self.b.constant(to, (x - tlo) as u32)));
                             }
                             return Err(self.err(
-                                Diagnostic::error(format!("value {x} does not fit `{tlo}..{thi}`"), span)
-                                    .with_label(format!("expected `{tlo}..{thi}`")),
+                                Diagnostic::error(
+                                    format!("value {x} does not fit `{tlo}..{thi}`"),
+                                    span,
+                                )
+                                .with_label(format!("expected `{tlo}..{thi}`")),
                             ));
                         }
                         if flo >= tlo && fhi <= thi {
                             let off = (flo - tlo) as u32;
-                            return Ok(Val::Scalar(self.b.apply_fn("as", &[n], to, move |x| x[0] + off)));
+                            return Ok(Val::Scalar(
+                                self.b.apply_fn("as", &[n], to, move |x| x[0] + off),
+                            ));
                         }
                         Err(self.err(
                             Diagnostic::error(
-                                format!("a value of type `{flo}..{fhi}` may not fit `{tlo}..{thi}`"),
+                                format!(
+                                    "a value of type `{flo}..{fhi}` may not fit `{tlo}..{thi}`"
+                                ),
                                 span,
                             )
-                            .with_label(format!(
-                                "may be {}",
-                                if flo < tlo { flo } else { fhi - 1 }
-                            ))
+                            .with_label(format!("may be {}", if flo < tlo { flo } else { fhi - 1 }))
                             .with_note(format!(
                                 "wrap it into range (e.g. `(...) % {}`) or widen the declared type",
                                 thi - tlo
@@ -896,14 +1038,24 @@ impl<'a> Lowerer<'a> {
             (Ty::Array(fe, fl), Ty::Array(te, tl), Val::Array(items)) => {
                 if fl != tl {
                     return Err(self.err(
-                        Diagnostic::error(format!("expected an array of length {tl}, found length {fl}"), span)
-                            .with_label(format!("expected `{}`", self.show_ty(target))),
+                        Diagnostic::error(
+                            format!("expected an array of length {tl}, found length {fl}"),
+                            span,
+                        )
+                        .with_label(format!("expected `{}`", self.show_ty(target))),
                     ));
                 }
                 let (fe, te) = ((**fe).clone(), (**te).clone());
                 let mut out = Vec::with_capacity(items.len());
                 for it in items.clone() {
-                    out.push(self.coerce(Typed { val: it, ty: fe.clone() }, &te, span)?);
+                    out.push(self.coerce(
+                        Typed {
+                            val: it,
+                            ty: fe.clone(),
+                        },
+                        &te,
+                        span,
+                    )?);
                 }
                 Ok(Val::Array(out))
             }
@@ -913,7 +1065,11 @@ impl<'a> Lowerer<'a> {
 
     fn mismatch(&mut self, expected: &Ty, found: &Ty, span: Span) -> Reported {
         let d = Diagnostic::error(
-            format!("expected `{}`, found `{}`", self.show_ty(expected), self.show_ty(found)),
+            format!(
+                "expected `{}`, found `{}`",
+                self.show_ty(expected),
+                self.show_ty(found)
+            ),
             span,
         )
         .with_label(format!("this has type `{}`", self.show_ty(found)));
@@ -940,7 +1096,9 @@ impl<'a> Lowerer<'a> {
         match (a, b) {
             (Ty::Scalar(x), Ty::Scalar(y)) => {
                 let ((alo, ahi), (blo, bhi)) = (self.int_range(*x)?, self.int_range(*y)?);
-                Some(Ty::Scalar(self.b.domain(Domain::range(alo.min(blo), ahi.max(bhi)))))
+                Some(Ty::Scalar(
+                    self.b.domain(Domain::range(alo.min(blo), ahi.max(bhi))),
+                ))
             }
             (Ty::Array(ea, la), Ty::Array(eb, lb)) if la == lb => {
                 Some(Ty::Array(Box::new(self.join(ea, eb)?), *la))
@@ -989,15 +1147,21 @@ impl<'a> Lowerer<'a> {
                     .with_note("assign it on every branch, or before the branch"),
             ));
         }
-        Err(self.err(Diagnostic::error("branches produce values of different shapes", span)))
+        Err(self.err(Diagnostic::error(
+            "branches produce values of different shapes",
+            span,
+        )))
     }
 
     fn expect_bool(&mut self, t: &Typed, span: Span) -> R<NodeId> {
         match (&t.ty, &t.val) {
             (Ty::Scalar(d), Val::Scalar(n)) if *d == self.bool_d => Ok(*n),
             _ => Err(self.err(
-                Diagnostic::error(format!("expected `bool`, found `{}`", self.show_ty(&t.ty)), span)
-                    .with_label("expected a condition"),
+                Diagnostic::error(
+                    format!("expected `bool`, found `{}`", self.show_ty(&t.ty)),
+                    span,
+                )
+                .with_label("expected a condition"),
             )),
         }
     }
@@ -1010,8 +1174,11 @@ impl<'a> Lowerer<'a> {
                     .with_label("not assigned yet"),
             )),
             _ => Err(self.err(
-                Diagnostic::error(format!("{what} needs a scalar, found `{}`", self.show_ty(&t.ty)), span)
-                    .with_label("not a scalar"),
+                Diagnostic::error(
+                    format!("{what} needs a scalar, found `{}`", self.show_ty(&t.ty)),
+                    span,
+                )
+                .with_label("not a scalar"),
             )),
         }
     }
@@ -1072,8 +1239,11 @@ impl<'a> Lowerer<'a> {
                 }
                 if ts.is_empty() {
                     return Err(self.err(
-                        Diagnostic::error("cannot infer the element type of an empty array", e.span)
-                            .with_note("empty arrays are not supported"),
+                        Diagnostic::error(
+                            "cannot infer the element type of an empty array",
+                            e.span,
+                        )
+                        .with_note("empty arrays are not supported"),
                     ));
                 }
                 let tys: Vec<(Ty, Span)> = ts.iter().map(|(t, s)| (t.ty.clone(), *s)).collect();
@@ -1083,7 +1253,10 @@ impl<'a> Lowerer<'a> {
                     vals.push(self.coerce(t, &elem, s)?);
                 }
                 let n = vals.len() as u32;
-                Ok(Typed { val: Val::Array(vals), ty: Ty::Array(Box::new(elem), n) })
+                Ok(Typed {
+                    val: Val::Array(vals),
+                    ty: Ty::Array(Box::new(elem), n),
+                })
             }
             ExprKind::Repeat(elem, n) => {
                 let t = self.expr(elem)?;
@@ -1125,7 +1298,10 @@ impl<'a> Lowerer<'a> {
                         .with_secondary(v.span, "declared here"),
                 ));
             }
-            return Ok(Typed { val: v.val, ty: v.ty });
+            return Ok(Typed {
+                val: v.val,
+                ty: v.ty,
+            });
         }
         if let Some(&(x, _)) = self.params.get(n) {
             return Ok(self.int_const(x));
@@ -1137,12 +1313,16 @@ impl<'a> Lowerer<'a> {
                         .with_note("pass it as an argument instead"),
                 ));
             }
-            return Ok(Typed { val: h.val.clone(), ty: h.ty.clone() });
+            return Ok(Typed {
+                val: h.val.clone(),
+                ty: h.ty.clone(),
+            });
         }
         if self.variants.contains_key(n) {
             return self.variant(None, n, span);
         }
-        let d = Diagnostic::error(format!("cannot find `{n}` in this scope"), span).with_label("not found");
+        let d = Diagnostic::error(format!("cannot find `{n}` in this scope"), span)
+            .with_label("not found");
         Err(self.err(d))
     }
 
@@ -1151,7 +1331,8 @@ impl<'a> Lowerer<'a> {
             Some(en) => {
                 if !self.enums.contains_key(&en.name) {
                     return Err(self.err(
-                        Diagnostic::error(format!("unknown enum `{}`", en.name), en.span).with_label("not an enum"),
+                        Diagnostic::error(format!("unknown enum `{}`", en.name), en.span)
+                            .with_label("not an enum"),
                     ));
                 }
                 en.name.clone()
@@ -1168,7 +1349,10 @@ impl<'a> Lowerer<'a> {
                 match owners.into_iter().next() {
                     Some(o) => o,
                     None => {
-                        return Err(self.err(Diagnostic::error(format!("cannot find `{v}` in this scope"), span)))
+                        return Err(self.err(Diagnostic::error(
+                            format!("cannot find `{v}` in this scope"),
+                            span,
+                        )))
                     }
                 }
             }
@@ -1189,7 +1373,8 @@ impl<'a> Lowerer<'a> {
         let (Ty::Array(elem, len), Val::Array(items)) = (&bt.ty, &bt.val) else {
             if matches!(bt.val, Val::Undef) {
                 return Err(self.err(
-                    Diagnostic::error("this array is used before it is assigned", bspan).with_label("not assigned yet"),
+                    Diagnostic::error("this array is used before it is assigned", bspan)
+                        .with_label("not assigned yet"),
                 ));
             }
             return Err(self.err(
@@ -1202,23 +1387,37 @@ impl<'a> Lowerer<'a> {
             let v = items[k as usize].clone();
             if matches!(v, Val::Undef) {
                 return Err(self.err(
-                    Diagnostic::error(format!("element {k} is used before it is assigned"), bspan.to(ispan))
-                        .with_label("not assigned yet"),
+                    Diagnostic::error(
+                        format!("element {k} is used before it is assigned"),
+                        bspan.to(ispan),
+                    )
+                    .with_label("not assigned yet"),
                 ));
             }
-            return Ok(Typed { val: v, ty: (**elem).clone() });
+            return Ok(Typed {
+                val: v,
+                ty: (**elem).clone(),
+            });
         }
-        let Val::Scalar(sel) = it.val else { return Err(Reported) };
+        let Val::Scalar(sel) = it.val else {
+            return Err(Reported);
+        };
         // The selector's value index v means the integer lo + v, i.e. element lo + v.
         let cases: Vec<Val> = items[lo as usize..hi as usize].to_vec();
         if cases.iter().any(|c| matches!(c, Val::Undef)) {
             return Err(self.err(
-                Diagnostic::error("an element this index can reach is not assigned yet", bspan.to(ispan))
-                    .with_label("may read an unassigned element"),
+                Diagnostic::error(
+                    "an element this index can reach is not assigned yet",
+                    bspan.to(ispan),
+                )
+                .with_label("may read an unassigned element"),
             ));
         }
         let val = self.mux_val(sel, &cases, bspan.to(ispan))?;
-        Ok(Typed { val, ty: (**elem).clone() })
+        Ok(Typed {
+            val,
+            ty: (**elem).clone(),
+        })
     }
 
     fn unary(&mut self, op: UnOp, t: Typed, span: Span) -> R<Typed> {
@@ -1227,19 +1426,28 @@ impl<'a> Lowerer<'a> {
             UnOp::Not => {
                 if d != self.bool_d {
                     return Err(self.err(
-                        Diagnostic::error(format!("`!` needs a `bool`, found `{}`", self.domain(d)), span)
-                            .with_label("not a bool"),
+                        Diagnostic::error(
+                            format!("`!` needs a `bool`, found `{}`", self.domain(d)),
+                            span,
+                        )
+                        .with_label("not a bool"),
                     ));
                 }
                 let bd = self.bool_d;
                 let r = self.b.apply_fn("not", &[n], bd, |v| 1 - v[0]);
-                Ok(Typed { val: Val::Scalar(r), ty: Ty::Scalar(bd) })
+                Ok(Typed {
+                    val: Val::Scalar(r),
+                    ty: Ty::Scalar(bd),
+                })
             }
             UnOp::Neg => {
                 let Some((lo, hi)) = self.int_range(d) else {
                     return Err(self.err(
-                        Diagnostic::error(format!("`-` needs an integer, found `{}`", self.domain(d)), span)
-                            .with_label("not an integer"),
+                        Diagnostic::error(
+                            format!("`-` needs an integer, found `{}`", self.domain(d)),
+                            span,
+                        )
+                        .with_label("not an integer"),
                     ));
                 };
                 let out = self.b.domain(Domain::range(1 - hi, 1 - lo));
@@ -1247,13 +1455,24 @@ impl<'a> Lowerer<'a> {
                     let x = -(lo + v[0] as i64);
                     (x - (1 - hi)) as u32
                 });
-                Ok(Typed { val: Val::Scalar(r), ty: Ty::Scalar(out) })
+                Ok(Typed {
+                    val: Val::Scalar(r),
+                    ty: Ty::Scalar(out),
+                })
             }
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn binary(&mut self, op: BinOp, a: Typed, b: Typed, sa: Span, sb: Span, span: Span) -> R<Typed> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: Typed,
+        b: Typed,
+        sa: Span,
+        sb: Span,
+        span: Span,
+    ) -> R<Typed> {
         let what = format!("`{}`", op.symbol());
         let (na, da) = self.scalar_parts(&a, sa, &what)?;
         let (nb, db) = self.scalar_parts(&b, sb, &what)?;
@@ -1263,8 +1482,11 @@ impl<'a> Lowerer<'a> {
                 for (d, s) in [(da, sa), (db, sb)] {
                     if d != bd {
                         return Err(self.err(
-                            Diagnostic::error(format!("{what} needs `bool` operands, found `{}`", self.domain(d)), s)
-                                .with_label("not a bool"),
+                            Diagnostic::error(
+                                format!("{what} needs `bool` operands, found `{}`", self.domain(d)),
+                                s,
+                            )
+                            .with_label("not a bool"),
                         ));
                     }
                 }
@@ -1274,15 +1496,22 @@ impl<'a> Lowerer<'a> {
                     _ => ("xor", |x, y| x ^ y),
                 };
                 let r = self.b.apply_fn(name, &[na, nb], bd, |v| f(v[0], v[1]));
-                Ok(Typed { val: Val::Scalar(r), ty: Ty::Scalar(bd) })
+                Ok(Typed {
+                    val: Val::Scalar(r),
+                    ty: Ty::Scalar(bd),
+                })
             }
             BinOp::Eq | BinOp::Ne => {
-                let same_kind = da == db
-                    || (self.int_range(da).is_some() && self.int_range(db).is_some());
+                let same_kind =
+                    da == db || (self.int_range(da).is_some() && self.int_range(db).is_some());
                 if !same_kind {
                     return Err(self.err(
                         Diagnostic::error(
-                            format!("cannot compare `{}` with `{}`", self.domain(da), self.domain(db)),
+                            format!(
+                                "cannot compare `{}` with `{}`",
+                                self.domain(da),
+                                self.domain(db)
+                            ),
                             span,
                         )
                         .with_label("different types"),
@@ -1293,7 +1522,10 @@ impl<'a> Lowerer<'a> {
                 let r = self.b.apply_fn(op.symbol(), &[na, nb], bd, move |v| {
                     u32::from((ia.int_of(v[0]) == ib.int_of(v[1])) == want)
                 });
-                Ok(Typed { val: Val::Scalar(r), ty: Ty::Scalar(bd) })
+                Ok(Typed {
+                    val: Val::Scalar(r),
+                    ty: Ty::Scalar(bd),
+                })
             }
             _ => {
                 let ra = self.int_range(da);
@@ -1301,8 +1533,11 @@ impl<'a> Lowerer<'a> {
                 let (Some((alo, ahi)), Some((blo, bhi))) = (ra, rb) else {
                     let (d, s) = if ra.is_none() { (da, sa) } else { (db, sb) };
                     return Err(self.err(
-                        Diagnostic::error(format!("{what} needs integer operands, found `{}`", self.domain(d)), s)
-                            .with_label("not an integer"),
+                        Diagnostic::error(
+                            format!("{what} needs integer operands, found `{}`", self.domain(d)),
+                            s,
+                        )
+                        .with_label("not an integer"),
                     ));
                 };
                 if matches!(op, BinOp::Div | BinOp::Rem) && blo <= 0 && 0 < bhi {
@@ -1357,13 +1592,19 @@ impl<'a> Lowerer<'a> {
                     }
                     if hi - lo >= MAX_RANGE {
                         return Err(self.err(Diagnostic::error(
-                            format!("the result of {what} ranges over {lo}..={hi}, too many values"),
+                            format!(
+                                "the result of {what} ranges over {lo}..={hi}, too many values"
+                            ),
                             span,
                         )));
                     }
                     self.b.domain(Domain::range(lo, hi + 1))
                 };
-                let out_lo = if is_cmp { 0 } else { self.int_range(out).map_or(0, |r| r.0) };
+                let out_lo = if is_cmp {
+                    0
+                } else {
+                    self.int_range(out).map_or(0, |r| r.0)
+                };
                 let r = self.b.apply_fn(op.symbol(), &[na, nb], out, move |v| {
                     let y = blo + v[1] as i64;
                     if y == 0 && matches!(op, BinOp::Div | BinOp::Rem) {
@@ -1371,7 +1612,10 @@ impl<'a> Lowerer<'a> {
                     }
                     (f(alo + v[0] as i64, y) - out_lo) as u32
                 });
-                Ok(Typed { val: Val::Scalar(r), ty: Ty::Scalar(out) })
+                Ok(Typed {
+                    val: Val::Scalar(r),
+                    ty: Ty::Scalar(out),
+                })
             }
         }
     }
@@ -1438,9 +1682,15 @@ impl<'a> Lowerer<'a> {
                 self.scopes[depth].get_mut(&name).expect("exists").val = merged;
             }
         }
-        let results: Vec<Typed> = results.into_iter().map(|r| r.expect("no failure")).collect();
+        let results: Vec<Typed> = results
+            .into_iter()
+            .map(|r| r.expect("no failure"))
+            .collect();
         if results.iter().all(|r| r.ty == Ty::Unit) {
-            return Ok(Typed { val: Val::Unit, ty: Ty::Unit });
+            return Ok(Typed {
+                val: Val::Unit,
+                ty: Ty::Unit,
+            });
         }
         let tys: Vec<(Ty, Span)> = results.iter().map(|r| (r.ty.clone(), span)).collect();
         if tys.iter().any(|(t, _)| *t == Ty::Unit) {
@@ -1468,7 +1718,10 @@ impl<'a> Lowerer<'a> {
             } else {
                 match els {
                     Some(e) => self.expr(e),
-                    None => Ok(Typed { val: Val::Unit, ty: Ty::Unit }),
+                    None => Ok(Typed {
+                        val: Val::Unit,
+                        ty: Ty::Unit,
+                    }),
                 }
             };
         }
@@ -1485,7 +1738,10 @@ impl<'a> Lowerer<'a> {
                 } else {
                     match els {
                         Some(e) => l.expr(e),
-                        None => Ok(Typed { val: Val::Unit, ty: Ty::Unit }),
+                        None => Ok(Typed {
+                            val: Val::Unit,
+                            ty: Ty::Unit,
+                        }),
                     }
                 }
             },
@@ -1498,8 +1754,11 @@ impl<'a> Lowerer<'a> {
         let dom = self.domain(d).clone();
         let mismatch = |l: &mut Self, what: &str| {
             l.err(
-                Diagnostic::error(format!("this pattern is {what}, but the value has type `{dom}`"), p.span)
-                    .with_label("wrong kind of pattern"),
+                Diagnostic::error(
+                    format!("this pattern is {what}, but the value has type `{dom}`"),
+                    p.span,
+                )
+                .with_label("wrong kind of pattern"),
             )
         };
         match &p.kind {
@@ -1519,7 +1778,9 @@ impl<'a> Lowerer<'a> {
                 if t.ty != Ty::Scalar(d) {
                     return Err(mismatch(self, "an enum variant of another type"));
                 }
-                let Val::Scalar(n) = t.val else { return Err(Reported) };
+                let Val::Scalar(n) = t.val else {
+                    return Err(Reported);
+                };
                 Ok(self.b.const_value(n).into_iter().collect())
             }
         }
@@ -1542,11 +1803,16 @@ impl<'a> Lowerer<'a> {
                 }
             }
             if !useful {
-                self.diags.push(Diagnostic::warning("unreachable match arm", arm.span).with_label("never taken"));
+                self.diags.push(
+                    Diagnostic::warning("unreachable match arm", arm.span)
+                        .with_label("never taken"),
+                );
             }
         }
-        let missing: Vec<String> =
-            (0..size).filter(|&v| owner[v as usize].is_none()).map(|v| self.domain(sd).show(v)).collect();
+        let missing: Vec<String> = (0..size)
+            .filter(|&v| owner[v as usize].is_none())
+            .map(|v| self.domain(sd).show(v))
+            .collect();
         if !missing.is_empty() {
             let shown: Vec<String> = missing.iter().take(5).cloned().collect();
             return Err(self.err(
@@ -1567,14 +1833,26 @@ impl<'a> Lowerer<'a> {
         let mut used: Vec<usize> = owner.clone();
         used.sort_unstable();
         used.dedup();
-        let which: Vec<usize> = owner.iter().map(|o| used.iter().position(|u| u == o).expect("used")).collect();
+        let which: Vec<usize> = owner
+            .iter()
+            .map(|o| used.iter().position(|u| u == o).expect("used"))
+            .collect();
         let bd = self.bool_d;
         let mut conds = Vec::new();
         for &arm in &used {
             let hit: Vec<bool> = owner.iter().map(|&o| o == arm).collect();
-            conds.push(self.b.apply_fn("in arm", &[sn], bd, move |v| u32::from(hit[v[0] as usize])));
+            conds.push(
+                self.b
+                    .apply_fn("in arm", &[sn], bd, move |v| u32::from(hit[v[0] as usize])),
+            );
         }
-        self.branches(sn, &which, &conds, &mut |l: &mut Self, k| l.expr(&arms[used[k]].body), span)
+        self.branches(
+            sn,
+            &which,
+            &conds,
+            &mut |l: &mut Self, k| l.expr(&arms[used[k]].body),
+            span,
+        )
     }
 
     // ---------------------------------------------------------------- functions
@@ -1582,14 +1860,20 @@ impl<'a> Lowerer<'a> {
     fn call(&mut self, f: &ast::Ident, args: &[Expr], span: Span) -> R<Typed> {
         let Some(info) = self.fns.get(&f.name) else {
             return Err(self.err(
-                Diagnostic::error(format!("cannot find function `{}`", f.name), f.span).with_label("not declared"),
+                Diagnostic::error(format!("cannot find function `{}`", f.name), f.span)
+                    .with_label("not declared"),
             ));
         };
         let (decl, ptys, ret) = (info.decl, info.params.clone(), info.ret.clone());
         if args.len() != ptys.len() {
             return Err(self.err(
                 Diagnostic::error(
-                    format!("`{}` takes {} argument(s) but {} were given", f.name, ptys.len(), args.len()),
+                    format!(
+                        "`{}` takes {} argument(s) but {} were given",
+                        f.name,
+                        ptys.len(),
+                        args.len()
+                    ),
                     span,
                 )
                 .with_secondary(decl.name.span, "declared here"),
@@ -1597,12 +1881,18 @@ impl<'a> Lowerer<'a> {
         }
         if self.call_stack.contains(&f.name) {
             return Err(self.err(
-                Diagnostic::error(format!("`{}` calls itself; functions may not be recursive", f.name), f.span)
-                    .with_label("recursive call"),
+                Diagnostic::error(
+                    format!("`{}` calls itself; functions may not be recursive", f.name),
+                    f.span,
+                )
+                .with_label("recursive call"),
             ));
         }
         if self.call_stack.len() >= MAX_CALL_DEPTH {
-            return Err(self.err(Diagnostic::error("function calls nested too deeply", f.span)));
+            return Err(self.err(Diagnostic::error(
+                "function calls nested too deeply",
+                f.span,
+            )));
         }
         let mut vals = Vec::new();
         let mut failed = false;
@@ -1618,8 +1908,11 @@ impl<'a> Lowerer<'a> {
         if failed {
             return Err(Reported);
         }
-        let all_scalar = ptys.iter().all(|t| matches!(t, Ty::Scalar(_))) && matches!(ret, Ty::Scalar(_));
-        let all_const = vals.iter().all(|v| matches!(v, Val::Scalar(n) if self.b.const_value(*n).is_some()));
+        let all_scalar =
+            ptys.iter().all(|t| matches!(t, Ty::Scalar(_))) && matches!(ret, Ty::Scalar(_));
+        let all_const = vals
+            .iter()
+            .all(|v| matches!(v, Val::Scalar(n) if self.b.const_value(*n).is_some()));
         if !all_scalar || all_const {
             // Inline: arrays are passed as values; constant calls fold away.
             let val = self.inline(decl, &ptys, &ret, vals)?;
@@ -1641,7 +1934,10 @@ impl<'a> Lowerer<'a> {
             })
             .collect();
         let n = self.b.apply(table, &nodes);
-        Ok(Typed { val: Val::Scalar(n), ty: ret })
+        Ok(Typed {
+            val: Val::Scalar(n),
+            ty: ret,
+        })
     }
 
     /// Lowers a function body with its arguments bound, in a fresh scope stack.
@@ -1650,7 +1946,15 @@ impl<'a> Lowerer<'a> {
         let saved_path = self.path.take();
         self.scopes.push(HashMap::new());
         for ((p, t), v) in decl.params.iter().zip(ptys).zip(vals) {
-            self.declare_local(&p.name, Var { ty: t.clone(), val: v, span: p.name.span, mutable: true });
+            self.declare_local(
+                &p.name,
+                Var {
+                    ty: t.clone(),
+                    val: v,
+                    span: p.name.span,
+                    mutable: true,
+                },
+            );
         }
         self.call_stack.push(decl.name.name.clone());
         self.in_fn += 1;
@@ -1663,15 +1967,24 @@ impl<'a> Lowerer<'a> {
         let span = decl.body.tail.as_ref().map_or(decl.body.span, |t| t.span);
         if t.ty == Ty::Unit {
             return Err(self.err(
-                Diagnostic::error(format!("`{}` must end with its result value", decl.name.name), decl.body.span)
-                    .with_label("no tail expression"),
+                Diagnostic::error(
+                    format!("`{}` must end with its result value", decl.name.name),
+                    decl.body.span,
+                )
+                .with_label("no tail expression"),
             ));
         }
         self.coerce(t, ret, span)
     }
 
     /// Tabulates a scalar function over the product of its argument domains.
-    fn tabulate(&mut self, decl: &ast::FnDecl, ptys: &[Ty], ret: &Ty, span: Span) -> R<weft_ir::TableId> {
+    fn tabulate(
+        &mut self,
+        decl: &ast::FnDecl,
+        ptys: &[Ty],
+        ret: &Ty,
+        span: Span,
+    ) -> R<weft_ir::TableId> {
         let doms: Vec<DomainId> = ptys
             .iter()
             .map(|t| match t {
@@ -1679,15 +1992,23 @@ impl<'a> Lowerer<'a> {
                 _ => unreachable!("scalar"),
             })
             .collect();
-        let Ty::Scalar(out) = ret else { unreachable!("scalar") };
+        let Ty::Scalar(out) = ret else {
+            unreachable!("scalar")
+        };
         let sizes: Vec<u32> = doms.iter().map(|&d| self.domain(d).size).collect();
-        let total = sizes.iter().map(|&s| s as usize).try_fold(1usize, |a, s| a.checked_mul(s));
+        let total = sizes
+            .iter()
+            .map(|&s| s as usize)
+            .try_fold(1usize, |a, s| a.checked_mul(s));
         match total {
             Some(t) if t <= MAX_TABLE => {}
             _ => {
                 return Err(self.err(
                     Diagnostic::error(
-                        format!("`{}` would need a table of more than {MAX_TABLE} entries", decl.name.name),
+                        format!(
+                            "`{}` would need a table of more than {MAX_TABLE} entries",
+                            decl.name.name
+                        ),
                         span,
                     )
                     .with_secondary(decl.name.span, "declared here")
@@ -1700,8 +2021,11 @@ impl<'a> Lowerer<'a> {
         let mut idx = vec![0u32; sizes.len()];
         let total = total.unwrap_or(0);
         for _ in 0..total {
-            let vals: Vec<Val> =
-                doms.iter().zip(&idx).map(|(&d, &v)| Val::Scalar(self.b.constant(d, v))).collect();
+            let vals: Vec<Val> = doms
+                .iter()
+                .zip(&idx)
+                .map(|(&d, &v)| Val::Scalar(self.b.constant(d, v)))
+                .collect();
             match self.inline(decl, ptys, ret, vals) {
                 Ok(Val::Scalar(n)) => match self.b.const_value(n) {
                     Some(v) => data.push(v),

@@ -150,11 +150,24 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     /// `let x: T = e;` (type optional)
-    Let { name: Ident, ty: Option<TypeExpr>, value: Expr },
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
     /// `place = e;` where place is a name followed by zero or more `[index]`.
-    Assign { target: Ident, indices: Vec<Expr>, value: Expr },
+    Assign {
+        target: Ident,
+        indices: Vec<Expr>,
+        value: Expr,
+    },
     /// `for i in lo..hi { ... }`
-    For { var: Ident, lo: Expr, hi: Expr, body: Block },
+    For {
+        var: Ident,
+        lo: Expr,
+        hi: Expr,
+        body: Block,
+    },
     /// `observe e;`
     Observe(Expr),
     /// `cost e;`

@@ -5,6 +5,7 @@
 //! can still report its own errors in the same run.
 
 use crate::diagnostic::Diagnostic;
+use crate::parser::MAX_ERRORS;
 use crate::span::{FileId, Span};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +207,15 @@ pub struct Token {
 
 /// Splits `text` into tokens (the last one is [`TokenKind::Eof`]) and reports lexical errors.
 pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lexer = Lexer { file, text, bytes: text.as_bytes(), pos: 0, tokens: Vec::new(), diags: Vec::new(), bad: false };
+    let mut lexer = Lexer {
+        file,
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        tokens: Vec::new(),
+        diags: Vec::new(),
+        bad: false,
+    };
     lexer.run();
     (lexer.tokens, lexer.diags)
 }
@@ -274,9 +283,21 @@ impl Lexer<'_> {
         self.bytes.get(self.pos + ahead).copied().unwrap_or(0)
     }
 
+    /// Keeps the first errors only (see [`MAX_ERRORS`]): garbage input must not produce
+    /// millions of diagnostics.
+    fn report(&mut self, diag: Diagnostic) {
+        if self.diags.len() <= MAX_ERRORS {
+            self.diags.push(diag);
+        }
+    }
+
     fn push(&mut self, kind: TokenKind, start: usize) {
         let span = self.span(start, self.pos);
-        self.tokens.push(Token { kind, span, after_lex_error: self.bad });
+        self.tokens.push(Token {
+            kind,
+            span,
+            after_lex_error: self.bad,
+        });
         self.bad = false;
     }
 
@@ -364,8 +385,7 @@ impl Lexer<'_> {
     /// Skips a run of characters that start no token and reports it once.
     fn unknown(&mut self) {
         let start = self.pos;
-        loop {
-            let Some(c) = self.text[self.pos..].chars().next() else { break };
+        while let Some(c) = self.text[self.pos..].chars().next() {
             let doubled = matches!(c, '.' | '&') && self.peek(1) == c as u8;
             if self.pos > start && (is_known_start(c) || doubled) {
                 break;
@@ -374,11 +394,21 @@ impl Lexer<'_> {
         }
         let run = &self.text[start..self.pos];
         let shown: String = run.chars().take(16).flat_map(char::escape_debug).collect();
-        let shown = if run.chars().count() > 16 { format!("{shown}…") } else { shown };
-        let (message, label) = if run.chars().count() == 1 {
-            (format!("unknown character `{shown}`"), "not a token of the weft language")
+        let shown = if run.chars().count() > 16 {
+            format!("{shown}…")
         } else {
-            (format!("unknown characters `{shown}`"), "not tokens of the weft language")
+            shown
+        };
+        let (message, label) = if run.chars().count() == 1 {
+            (
+                format!("unknown character `{shown}`"),
+                "not a token of the weft language",
+            )
+        } else {
+            (
+                format!("unknown characters `{shown}`"),
+                "not tokens of the weft language",
+            )
         };
         let mut diag = Diagnostic::error(message, self.span(start, self.pos)).with_label(label);
         match run {
@@ -386,7 +416,7 @@ impl Lexer<'_> {
             "." => diag = diag.with_note("help: a range is written `lo..hi`"),
             _ => {}
         }
-        self.diags.push(diag);
+        self.report(diag);
         self.bad = true;
     }
 
@@ -400,7 +430,7 @@ impl Lexer<'_> {
             }
             self.pos += 1;
         }
-        self.diags.push(
+        self.report(
             Diagnostic::error("unterminated block comment", self.span(start, start + 2))
                 .with_label("this comment is never closed")
                 .with_note("help: close it with `*/` (block comments do not nest)"),
@@ -432,7 +462,7 @@ impl Lexer<'_> {
                         Some('\n') | None => continue,
                         Some(other) => {
                             let end = self.pos + other.len_utf8();
-                            self.diags.push(
+                            self.report(
                                 Diagnostic::error(
                                     format!("unknown escape `\\{}`", other.escape_debug()),
                                     self.span(esc_start, end),
@@ -459,7 +489,7 @@ impl Lexer<'_> {
     }
 
     fn unterminated_string(&mut self, start: usize) {
-        self.diags.push(
+        self.report(
             Diagnostic::error("unterminated string", self.span(start, start + 1))
                 .with_label("this string is never closed")
                 .with_note("help: close it with `\"` on the same line"),
@@ -472,11 +502,13 @@ impl Lexer<'_> {
         let mut value: Option<i64> = Some(0);
         while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_digit() {
             let digit = i64::from(self.bytes[self.pos] - b'0');
-            value = value.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(digit));
+            value = value
+                .and_then(|v| v.checked_mul(10))
+                .and_then(|v| v.checked_add(digit));
             self.pos += 1;
         }
         let value = value.unwrap_or_else(|| {
-            self.diags.push(
+            self.report(
                 Diagnostic::error("integer literal is too large", self.span(start, self.pos))
                     .with_label("does not fit in a 64-bit signed integer")
                     .with_note(format!("note: the largest integer is {}", i64::MAX)),
@@ -538,7 +570,10 @@ mod tests {
     #[test]
     fn comments_and_keywords() {
         use TokenKind::*;
-        assert_eq!(kinds("fn /* x */ _ _a // c\n bool"), vec![Fn, Underscore, Ident("_a".into()), Bool, Eof]);
+        assert_eq!(
+            kinds("fn /* x */ _ _a // c\n bool"),
+            vec![Fn, Underscore, Ident("_a".into()), Bool, Eof]
+        );
     }
 
     #[test]

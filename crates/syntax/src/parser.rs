@@ -28,6 +28,9 @@ use crate::span::{FileId, Span};
 /// operator, index and `else if` as one level, since each one deepens the tree).
 pub const MAX_DEPTH: u32 = 256;
 
+/// At most this many diagnostics are returned; a last one says that more were cut off.
+pub const MAX_ERRORS: usize = 100;
+
 /// Binding power of `+`/`-`: range bounds in types are parsed at this level and tighter, so
 /// that `a < b..c` needs parentheses.
 const ADDITIVE: u8 = 6;
@@ -40,6 +43,17 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
     let module = parser.module();
     diags.append(&mut parser.diags);
     diags.sort_by_key(|d| d.span.map_or(0, |s| s.start));
+    if diags.len() > MAX_ERRORS {
+        let next = diags[MAX_ERRORS].span.unwrap_or_default();
+        diags.truncate(MAX_ERRORS);
+        diags.push(
+            Diagnostic::error(
+                format!("too many errors; only the first {MAX_ERRORS} are shown"),
+                next,
+            )
+            .with_label("more errors from here on"),
+        );
+    }
     (module, diags)
 }
 
@@ -190,7 +204,11 @@ impl<'a> Parser<'a> {
 
     /// An empty span right after the previous token.
     fn prev_end(&self) -> Span {
-        let end = if self.pos == 0 { 0 } else { self.toks[self.pos - 1].span.end };
+        let end = if self.pos == 0 {
+            0
+        } else {
+            self.toks[self.pos - 1].span.end
+        };
         Span::new(self.file, end, end)
     }
 
@@ -211,7 +229,10 @@ impl<'a> Parser<'a> {
     fn newline_before(&self) -> bool {
         let from = self.prev_end().end as usize;
         let to = self.span().start as usize;
-        self.text.as_bytes().get(from..to).is_some_and(|gap| gap.contains(&b'\n'))
+        self.text
+            .as_bytes()
+            .get(from..to)
+            .is_some_and(|gap| gap.contains(&b'\n'))
     }
 
     fn at_block_end(&self) -> bool {
@@ -223,8 +244,10 @@ impl<'a> Parser<'a> {
 
     /// Where a missing `;` may be assumed and parsing go on normally.
     fn at_stmt_boundary(&self) -> bool {
-        matches!(self.peek(), T::RBrace | T::Eof | T::Let | T::For | T::Observe | T::Cost | T::If | T::Match)
-            || self.peek().is_item_keyword()
+        matches!(
+            self.peek(),
+            T::RBrace | T::Eof | T::Let | T::For | T::Observe | T::Cost | T::If | T::Match
+        ) || self.peek().is_item_keyword()
             || self.newline_before()
     }
 
@@ -236,15 +259,25 @@ impl<'a> Parser<'a> {
             || self.last_error_at == Some(self.pos)
             || self.toks[self.pos].after_lex_error;
         if !quiet {
-            self.diags.push(diag);
+            self.report(diag);
             self.last_error_at = Some(self.pos);
         }
         self.recovering = true;
     }
 
+    /// Records a diagnostic, keeping only the first ones (see [`MAX_ERRORS`]).
+    fn report(&mut self, diag: Diagnostic) {
+        if self.diags.len() <= MAX_ERRORS {
+            self.diags.push(diag);
+        }
+    }
+
     fn expected_diag(&self, what: &str, ctx: &str) -> Diagnostic {
-        Diagnostic::error(format!("expected {what}{ctx}, found {}", self.peek().describe()), self.found_span())
-            .with_label(format!("expected {what}"))
+        Diagnostic::error(
+            format!("expected {what}{ctx}, found {}", self.peek().describe()),
+            self.found_span(),
+        )
+        .with_label(format!("expected {what}"))
     }
 
     fn expected(&mut self, what: &str, ctx: &str) {
@@ -295,7 +328,10 @@ impl<'a> Parser<'a> {
         let partner = self.partner[open];
         if partner.is_none() {
             let text = opener.text().unwrap_or_default();
-            diag = diag.with_secondary(self.toks[open].span, format!("this `{text}` is never closed"));
+            diag = diag.with_secondary(
+                self.toks[open].span,
+                format!("this `{text}` is never closed"),
+            );
         }
         self.error(diag);
         match partner {
@@ -330,15 +366,26 @@ impl<'a> Parser<'a> {
     }
 
     fn error_expr(&self) -> Expr {
-        Expr { kind: ExprKind::Error, span: self.found_span() }
+        Expr {
+            kind: ExprKind::Error,
+            span: self.found_span(),
+        }
     }
 
     /// A type standing in for one that could not be parsed: a range with erroneous bounds, so
     /// that whatever evaluates it meets an [`ExprKind::Error`].
     fn error_type(&self) -> TypeExpr {
         let span = self.found_span();
-        let err = || Box::new(Expr { kind: ExprKind::Error, span });
-        TypeExpr { kind: TypeExprKind::Range(err(), err()), span }
+        let err = || {
+            Box::new(Expr {
+                kind: ExprKind::Error,
+                span,
+            })
+        };
+        TypeExpr {
+            kind: TypeExprKind::Range(err(), err()),
+            span,
+        }
     }
 
     /// Skips tokens, stepping over bracketed groups, until `stop` holds for the current token.
@@ -378,7 +425,10 @@ impl<'a> Parser<'a> {
             return Ident { name, span };
         }
         self.expected(what, ctx);
-        Ident { name: String::new(), span: self.found_span() }
+        Ident {
+            name: String::new(),
+            span: self.found_span(),
+        }
     }
 
     // ---- items ---------------------------------------------------------------------------
@@ -412,8 +462,11 @@ impl<'a> Parser<'a> {
             T::Examples => Item::Examples(self.examples()),
             T::RParen | T::RBracket | T::RBrace => {
                 let text = self.peek().text().unwrap_or_default();
-                let diag = Diagnostic::error(format!("unexpected closing delimiter `{text}`"), self.span())
-                    .with_label("no matching opening delimiter");
+                let diag = Diagnostic::error(
+                    format!("unexpected closing delimiter `{text}`"),
+                    self.span(),
+                )
+                .with_label("no matching opening delimiter");
                 self.error(diag);
                 self.bump();
                 self.recovering = false;
@@ -438,7 +491,11 @@ impl<'a> Parser<'a> {
             self.error_expr()
         };
         self.expect_semi("after parameter");
-        ParamDecl { name, value, span: self.finish(start) }
+        ParamDecl {
+            name,
+            value,
+            span: self.finish(start),
+        }
     }
 
     fn enum_decl(&mut self) -> EnumDecl {
@@ -453,15 +510,27 @@ impl<'a> Parser<'a> {
         } else {
             self.expected("`{`", " after the enum name");
         }
-        EnumDecl { name, variants, span: self.finish(start) }
+        EnumDecl {
+            name,
+            variants,
+            span: self.finish(start),
+        }
     }
 
     fn hole(&mut self) -> HoleDecl {
         let start = self.bump();
         let name = self.ident("a hole name", " after `hole`");
-        let ty = if self.expect(&T::Colon, " after the hole name") { self.ty() } else { self.error_type() };
+        let ty = if self.expect(&T::Colon, " after the hole name") {
+            self.ty()
+        } else {
+            self.error_type()
+        };
         self.expect_semi("after hole declaration");
-        HoleDecl { name, ty, span: self.finish(start) }
+        HoleDecl {
+            name,
+            ty,
+            span: self.finish(start),
+        }
     }
 
     fn fn_decl(&mut self) -> FnDecl {
@@ -483,7 +552,13 @@ impl<'a> Parser<'a> {
             ret
         };
         let body = self.block();
-        FnDecl { name, params, ret, body, span: self.finish(start) }
+        FnDecl {
+            name,
+            params,
+            ret,
+            body,
+            span: self.finish(start),
+        }
     }
 
     fn sketch(&mut self) -> SketchDecl {
@@ -493,7 +568,10 @@ impl<'a> Parser<'a> {
         let outputs = if !self.eat(&T::Arrow) {
             Outputs::None
         } else if self.at(&T::LParen)
-            && matches!((self.nth(1), self.nth(2)), (T::RParen, _) | (T::Ident(_), T::Colon))
+            && matches!(
+                (self.nth(1), self.nth(2)),
+                (T::RParen, _) | (T::Ident(_), T::Colon)
+            )
         {
             // `-> (o: T, ..)`; a type may start with `(` too: `-> (n - 1)..n`.
             Outputs::Named(self.bindings())
@@ -501,7 +579,13 @@ impl<'a> Parser<'a> {
             Outputs::Single(self.ty())
         };
         let body = self.block();
-        SketchDecl { name, inputs, outputs, body, span: self.finish(start) }
+        SketchDecl {
+            name,
+            inputs,
+            outputs,
+            body,
+            span: self.finish(start),
+        }
     }
 
     fn bindings(&mut self) -> Vec<Binding> {
@@ -539,7 +623,10 @@ impl<'a> Parser<'a> {
                 ExampleSource::Inline(Vec::new())
             }
         };
-        ExamplesDecl { source, span: self.finish(start) }
+        ExamplesDecl {
+            source,
+            span: self.finish(start),
+        }
     }
 
     fn example_rows(&mut self) -> Vec<ExampleRow> {
@@ -561,7 +648,9 @@ impl<'a> Parser<'a> {
             let before = self.pos;
             rows.push(self.example_row());
             if self.recovering {
-                self.skip_until(|k| matches!(k, T::Semi | T::RBrace) || (unclosed && k.is_item_keyword()));
+                self.skip_until(|k| {
+                    matches!(k, T::Semi | T::RBrace) || (unclosed && k.is_item_keyword())
+                });
                 self.eat(&T::Semi);
                 self.recovering = false;
             }
@@ -583,7 +672,11 @@ impl<'a> Parser<'a> {
             Vec::new()
         };
         self.expect_semi("after example row");
-        ExampleRow { inputs, outputs, span: self.finish(start) }
+        ExampleRow {
+            inputs,
+            outputs,
+            span: self.finish(start),
+        }
     }
 
     /// One value, or a parenthesised tuple of values (`(v)` is one value).
@@ -600,7 +693,10 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self) -> ValueLit {
         if !self.enter() {
-            return ValueLit { kind: ValueLitKind::DontCare, span: self.found_span() };
+            return ValueLit {
+                kind: ValueLitKind::DontCare,
+                span: self.found_span(),
+            };
         }
         let value = self.value_inner();
         self.leave();
@@ -663,7 +759,10 @@ impl<'a> Parser<'a> {
                 ValueLitKind::DontCare
             }
         };
-        ValueLit { kind, span: self.finish(start) }
+        ValueLit {
+            kind,
+            span: self.finish(start),
+        }
     }
 
     // ---- types ---------------------------------------------------------------------------
@@ -696,13 +795,24 @@ impl<'a> Parser<'a> {
                 self.close(open, "`]`");
                 TypeExprKind::Array(Box::new(elem), Box::new(len))
             }
-            T::Int(_) | T::True | T::False | T::Ident(_) | T::LParen | T::Minus | T::Bang | T::If | T::Match => {
+            T::Int(_)
+            | T::True
+            | T::False
+            | T::Ident(_)
+            | T::LParen
+            | T::Minus
+            | T::Bang
+            | T::If
+            | T::Match => {
                 let lo = self.expr_bp(ADDITIVE, true, false);
                 if self.eat(&T::DotDot) {
                     let hi = self.expr_bp(ADDITIVE, true, false);
                     TypeExprKind::Range(Box::new(lo), Box::new(hi))
                 } else if let ExprKind::Name(name) = lo.kind {
-                    TypeExprKind::Named(Ident { name, span: lo.span })
+                    TypeExprKind::Named(Ident {
+                        name,
+                        span: lo.span,
+                    })
                 } else {
                     let diag = self
                         .expected_diag("`..`", " in range type")
@@ -712,14 +822,17 @@ impl<'a> Parser<'a> {
                 }
             }
             _ => {
-                let diag = self
-                    .expected_diag("a type", "")
-                    .with_note("note: a type is `bool`, a range `lo..hi`, an enum name or an array `[T; N]`");
+                let diag = self.expected_diag("a type", "").with_note(
+                    "note: a type is `bool`, a range `lo..hi`, an enum name or an array `[T; N]`",
+                );
                 self.error(diag);
                 return self.error_type();
             }
         };
-        TypeExpr { kind, span: self.finish(start) }
+        TypeExpr {
+            kind,
+            span: self.finish(start),
+        }
     }
 
     // ---- blocks and statements -----------------------------------------------------------
@@ -727,10 +840,18 @@ impl<'a> Parser<'a> {
     fn block(&mut self) -> Block {
         if !self.at(&T::LBrace) {
             self.expected("`{`", "");
-            return Block { stmts: Vec::new(), tail: None, span: self.found_span() };
+            return Block {
+                stmts: Vec::new(),
+                tail: None,
+                span: self.found_span(),
+            };
         }
         if !self.enter() {
-            return Block { stmts: Vec::new(), tail: None, span: self.found_span() };
+            return Block {
+                stmts: Vec::new(),
+                tail: None,
+                span: self.found_span(),
+            };
         }
         let block = self.block_inner();
         self.leave();
@@ -768,7 +889,10 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
             if let Some(expr) = tail.take() {
-                stmts.push(Stmt { span: expr.span, kind: StmtKind::Expr(*expr) });
+                stmts.push(Stmt {
+                    span: expr.span,
+                    kind: StmtKind::Expr(*expr),
+                });
             }
             let before = self.pos;
             match self.stmt() {
@@ -779,8 +903,10 @@ impl<'a> Parser<'a> {
             if self.recovering {
                 let unclosed = self.in_unclosed_block;
                 self.skip_until(|k| {
-                    matches!(k, T::Semi | T::RBrace | T::Let | T::For | T::Observe | T::Cost)
-                        || (unclosed && k.is_item_keyword())
+                    matches!(
+                        k,
+                        T::Semi | T::RBrace | T::Let | T::For | T::Observe | T::Cost
+                    ) || (unclosed && k.is_item_keyword())
                 });
                 self.eat(&T::Semi);
                 self.recovering = false;
@@ -792,7 +918,11 @@ impl<'a> Parser<'a> {
         self.blocks -= 1;
         self.in_unclosed_block = saved;
         let end = self.close(open, "`}`");
-        Block { stmts, tail, span: start.to(end) }
+        Block {
+            stmts,
+            tail,
+            span: start.to(end),
+        }
     }
 
     // Each statement form has its own function to keep the frames on the recursion path small.
@@ -809,13 +939,20 @@ impl<'a> Parser<'a> {
             }
             _ => return Some(self.expr_stmt(start)),
         };
-        Some(StmtOrTail::Stmt(Stmt { kind, span: self.finish(start) }))
+        Some(StmtOrTail::Stmt(Stmt {
+            kind,
+            span: self.finish(start),
+        }))
     }
 
     fn let_stmt(&mut self) -> StmtKind {
         self.bump();
         let name = self.ident("a variable name", " after `let`");
-        let ty = if self.eat(&T::Colon) { Some(self.ty()) } else { None };
+        let ty = if self.eat(&T::Colon) {
+            Some(self.ty())
+        } else {
+            None
+        };
         let value = if self.expect(&T::Eq, " in `let` statement") {
             self.expr()
         } else {
@@ -836,7 +973,16 @@ impl<'a> Parser<'a> {
             self.error_expr()
         };
         let body = self.block();
+        self.end_recovery_after_brace();
         StmtKind::For { var, lo, hi, body }
+    }
+
+    /// A statement that ends with the `}` of its body is complete, whatever went wrong
+    /// inside it: the next statement starts in step.
+    fn end_recovery_after_brace(&mut self) {
+        if self.pos > 0 && self.toks[self.pos - 1].kind == T::RBrace {
+            self.recovering = false;
+        }
     }
 
     fn observe_or_cost(&mut self) -> StmtKind {
@@ -855,17 +1001,21 @@ impl<'a> Parser<'a> {
     /// Like Rust: a block-like expression at the start of a statement ends the statement.
     fn block_like_stmt(&mut self, start: Span) -> StmtOrTail {
         let expr = self.block_like();
+        self.end_recovery_after_brace();
         if !self.eat(&T::Semi) && self.at_block_end() {
             return StmtOrTail::Tail(expr);
         }
-        StmtOrTail::Stmt(Stmt { kind: StmtKind::Expr(expr), span: self.finish(start) })
+        StmtOrTail::Stmt(Stmt {
+            kind: StmtKind::Expr(expr),
+            span: self.finish(start),
+        })
     }
 
     fn item_in_block(&mut self) {
         let keyword = self.peek().text().unwrap_or_default();
-        let diag = self
-            .expected_diag("a statement", "")
-            .with_note(format!("note: `{keyword}` items are only allowed at the top level"));
+        let diag = self.expected_diag("a statement", "").with_note(format!(
+            "note: `{keyword}` items are only allowed at the top level"
+        ));
         self.error(diag);
     }
 
@@ -875,19 +1025,29 @@ impl<'a> Parser<'a> {
             let value = self.expr();
             self.expect_semi("after assignment");
             let kind = match place(expr) {
-                Ok((target, indices)) => StmtKind::Assign { target, indices, value },
+                Ok((target, indices)) => StmtKind::Assign {
+                    target,
+                    indices,
+                    value,
+                },
                 Err(target) => {
                     if target.kind != ExprKind::Error {
-                        self.diags.push(
+                        self.report(
                             Diagnostic::error("invalid assignment target", target.span)
                                 .with_label("cannot assign to this expression")
                                 .with_note("help: assign to a name, optionally indexed: `x = e;`, `x[i][j] = e;`"),
                         );
                     }
-                    StmtKind::Expr(Expr { kind: ExprKind::Error, span: target.span })
+                    StmtKind::Expr(Expr {
+                        kind: ExprKind::Error,
+                        span: target.span,
+                    })
                 }
             };
-            return StmtOrTail::Stmt(Stmt { kind, span: self.finish(start) });
+            return StmtOrTail::Stmt(Stmt {
+                kind,
+                span: self.finish(start),
+            });
         }
         if self.eat(&T::Semi) {
             self.recovering = false;
@@ -896,7 +1056,10 @@ impl<'a> Parser<'a> {
         } else {
             self.expect_semi("after expression");
         }
-        StmtOrTail::Stmt(Stmt { kind: StmtKind::Expr(expr), span: self.finish(start) })
+        StmtOrTail::Stmt(Stmt {
+            kind: StmtKind::Expr(expr),
+            span: self.finish(start),
+        })
     }
 
     // ---- expressions ---------------------------------------------------------------------
@@ -928,7 +1091,10 @@ impl<'a> Parser<'a> {
             // Left-associative: the right operand binds only tighter operators.
             let rhs = self.expr_bp(bp + 1, no_block, true);
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
         }
         self.depth -= levels;
         lhs
@@ -946,7 +1112,10 @@ impl<'a> Parser<'a> {
         }
         let operand = self.unary(no_block);
         self.leave();
-        Expr { span: start.to(operand.span), kind: ExprKind::Unary(op, Box::new(operand)) }
+        Expr {
+            span: start.to(operand.span),
+            kind: ExprKind::Unary(op, Box::new(operand)),
+        }
     }
 
     fn postfix(&mut self, no_block: bool) -> Expr {
@@ -962,6 +1131,7 @@ impl<'a> Parser<'a> {
 
     /// `base[i]` or `base[lo..hi]`, at `[`.
     fn index(&mut self, base: Expr) -> Expr {
+        let start = base.span;
         let open = self.pos;
         self.bump();
         let index = self.expr();
@@ -971,13 +1141,16 @@ impl<'a> Parser<'a> {
         } else {
             ExprKind::Index(Box::new(base), Box::new(index))
         };
-        let expected = if matches!(kind, ExprKind::Slice(..)) { "`]`" } else { "`]` or `..`" };
-        let end = self.close(open, expected);
-        let start = match &kind {
-            ExprKind::Slice(base, ..) | ExprKind::Index(base, _) => base.span,
-            _ => end,
+        let expected = if matches!(kind, ExprKind::Slice(..)) {
+            "`]`"
+        } else {
+            "`]` or `..`"
         };
-        Expr { kind, span: start.to(end) }
+        let end = self.close(open, expected);
+        Expr {
+            kind,
+            span: start.to(end),
+        }
     }
 
     // The parts of `primary` are separate functions so that each level of nesting costs
@@ -1003,7 +1176,10 @@ impl<'a> Parser<'a> {
             T::True => ExprKind::Bool(true),
             _ => ExprKind::Bool(false),
         };
-        Expr { kind, span: self.bump() }
+        Expr {
+            kind,
+            span: self.bump(),
+        }
     }
 
     fn name_or_call(&mut self) -> Expr {
@@ -1025,7 +1201,10 @@ impl<'a> Parser<'a> {
         } else {
             ExprKind::Name(name)
         };
-        Expr { kind, span: self.finish(start) }
+        Expr {
+            kind,
+            span: self.finish(start),
+        }
     }
 
     fn paren(&mut self) -> Expr {
@@ -1043,7 +1222,10 @@ impl<'a> Parser<'a> {
         let start = self.bump();
         if self.at(&T::RBracket) {
             let end = self.bump();
-            return Expr { kind: ExprKind::Array(Vec::new()), span: start.to(end) };
+            return Expr {
+                kind: ExprKind::Array(Vec::new()),
+                span: start.to(end),
+            };
         }
         let first = self.expr();
         let kind = if self.eat(&T::Semi) {
@@ -1058,7 +1240,10 @@ impl<'a> Parser<'a> {
             self.close(open, "`,` or `]`");
             ExprKind::Array(elems)
         };
-        Expr { kind, span: self.finish(start) }
+        Expr {
+            kind,
+            span: self.finish(start),
+        }
     }
 
     /// `if`, `match` or a block `{ .. }`.
@@ -1071,7 +1256,10 @@ impl<'a> Parser<'a> {
             T::Match => self.match_expr(),
             _ => {
                 let block = self.block();
-                Expr { span: block.span, kind: ExprKind::Block(block) }
+                Expr {
+                    span: block.span,
+                    kind: ExprKind::Block(block),
+                }
             }
         };
         self.leave();
@@ -1100,7 +1288,10 @@ impl<'a> Parser<'a> {
             }
             if self.at(&T::LBrace) {
                 let block = self.block();
-                otherwise = Some(Expr { span: block.span, kind: ExprKind::Block(block) });
+                otherwise = Some(Expr {
+                    span: block.span,
+                    kind: ExprKind::Block(block),
+                });
             } else {
                 self.expected("`{` or `if`", " after `else`");
                 otherwise = Some(self.error_expr());
@@ -1112,7 +1303,10 @@ impl<'a> Parser<'a> {
         while let Some((start, cond, then)) = branches.pop() {
             let end = acc.as_ref().map_or(then.span, |e| e.span);
             let kind = ExprKind::If(Box::new(cond), then, acc.map(Box::new));
-            acc = Some(Expr { kind, span: start.to(end) });
+            acc = Some(Expr {
+                kind,
+                span: start.to(end),
+            });
         }
         acc.expect("an if expression has at least one branch")
     }
@@ -1123,7 +1317,10 @@ impl<'a> Parser<'a> {
         let mut arms = Vec::new();
         if !self.at(&T::LBrace) {
             self.expected("`{`", " after the `match` scrutinee");
-            return Expr { kind: ExprKind::Match(Box::new(scrutinee), arms), span: self.finish(start) };
+            return Expr {
+                kind: ExprKind::Match(Box::new(scrutinee), arms),
+                span: self.finish(start),
+            };
         }
         let open = self.pos;
         self.bump();
@@ -1139,7 +1336,9 @@ impl<'a> Parser<'a> {
                 arms.push(arm);
             }
             if self.recovering {
-                self.skip_until(|k| matches!(k, T::Comma | T::RBrace) || (unclosed && k.is_item_keyword()));
+                self.skip_until(|k| {
+                    matches!(k, T::Comma | T::RBrace) || (unclosed && k.is_item_keyword())
+                });
                 self.eat(&T::Comma);
                 self.recovering = false;
             }
@@ -1148,7 +1347,10 @@ impl<'a> Parser<'a> {
             }
         }
         let end = self.close(open, "`}`");
-        Expr { kind: ExprKind::Match(Box::new(scrutinee), arms), span: start.to(end) }
+        Expr {
+            kind: ExprKind::Match(Box::new(scrutinee), arms),
+            span: start.to(end),
+        }
     }
 
     fn arm(&mut self) -> Option<MatchArm> {
@@ -1177,7 +1379,11 @@ impl<'a> Parser<'a> {
             }
             body
         };
-        Some(MatchArm { patterns, body, span: self.finish(start) })
+        Some(MatchArm {
+            patterns,
+            body,
+            span: self.finish(start),
+        })
     }
 
     fn pattern(&mut self) -> Option<Pattern> {
@@ -1218,14 +1424,17 @@ impl<'a> Parser<'a> {
                 }
             }
             _ => {
-                let diag = self
-                    .expected_diag("a pattern", "")
-                    .with_note("note: a pattern is `_`, an integer, `true`, `false` or an enum variant");
+                let diag = self.expected_diag("a pattern", "").with_note(
+                    "note: a pattern is `_`, an integer, `true`, `false` or an enum variant",
+                );
                 self.error(diag);
                 return None;
             }
         };
-        Some(Pattern { kind, span: self.finish(start) })
+        Some(Pattern {
+            kind,
+            span: self.finish(start),
+        })
     }
 }
 
@@ -1251,7 +1460,13 @@ fn place(expr: Expr) -> Result<(Ident, Vec<Expr>), Expr> {
             }
             ExprKind::Name(name) => {
                 indices.reverse();
-                return Ok((Ident { name, span: cur.span }, indices));
+                return Ok((
+                    Ident {
+                        name,
+                        span: cur.span,
+                    },
+                    indices,
+                ));
             }
             _ => unreachable!("checked by is_place"),
         }
@@ -1284,7 +1499,9 @@ mod tests {
     #[test]
     fn binary_is_left_associative() {
         let e = first_expr("a - b - c");
-        let ExprKind::Binary(BinOp::Sub, lhs, _) = e.kind else { panic!() };
+        let ExprKind::Binary(BinOp::Sub, lhs, _) = e.kind else {
+            panic!()
+        };
         assert!(matches!(lhs.kind, ExprKind::Binary(BinOp::Sub, _, _)));
     }
 

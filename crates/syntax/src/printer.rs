@@ -39,7 +39,10 @@ struct Printer {
 }
 
 fn is_block_like(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::If(..) | ExprKind::Match(..) | ExprKind::Block(_))
+    matches!(
+        e.kind,
+        ExprKind::If(..) | ExprKind::Match(..) | ExprKind::Block(_)
+    )
 }
 
 /// Expressions that may stand before `[..]` or after a unary operator without parentheses.
@@ -252,7 +255,11 @@ impl Printer {
                 self.expr(value, false);
                 self.push(";");
             }
-            StmtKind::Assign { target, indices, value } => {
+            StmtKind::Assign {
+                target,
+                indices,
+                value,
+            } => {
                 self.push(&target.name);
                 for index in indices {
                     self.push("[");

@@ -17,7 +17,10 @@ pub fn render(map: &SourceMap, diags: &[Diagnostic], color: bool) -> String {
     for file in map.files() {
         files.add(file.name.as_str(), file.text.as_str());
     }
-    let config = Config { chars: Chars::ascii(), ..Config::default() };
+    let config = Config {
+        chars: Chars::ascii(),
+        ..Config::default()
+    };
     let mut buf = Vec::new();
     {
         let mut ansi;
@@ -90,5 +93,7 @@ fn to_codespan(map: &SourceMap, diag: &Diagnostic) -> cs::Diagnostic<usize> {
             labels.push(cs::Label::secondary(file, range).with_message(&label.message));
         }
     }
-    base.with_message(&diag.message).with_labels(labels).with_notes(diag.notes.clone())
+    base.with_message(&diag.message)
+        .with_labels(labels)
+        .with_notes(diag.notes.clone())
 }

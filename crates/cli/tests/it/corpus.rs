@@ -4,12 +4,17 @@ use crate::{root, stderr, stdout, weft};
 
 /// (task, sketch, data, hypers, answer, --set) rows of `benchmarks/terpret/tasks.json`.
 fn tasks() -> Vec<(String, Vec<String>, String)> {
-    let text = std::fs::read_to_string(root().join("benchmarks/terpret/tasks.json")).expect("tasks.json");
+    let text =
+        std::fs::read_to_string(root().join("benchmarks/terpret/tasks.json")).expect("tasks.json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("tasks.json is JSON");
     let mut out = Vec::new();
     for t in v.as_array().expect("an array of tasks") {
         let dir = "benchmarks/terpret/";
-        let s = |k: &str| t.get(k).and_then(|x| x.as_str()).map(|x| format!("{dir}{x}"));
+        let s = |k: &str| {
+            t.get(k)
+                .and_then(|x| x.as_str())
+                .map(|x| format!("{dir}{x}"))
+        };
         let mut args = vec![s("sketch").expect("sketch")];
         if let Some(d) = s("data") {
             args.extend(["--data".to_string(), d]);
@@ -48,17 +53,27 @@ fn every_known_answer_passes_every_example() {
         a.extend(args.iter().map(|s| s.as_str()));
         a.extend(["--holes", answer.as_str(), "--json"]);
         let o = weft(&a);
-        assert!(o.status.success(), "{name}: run failed:\n{}{}", stdout(&o), stderr(&o));
-        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("run --json prints JSON");
+        assert!(
+            o.status.success(),
+            "{name}: run failed:\n{}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout(&o)).expect("run --json prints JSON");
         assert_eq!(v["passed"], v["total"], "{name}: {v}");
-        assert!(v["total"].as_u64().unwrap() >= 1, "{name}: no examples were evaluated");
+        assert!(
+            v["total"].as_u64().unwrap() >= 1,
+            "{name}: no examples were evaluated"
+        );
     }
 }
 
 #[test]
 fn a_wrong_answer_is_reported_as_failing() {
     // The swap answer with its first gate changed to AND no longer swaps.
-    let text = std::fs::read_to_string(root().join("benchmarks/terpret/answers/circuit_swap.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("benchmarks/terpret/answers/circuit_swap.json"))
+        .unwrap();
     let wrong = text.replacen("\"Xor\"", "\"And\"", 1);
     let dir = std::env::temp_dir().join(format!("weft-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

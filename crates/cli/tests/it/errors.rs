@@ -12,7 +12,10 @@ fn tmp(name: &str, text: &str) -> String {
 
 #[test]
 fn a_type_error_names_file_line_and_column() {
-    let f = tmp("range.wft", "hole h: 0..4;\nsketch s(a: 0..4) -> 0..4 {\n    a + h\n}\n");
+    let f = tmp(
+        "range.wft",
+        "hole h: 0..4;\nsketch s(a: 0..4) -> 0..4 {\n    a + h\n}\n",
+    );
     let o = weft(&["check", &f]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
@@ -48,7 +51,10 @@ fn bad_data_points_at_the_value() {
 
 #[test]
 fn broken_json_names_line_and_column() {
-    let d = tmp("broken.json", "[\n  {\"initial_wires\": [0, 1, 0],\n   \"final_wires\": [1, 0]\n");
+    let d = tmp(
+        "broken.json",
+        "[\n  {\"initial_wires\": [0, 1, 0],\n   \"final_wires\": [1, 0]\n",
+    );
     let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--data", &d]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("broken.json:"), "{}", stderr(&o));

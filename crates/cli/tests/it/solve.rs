@@ -54,10 +54,19 @@ fn enumerate_refuses_a_search_above_its_limit() {
 
 #[test]
 fn parity_chain_has_only_the_all_false_solution() {
-    let o = weft(&["solve", "benchmarks/terpret/parity_chain.wft", "--set", "K=6", "--json"]);
+    let o = weft(&[
+        "solve",
+        "benchmarks/terpret/parity_chain.wft",
+        "--set",
+        "K=6",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["holes"]["x"], serde_json::json!([false, false, false, false, false]));
+    assert_eq!(
+        v["holes"]["x"],
+        serde_json::json!([false, false, false, false, false])
+    );
     let _ = root();
 }
 
@@ -66,5 +75,9 @@ fn demo_solves_its_tasks() {
     let o = weft(&["demo"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let s = stdout(&o);
-    assert_eq!(s.matches("verified by the exact evaluator").count(), 3, "{s}");
+    assert_eq!(
+        s.matches("verified by the exact evaluator").count(),
+        3,
+        "{s}"
+    );
 }

@@ -6,7 +6,10 @@ use weft_syntax::SourceMap;
 #[test]
 fn invalid_sketches_give_their_diagnostics() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 15);
     for path in files {
@@ -21,7 +24,10 @@ fn invalid_sketches_give_their_diagnostics() {
         assert!(diags.iter().any(|d| d.is_error()), "{name}");
         let rendered = weft_syntax::render::render(&map, &diags, false);
         if diags.iter().any(|d| d.span.is_some()) {
-            assert!(rendered.contains(&format!("{name}.wft:")), "{name}: no location in\n{rendered}");
+            assert!(
+                rendered.contains(&format!("{name}.wft:")),
+                "{name}: no location in\n{rendered}"
+            );
         }
         insta::assert_snapshot!(name, rendered);
     }

@@ -5,10 +5,15 @@ use weft_syntax::SourceMap;
 
 fn sources() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benchmarks/terpret");
-    ["circuit.wft", "turing.wft", "basic_block.wft", "parity_chain.wft"]
-        .iter()
-        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
-        .collect()
+    [
+        "circuit.wft",
+        "turing.wft",
+        "basic_block.wft",
+        "parity_chain.wft",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+    .collect()
 }
 
 fn front_end(text: &str) {
@@ -19,10 +24,59 @@ fn front_end(text: &str) {
 }
 
 const TOKENS: &[&str] = &[
-    "0", "1", "7", "-1", "true", "false", "_", "x", "g", "a", "+", "-", "*", "/", "%", "==", "!=", "<",
-    "&&", "||", "^", "!", "(", ")", "[", "]", "{", "}", ";", ",", ":", "..", "->", "=>", "=", "let ",
-    "for ", " in ", "if ", "else ", "match ", "observe ", "cost ", "hole ", "fn ", "sketch ",
-    "param ", "enum ", "bool", "[bool; 3]", "0..4", "examples ", "\n",
+    "0",
+    "1",
+    "7",
+    "-1",
+    "true",
+    "false",
+    "_",
+    "x",
+    "g",
+    "a",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "==",
+    "!=",
+    "<",
+    "&&",
+    "||",
+    "^",
+    "!",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ";",
+    ",",
+    ":",
+    "..",
+    "->",
+    "=>",
+    "=",
+    "let ",
+    "for ",
+    " in ",
+    "if ",
+    "else ",
+    "match ",
+    "observe ",
+    "cost ",
+    "hole ",
+    "fn ",
+    "sketch ",
+    "param ",
+    "enum ",
+    "bool",
+    "[bool; 3]",
+    "0..4",
+    "examples ",
+    "\n",
 ];
 
 proptest! {

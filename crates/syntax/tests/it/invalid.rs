@@ -17,7 +17,11 @@ fn invalid_corpus() {
     assert!(paths.len() >= 12, "the corpus has {} files", paths.len());
     let mut wrong_counts = Vec::new();
     for path in paths {
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name").to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 file name")
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("readable file");
         let expected: usize = text
             .lines()
@@ -29,9 +33,14 @@ fn invalid_corpus() {
         let file = map.add(format!("invalid/{stem}.wft"), text.as_str());
         let (_, diags) = parse(file, &text);
         let rendered = render(&map, &diags, false);
-        assert!(diags.iter().all(|d| d.span.is_some()), "{stem}.wft: a diagnostic without span");
+        assert!(
+            diags.iter().all(|d| d.span.is_some()),
+            "{stem}.wft: a diagnostic without span"
+        );
         if diags.len() != expected {
-            wrong_counts.push(format!("{stem}.wft: expected {expected} errors, got:\n{rendered}"));
+            wrong_counts.push(format!(
+                "{stem}.wft: expected {expected} errors, got:\n{rendered}"
+            ));
         }
         insta::assert_snapshot!(stem, rendered);
     }

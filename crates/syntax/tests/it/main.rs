@@ -4,4 +4,5 @@
 mod invalid;
 mod parse;
 mod props;
+mod render;
 mod support;

@@ -23,7 +23,11 @@ fn body(src: &str) -> Block {
 }
 
 fn errors(src: &str) -> Vec<String> {
-    parse(FileId(0), src).1.into_iter().map(|d| d.message).collect()
+    parse(FileId(0), src)
+        .1
+        .into_iter()
+        .map(|d| d.message)
+        .collect()
 }
 
 #[test]
@@ -43,22 +47,32 @@ fn circuit_from_the_language_reference() {
         .collect();
     assert_eq!(
         kinds,
-        ["param", "param", "param", "enum", "hole", "hole", "hole", "hole", "fn", "sketch", "examples"]
+        [
+            "param", "param", "param", "enum", "hole", "hole", "hole", "hole", "fn", "sketch",
+            "examples"
+        ]
     );
-    let Item::Sketch(s) = &m.items[9] else { panic!() };
+    let Item::Sketch(s) = &m.items[9] else {
+        panic!()
+    };
     assert!(matches!(&s.outputs, Outputs::Named(bs) if bs[0].name.name == "final_wires"));
     assert_eq!(s.body.stmts.len(), 3);
     assert!(s.body.tail.is_none());
     let Item::Fn(f) = &m.items[8] else { panic!() };
-    assert!(matches!(&f.body.tail.as_deref().map(|e| &e.kind), Some(ExprKind::Match(_, arms)) if arms.len() == 5));
+    assert!(
+        matches!(&f.body.tail.as_deref().map(|e| &e.kind), Some(ExprKind::Match(_, arms)) if arms.len() == 5)
+    );
 }
 
 #[test]
 fn every_wft_block_in_the_docs_parses() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/language.md");
     let doc = std::fs::read_to_string(path).expect("docs/language.md");
-    let blocks: Vec<&str> =
-        doc.split("```wft\n").skip(1).map(|rest| rest.split("```").next().unwrap_or_default()).collect();
+    let blocks: Vec<&str> = doc
+        .split("```wft\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap_or_default())
+        .collect();
     assert!(!blocks.is_empty());
     for block in blocks {
         parse_ok(block);
@@ -68,12 +82,21 @@ fn every_wft_block_in_the_docs_parses() {
 #[test]
 fn precedence() {
     assert_eq!(print_expr(&expr("a + b * c")), "(a + (b * c))");
-    assert_eq!(print_expr(&expr("!a && b || c ^ d")), "((!a && b) || (c ^ d))");
-    assert_eq!(print_expr(&expr("a || b ^ c && d == e < f + g * -h[i]")), "(a || (b ^ (c && (d == (e < (f + (g * -h[i])))))))");
+    assert_eq!(
+        print_expr(&expr("!a && b || c ^ d")),
+        "((!a && b) || (c ^ d))"
+    );
+    assert_eq!(
+        print_expr(&expr("a || b ^ c && d == e < f + g * -h[i]")),
+        "(a || (b ^ (c && (d == (e < (f + (g * -h[i])))))))"
+    );
     assert_eq!(print_expr(&expr("a - b - c")), "((a - b) - c)");
     assert_eq!(print_expr(&expr("(a - b) % 5 / 2")), "(((a - b) % 5) / 2)");
     assert_eq!(print_expr(&expr("-x[0..2][1]")), "-x[0..2][1]");
-    assert_eq!(print_expr(&expr("f(a, [1, 2], [true; n])")), "f(a, [1, 2], [true; n])");
+    assert_eq!(
+        print_expr(&expr("f(a, [1, 2], [true; n])")),
+        "f(a, [1, 2], [true; n])"
+    );
 }
 
 #[test]
@@ -85,15 +108,21 @@ fn negative_literals_are_unary_in_expressions() {
 #[test]
 fn qualified_variants() {
     let e = expr("Gate::And");
-    let ExprKind::Qualified(ty, v) = e.kind else { panic!("{e:?}") };
+    let ExprKind::Qualified(ty, v) = e.kind else {
+        panic!("{e:?}")
+    };
     assert_eq!((ty.name.as_str(), v.name.as_str()), ("Gate", "And"));
 }
 
 #[test]
 fn else_if_chains_nest_in_the_else_branch() {
     let e = expr("if a { 1 } else if b { 2 } else { 3 }");
-    let ExprKind::If(_, _, Some(otherwise)) = e.kind else { panic!() };
-    let ExprKind::If(cond, _, Some(last)) = otherwise.kind else { panic!() };
+    let ExprKind::If(_, _, Some(otherwise)) = e.kind else {
+        panic!()
+    };
+    let ExprKind::If(cond, _, Some(last)) = otherwise.kind else {
+        panic!()
+    };
     assert_eq!(cond.kind, ExprKind::Name("b".into()));
     assert!(matches!(last.kind, ExprKind::Block(b) if b.tail.is_some()));
 }
@@ -101,11 +130,15 @@ fn else_if_chains_nest_in_the_else_branch() {
 #[test]
 fn match_arms_with_alternatives_and_optional_commas() {
     let e = expr("match x { A | Gate::B => 1, -1 | 0 => { 2 } _ => 3 }");
-    let ExprKind::Match(_, arms) = e.kind else { panic!() };
+    let ExprKind::Match(_, arms) = e.kind else {
+        panic!()
+    };
     assert_eq!(arms.len(), 3);
     let kinds: Vec<_> = arms[0].patterns.iter().map(|p| p.kind.clone()).collect();
-    assert!(matches!(&kinds[..], [PatternKind::Variant(None, a), PatternKind::Variant(Some(g), b)]
-        if a.name == "A" && g.name == "Gate" && b.name == "B"));
+    assert!(
+        matches!(&kinds[..], [PatternKind::Variant(None, a), PatternKind::Variant(Some(g), b)]
+        if a.name == "A" && g.name == "Gate" && b.name == "B")
+    );
     let kinds: Vec<_> = arms[1].patterns.iter().map(|p| p.kind.clone()).collect();
     assert_eq!(kinds, [PatternKind::Int(-1), PatternKind::Int(0)]);
     assert_eq!(arms[2].patterns[0].kind, PatternKind::Wildcard);
@@ -118,17 +151,31 @@ fn assignment_targets() {
         .stmts
         .iter()
         .map(|s| match &s.kind {
-            StmtKind::Assign { target, indices, .. } => (target.name.clone(), indices.len()),
+            StmtKind::Assign {
+                target, indices, ..
+            } => (target.name.clone(), indices.len()),
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(shapes, [("x".to_string(), 0), ("w".to_string(), 1), ("m".to_string(), 2)]);
-    assert_eq!(errors("sketch s() { a + b = 3; f(x) = 1; w[0..2] = y; }"), ["invalid assignment target"; 3]);
+    assert_eq!(
+        shapes,
+        [
+            ("x".to_string(), 0),
+            ("w".to_string(), 1),
+            ("m".to_string(), 2)
+        ]
+    );
+    assert_eq!(
+        errors("sketch s() { a + b = 3; f(x) = 1; w[0..2] = y; }"),
+        ["invalid assignment target"; 3]
+    );
 }
 
 #[test]
 fn block_like_statements_and_tails() {
-    let b = body("if c { x = 1; } match y { _ => {} } { z = 2; } for i in 0..n { } observe c; cost 1; t");
+    let b = body(
+        "if c { x = 1; } match y { _ => {} } { z = 2; } for i in 0..n { } observe c; cost 1; t",
+    );
     assert_eq!(b.stmts.len(), 6);
     assert!(matches!(b.tail.as_deref().map(|e| &e.kind), Some(ExprKind::Name(n)) if n == "t"));
     let b = body("if c { 1 } else { 2 }");
@@ -141,7 +188,9 @@ fn block_like_statements_and_tails() {
 fn no_block_in_conditions() {
     // `{` after the condition starts the body, not a block expression.
     let b = body("for i in 0..n { if i == n { } match i { _ => 0 } }");
-    let StmtKind::For { hi, body, .. } = &b.stmts[0].kind else { panic!() };
+    let StmtKind::For { hi, body, .. } = &b.stmts[0].kind else {
+        panic!()
+    };
     assert_eq!(hi.kind, ExprKind::Name("n".into()));
     assert_eq!(body.stmts.len() + usize::from(body.tail.is_some()), 2);
 }
@@ -157,7 +206,16 @@ fn types() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(tys, ["bool", "0..(n + 1)", "Gate", "[[0..2; 3]; (n * 2)]", "-1..(a < b)"]);
+    assert_eq!(
+        tys,
+        [
+            "bool",
+            "0..(n + 1)",
+            "Gate",
+            "[[0..2; 3]; (n * 2)]",
+            "-1..(a < b)"
+        ]
+    );
 }
 
 #[test]
@@ -171,7 +229,9 @@ fn sketch_outputs() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert!(matches!(outs[..], [Outputs::None, Outputs::Single(_), Outputs::Named(ref bs)] if bs.len() == 2));
+    assert!(
+        matches!(outs[..], [Outputs::None, Outputs::Single(_), Outputs::Named(ref bs)] if bs.len() == 2)
+    );
 }
 
 #[test]
@@ -179,16 +239,33 @@ fn example_rows() {
     let m = parse_ok(
         "examples { (1, -2) => [true, _]; (Gate::And) => Or; () => [[0], []]; 5 => (false, 7); }\nexamples \"a \\\"b\\\".jsonl\";",
     );
-    let Item::Examples(ExamplesDecl { source: ExampleSource::Inline(rows), .. }) = &m.items[0] else { panic!() };
+    let Item::Examples(ExamplesDecl {
+        source: ExampleSource::Inline(rows),
+        ..
+    }) = &m.items[0]
+    else {
+        panic!()
+    };
     let kinds = |vs: &[ValueLit]| vs.iter().map(|v| v.kind.clone()).collect::<Vec<_>>();
     use ValueLitKind::*;
     assert_eq!(kinds(&rows[0].inputs), [Int(1), Int(-2)]);
-    assert!(matches!(&kinds(&rows[0].outputs)[..], [Array(vs)] if vs.len() == 2 && vs[1].kind == DontCare));
-    assert_eq!(kinds(&rows[1].inputs), [Variant(Some("Gate".into()), "And".into())]);
+    assert!(
+        matches!(&kinds(&rows[0].outputs)[..], [Array(vs)] if vs.len() == 2 && vs[1].kind == DontCare)
+    );
+    assert_eq!(
+        kinds(&rows[1].inputs),
+        [Variant(Some("Gate".into()), "And".into())]
+    );
     assert_eq!(kinds(&rows[1].outputs), [Variant(None, "Or".into())]);
     assert!(rows[2].inputs.is_empty());
     assert_eq!(kinds(&rows[3].outputs), [Bool(false), Int(7)]);
-    let Item::Examples(ExamplesDecl { source: ExampleSource::File(path, _), .. }) = &m.items[1] else { panic!() };
+    let Item::Examples(ExamplesDecl {
+        source: ExampleSource::File(path, _),
+        ..
+    }) = &m.items[1]
+    else {
+        panic!()
+    };
     assert_eq!(path, "a \"b\".jsonl");
 }
 
@@ -217,17 +294,37 @@ fn several_errors_in_one_run() {
 
 #[test]
 fn unclosed_block_at_end_of_file() {
-    assert_eq!(errors("fn f() -> bool { if x { 1 } else { 2 }"), ["expected `}`, found end of file"]);
-    assert_eq!(errors("hole h: bool"), ["expected `;` after hole declaration, found end of file"]);
+    assert_eq!(
+        errors("fn f() -> bool { if x { 1 } else { 2 }"),
+        ["expected `}`, found end of file"]
+    );
+    assert_eq!(
+        errors("hole h: bool"),
+        ["expected `;` after hole declaration, found end of file"]
+    );
 }
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    for (open, close) in [("(", ")"), ("[", "]"), ("{", "}"), ("-", ""), ("!", ""), ("if c {", "}")] {
+    for (open, close) in [
+        ("(", ")"),
+        ("[", "]"),
+        ("{", "}"),
+        ("-", ""),
+        ("!", ""),
+        ("if c {", "}"),
+    ] {
         let n = 100_000;
-        let src = format!("sketch s() {{ let x = {}1{}; }}", open.repeat(n), close.repeat(n));
+        let src = format!(
+            "sketch s() {{ let x = {}1{}; }}",
+            open.repeat(n),
+            close.repeat(n)
+        );
         let errs = errors(&src);
-        assert!(errs.contains(&"nesting too deep".to_string()), "{open}: {errs:?}");
+        assert!(
+            errs.contains(&"nesting too deep".to_string()),
+            "{open}: {errs:?}"
+        );
         assert!(errs.len() <= 3, "{open}: {errs:?}");
     }
     let long_sum = format!("param p = {}1;", "1 + ".repeat(100_000));

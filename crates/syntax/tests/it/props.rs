@@ -18,22 +18,37 @@ const KEYWORDS: &[&str] = &[
 
 /// 512 cases (seconds); `PROPTEST_CASES=N` for a longer run.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(512);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 // ---- generators of syntax trees (all spans `Span::default()`) ------------------------------
 
 fn name() -> impl Strategy<Value = String> {
-    "[a-zA-Z][a-zA-Z0-9_]{0,3}".prop_filter("keywords are not names", |s| !KEYWORDS.contains(&s.as_str()))
+    "[a-zA-Z][a-zA-Z0-9_]{0,3}".prop_filter("keywords are not names", |s| {
+        !KEYWORDS.contains(&s.as_str())
+    })
 }
 
 fn ident() -> impl Strategy<Value = Ident> {
-    name().prop_map(|name| Ident { name, span: Span::default() })
+    name().prop_map(|name| Ident {
+        name,
+        span: Span::default(),
+    })
 }
 
 fn ex(kind: ExprKind) -> Expr {
-    Expr { kind, span: Span::default() }
+    Expr {
+        kind,
+        span: Span::default(),
+    }
 }
 
 fn bx(e: Expr) -> Box<Expr> {
@@ -46,7 +61,9 @@ fn unop() -> impl Strategy<Value = UnOp> {
 
 fn binop() -> impl Strategy<Value = BinOp> {
     use BinOp::*;
-    proptest::sample::select(vec![Mul, Div, Rem, Add, Sub, Lt, Le, Gt, Ge, Eq, Ne, And, Xor, Or])
+    proptest::sample::select(vec![
+        Mul, Div, Rem, Add, Sub, Lt, Le, Gt, Ge, Eq, Ne, And, Xor, Or,
+    ])
 }
 
 fn pattern() -> impl Strategy<Value = Pattern> {
@@ -57,7 +74,10 @@ fn pattern() -> impl Strategy<Value = Pattern> {
         any::<bool>().prop_map(PatternKind::Bool),
         (option::of(ident()), ident()).prop_map(|(e, v)| PatternKind::Variant(e, v)),
     ];
-    kind.prop_map(|kind| Pattern { kind, span: Span::default() })
+    kind.prop_map(|kind| Pattern {
+        kind,
+        span: Span::default(),
+    })
 }
 
 fn expr() -> BoxedStrategy<Expr> {
@@ -76,19 +96,32 @@ fn expr() -> BoxedStrategy<Expr> {
             blk.clone().prop_map(|b| Some(ex(ExprKind::Block(b)))),
             (inner.clone(), blk.clone()).prop_map(|(c, b)| Some(ex(ExprKind::If(bx(c), b, None)))),
         ];
-        let arm = (vec(pattern(), 1..3), inner.clone())
-            .prop_map(|(patterns, body)| MatchArm { patterns, body, span: Span::default() });
+        let arm = (vec(pattern(), 1..3), inner.clone()).prop_map(|(patterns, body)| MatchArm {
+            patterns,
+            body,
+            span: Span::default(),
+        });
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, i)| ExprKind::Index(bx(a), bx(i))),
-            (inner.clone(), inner.clone(), inner.clone())
-                .prop_map(|(a, l, h)| ExprKind::Slice(bx(a), bx(l), bx(h))),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(a, l, h)| ExprKind::Slice(
+                bx(a),
+                bx(l),
+                bx(h)
+            )),
             vec(inner.clone(), 0..3).prop_map(ExprKind::Array),
             (inner.clone(), inner.clone()).prop_map(|(e, n)| ExprKind::Repeat(bx(e), bx(n))),
             (ident(), vec(inner.clone(), 0..3)).prop_map(|(f, args)| ExprKind::Call(f, args)),
             (unop(), inner.clone()).prop_map(|(op, e)| ExprKind::Unary(op, bx(e))),
-            (binop(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| ExprKind::Binary(op, bx(a), bx(b))),
-            (inner.clone(), blk.clone(), otherwise)
-                .prop_map(|(c, b, o)| ExprKind::If(bx(c), b, o.map(Box::new))),
+            (binop(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| ExprKind::Binary(
+                op,
+                bx(a),
+                bx(b)
+            )),
+            (inner.clone(), blk.clone(), otherwise).prop_map(|(c, b, o)| ExprKind::If(
+                bx(c),
+                b,
+                o.map(Box::new)
+            )),
             (inner.clone(), vec(arm, 0..3)).prop_map(|(s, arms)| ExprKind::Match(bx(s), arms)),
             blk.prop_map(ExprKind::Block),
         ]
@@ -98,7 +131,10 @@ fn expr() -> BoxedStrategy<Expr> {
 }
 
 fn ty(e: BoxedStrategy<Expr>) -> BoxedStrategy<TypeExpr> {
-    let t = |kind| TypeExpr { kind, span: Span::default() };
+    let t = |kind| TypeExpr {
+        kind,
+        span: Span::default(),
+    };
     let scalar = prop_oneof![
         Just(TypeExprKind::Bool),
         ident().prop_map(TypeExprKind::Named),
@@ -107,7 +143,8 @@ fn ty(e: BoxedStrategy<Expr>) -> BoxedStrategy<TypeExpr> {
     .prop_map(t);
     scalar
         .prop_recursive(2, 4, 1, move |elem| {
-            (elem, e.clone()).prop_map(move |(elem, n)| t(TypeExprKind::Array(Box::new(elem), bx(n))))
+            (elem, e.clone())
+                .prop_map(move |(elem, n)| t(TypeExprKind::Array(Box::new(elem), bx(n))))
         })
         .boxed()
 }
@@ -116,8 +153,13 @@ fn simple_stmt(e: BoxedStrategy<Expr>) -> BoxedStrategy<StmtKind> {
     prop_oneof![
         (ident(), option::of(ty(e.clone())), e.clone())
             .prop_map(|(name, ty, value)| StmtKind::Let { name, ty, value }),
-        (ident(), vec(e.clone(), 0..3), e.clone())
-            .prop_map(|(target, indices, value)| StmtKind::Assign { target, indices, value }),
+        (ident(), vec(e.clone(), 0..3), e.clone()).prop_map(|(target, indices, value)| {
+            StmtKind::Assign {
+                target,
+                indices,
+                value,
+            }
+        }),
         e.clone().prop_map(StmtKind::Observe),
         e.clone().prop_map(StmtKind::Cost),
         e.prop_map(StmtKind::Expr),
@@ -126,22 +168,44 @@ fn simple_stmt(e: BoxedStrategy<Expr>) -> BoxedStrategy<StmtKind> {
 }
 
 fn stmt(kind: StmtKind) -> Stmt {
-    Stmt { kind, span: Span::default() }
+    Stmt {
+        kind,
+        span: Span::default(),
+    }
 }
 
 fn blk(stmts: Vec<StmtKind>, tail: Option<Expr>) -> Block {
-    Block { stmts: stmts.into_iter().map(stmt).collect(), tail: tail.map(Box::new), span: Span::default() }
+    Block {
+        stmts: stmts.into_iter().map(stmt).collect(),
+        tail: tail.map(Box::new),
+        span: Span::default(),
+    }
 }
 
 fn block(e: BoxedStrategy<Expr>) -> BoxedStrategy<Block> {
-    let for_loop = (ident(), e.clone(), e.clone(), vec(simple_stmt(e.clone()), 0..2))
-        .prop_map(|(var, lo, hi, body)| StmtKind::For { var, lo, hi, body: blk(body, None) });
+    let for_loop = (
+        ident(),
+        e.clone(),
+        e.clone(),
+        vec(simple_stmt(e.clone()), 0..2),
+    )
+        .prop_map(|(var, lo, hi, body)| StmtKind::For {
+            var,
+            lo,
+            hi,
+            body: blk(body, None),
+        });
     let any_stmt = prop_oneof![4 => simple_stmt(e.clone()), 1 => for_loop];
-    (vec(any_stmt, 0..3), option::of(e)).prop_map(|(stmts, tail)| blk(stmts, tail)).boxed()
+    (vec(any_stmt, 0..3), option::of(e))
+        .prop_map(|(stmts, tail)| blk(stmts, tail))
+        .boxed()
 }
 
 fn value() -> impl Strategy<Value = ValueLit> {
-    let v = |kind| ValueLit { kind, span: Span::default() };
+    let v = |kind| ValueLit {
+        kind,
+        span: Span::default(),
+    };
     let leaf = prop_oneof![
         (i64::MIN + 1..=i64::MAX).prop_map(ValueLitKind::Int),
         (-3i64..3).prop_map(ValueLitKind::Int),
@@ -150,11 +214,16 @@ fn value() -> impl Strategy<Value = ValueLit> {
         Just(ValueLitKind::DontCare),
     ]
     .prop_map(v);
-    leaf.prop_recursive(3, 12, 3, move |inner| vec(inner, 0..3).prop_map(move |vs| v(ValueLitKind::Array(vs))))
+    leaf.prop_recursive(3, 12, 3, move |inner| {
+        vec(inner, 0..3).prop_map(move |vs| v(ValueLitKind::Array(vs)))
+    })
 }
 
 fn bindings(e: BoxedStrategy<Expr>) -> impl Strategy<Value = Vec<Binding>> {
-    vec((ident(), ty(e)).prop_map(|(name, ty)| Binding { name, ty }), 0..3)
+    vec(
+        (ident(), ty(e)).prop_map(|(name, ty)| Binding { name, ty }),
+        0..3,
+    )
 }
 
 fn item() -> impl Strategy<Value = Item> {
@@ -165,20 +234,54 @@ fn item() -> impl Strategy<Value = Item> {
         ty(e.clone()).prop_map(Outputs::Single),
         bindings(e.clone()).prop_map(Outputs::Named),
     ];
-    let row = (vec(value(), 0..3), vec(value(), 0..3))
-        .prop_map(move |(inputs, outputs)| ExampleRow { inputs, outputs, span });
+    let row =
+        (vec(value(), 0..3), vec(value(), 0..3)).prop_map(move |(inputs, outputs)| ExampleRow {
+            inputs,
+            outputs,
+            span,
+        });
     let source = prop_oneof![
         vec(row, 0..3).prop_map(ExampleSource::Inline),
         any::<String>().prop_map(move |s| ExampleSource::File(s, span)),
     ];
     prop_oneof![
-        (ident(), e.clone()).prop_map(move |(name, value)| Item::Param(ParamDecl { name, value, span })),
-        (ident(), vec(ident(), 0..4)).prop_map(move |(name, variants)| Item::Enum(EnumDecl { name, variants, span })),
-        (ident(), ty(e.clone())).prop_map(move |(name, ty)| Item::Hole(HoleDecl { name, ty, span })),
-        (ident(), bindings(e.clone()), ty(e.clone()), block(e.clone()))
-            .prop_map(move |(name, params, ret, body)| Item::Fn(FnDecl { name, params, ret, body, span })),
-        (ident(), bindings(e.clone()), outputs, block(e))
-            .prop_map(move |(name, inputs, outputs, body)| Item::Sketch(SketchDecl { name, inputs, outputs, body, span })),
+        (ident(), e.clone()).prop_map(move |(name, value)| Item::Param(ParamDecl {
+            name,
+            value,
+            span
+        })),
+        (ident(), vec(ident(), 0..4)).prop_map(move |(name, variants)| Item::Enum(EnumDecl {
+            name,
+            variants,
+            span
+        })),
+        (ident(), ty(e.clone())).prop_map(move |(name, ty)| Item::Hole(HoleDecl {
+            name,
+            ty,
+            span
+        })),
+        (
+            ident(),
+            bindings(e.clone()),
+            ty(e.clone()),
+            block(e.clone())
+        )
+            .prop_map(move |(name, params, ret, body)| Item::Fn(FnDecl {
+                name,
+                params,
+                ret,
+                body,
+                span
+            })),
+        (ident(), bindings(e.clone()), outputs, block(e)).prop_map(
+            move |(name, inputs, outputs, body)| Item::Sketch(SketchDecl {
+                name,
+                inputs,
+                outputs,
+                body,
+                span
+            })
+        ),
         source.prop_map(move |source| Item::Examples(ExamplesDecl { source, span })),
     ]
 }
@@ -190,10 +293,66 @@ fn module() -> impl Strategy<Value = Module> {
 // ---- inputs for the no-panic test -----------------------------------------------------------
 
 const ALPHABET: &[&str] = &[
-    "fn", "sketch", "hole", "param", "enum", "examples", "let", "for", "in", "if", "else", "match",
-    "observe", "cost", "bool", "true", "false", "{", "}", "[", "]", "(", ")", ";", ":", "::", ",",
-    "..", "->", "=>", "=", "==", "+", "-", "*", "%", "!", "&&", "||", "^", "|", "<", ">=", "x", "y",
-    "Gate", "0", "1", "_", "\"f\"", "\"", "/*", "*/", "//", "@", "&", ".", "é", "\0", "\n",
+    "fn",
+    "sketch",
+    "hole",
+    "param",
+    "enum",
+    "examples",
+    "let",
+    "for",
+    "in",
+    "if",
+    "else",
+    "match",
+    "observe",
+    "cost",
+    "bool",
+    "true",
+    "false",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ";",
+    ":",
+    "::",
+    ",",
+    "..",
+    "->",
+    "=>",
+    "=",
+    "==",
+    "+",
+    "-",
+    "*",
+    "%",
+    "!",
+    "&&",
+    "||",
+    "^",
+    "|",
+    "<",
+    ">=",
+    "x",
+    "y",
+    "Gate",
+    "0",
+    "1",
+    "_",
+    "\"f\"",
+    "\"",
+    "/*",
+    "*/",
+    "//",
+    "@",
+    "&",
+    ".",
+    "é",
+    "\0",
+    "\n",
     "99999999999999999999",
 ];
 
@@ -262,7 +421,10 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     let (module, diags) = parse(file, text);
     for d in &diags {
         let span = d.span.expect("parse diagnostics have a span");
-        prop_assert!(span.start <= span.end && span.end as usize <= text.len(), "{d:?}");
+        prop_assert!(
+            span.start <= span.end && span.end as usize <= text.len(),
+            "{d:?}"
+        );
         location(&map, span);
     }
     let plain = render(&map, &diags, false);
@@ -271,7 +433,10 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     if diags.is_empty() {
         let printed = print_module(&module);
         let (again, diags) = parse(file, &printed);
-        prop_assert!(diags.is_empty(), "printed module does not parse:\n{printed}\n{diags:?}");
+        prop_assert!(
+            diags.is_empty(),
+            "printed module does not parse:\n{printed}\n{diags:?}"
+        );
         prop_assert_eq!(print_module(&again), printed);
         prop_assert_eq!(erase(again), erase(module));
     }

@@ -8,7 +8,10 @@ pub const CIRCUIT: &str = include_str!("../valid/circuit.wft");
 /// Parses `text`, asserting that there are no diagnostics.
 pub fn parse_ok(text: &str) -> Module {
     let (module, diags) = parse(FileId(0), text);
-    assert!(diags.is_empty(), "unexpected diagnostics for {text:?}: {diags:#?}");
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {text:?}: {diags:#?}"
+    );
     module
 }
 
@@ -122,7 +125,11 @@ fn stmt(s: &mut Stmt) {
             }
             expr(value);
         }
-        StmtKind::Assign { target, indices, value } => {
+        StmtKind::Assign {
+            target,
+            indices,
+            value,
+        } => {
             id(target);
             indices.iter_mut().for_each(expr);
             expr(value);
