@@ -92,3 +92,21 @@ fn a_wrong_answer_is_reported_as_failing() {
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("FAIL"), "{}", stdout(&o));
 }
+
+#[test]
+fn every_wft_file_in_the_repository_checks() {
+    let mut files = Vec::new();
+    for dir in ["benchmarks/terpret", "examples"] {
+        for e in std::fs::read_dir(root().join(dir)).expect(dir) {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "wft") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 5, "{files:?}");
+    for p in files {
+        let o = weft(&["check", p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+    }
+}

@@ -81,3 +81,12 @@ fn demo_solves_its_tasks() {
         "{s}"
     );
 }
+
+#[test]
+fn minimize_finds_the_cheapest_program_and_says_it_is_optimal() {
+    let o = weft(&["solve", "examples/xor_min_gates.wft", "--minimize"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("cost 1, proved optimal"), "{s}");
+    assert!(s.contains("xor(a, b)"), "{s}");
+}

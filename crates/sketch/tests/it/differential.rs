@@ -8,7 +8,11 @@ use weft_ir::{Assignment, Evaluator, Examples};
 use crate::lowering::compile_str;
 
 fn bench(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../benchmarks/terpret/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/../../benchmarks/terpret/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// Lowers `sketch` with `params`, evaluates it on one example, and returns its outputs.
@@ -20,7 +24,9 @@ fn run_sketch(sketch: &str, params: &[(&str, i64)], holes: &[u32], inputs: &[u32
     let mut ex = Examples::with_slots(g.inputs.len(), g.outputs.len());
     ex.push(inputs, &vec![None; g.outputs.len()], "random");
     let mut ev = Evaluator::new(g).expect("a well-formed graph");
-    let e = ev.evaluate(g, &Assignment(holes.to_vec()), &ex).expect("evaluates");
+    let e = ev
+        .evaluate(g, &Assignment(holes.to_vec()), &ex)
+        .expect("evaluates");
     e.outputs.iter().map(|col| col[0]).collect()
 }
 
@@ -83,7 +89,14 @@ fn turing_direct(s: usize, h: usize, l: usize, t: usize, holes: &[u32], tape0: &
 }
 
 #[allow(clippy::too_many_arguments)]
-fn basic_block_direct(m: usize, r: usize, nb: usize, t: usize, holes: &[u32], mem0: &[u32]) -> Vec<u32> {
+fn basic_block_direct(
+    m: usize,
+    r: usize,
+    nb: usize,
+    t: usize,
+    holes: &[u32],
+    mem0: &[u32],
+) -> Vec<u32> {
     let b = nb + 1;
     let h: Vec<&[u32]> = holes.chunks(b).collect();
     let (instr, then_b, else_b, a1, a2, outr, condr) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
@@ -110,7 +123,11 @@ fn basic_block_direct(m: usize, r: usize, nb: usize, t: usize, holes: &[u32], me
         } else {
             regs[outr[bp] as usize] = result;
         }
-        bp = if regs[condr[bp] as usize] > 0 { then_b[bp] as usize } else { else_b[bp] as usize };
+        bp = if regs[condr[bp] as usize] > 0 {
+            then_b[bp] as usize
+        } else {
+            else_b[bp] as usize
+        };
     }
     let mut out = vec![u32::from(bp == 0)];
     out.extend(mem.iter().map(|&v| v as u32));
