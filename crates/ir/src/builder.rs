@@ -22,6 +22,12 @@ pub struct Builder {
     /// Tables are shared by name *and* data, so that `min` and `&&` over bools stay apart in dumps.
     table_ids: HashMap<(String, Vec<DomainId>, DomainId, Vec<u32>), TableId>,
     node_ids: HashMap<(Node, DomainId), NodeId>,
+    /// Per node: whether an input is reachable from it (kept as nodes are pushed).
+    input_dep: Vec<bool>,
+    /// Per table: `true` once it is known that, applied to non-constant arguments, it
+    /// simplifies no further (no ignored argument, not constant, not an identity) — so that
+    /// repeated applications skip the table scan.
+    irreducible: HashMap<TableId, bool>,
 }
 
 impl Builder {
@@ -94,6 +100,15 @@ impl Builder {
             return id;
         }
         let id = NodeId(self.g.nodes.len() as u32);
+        let dep = match &key.0 {
+            Node::Input(_) => true,
+            Node::Hole(_) | Node::Const(_) => false,
+            Node::Apply(_, args) => args.iter().any(|a| self.input_dep[a.0 as usize]),
+            Node::Mux(s, cases) => {
+                self.input_dep[s.0 as usize] || cases.iter().any(|c| self.input_dep[c.0 as usize])
+            }
+        };
+        self.input_dep.push(dep);
         self.g.nodes.push(NodeData {
             node: key.0.clone(),
             domain,
@@ -205,23 +220,7 @@ impl Builder {
 
     /// Whether any input node is reachable from `node`.
     pub fn depends_on_input(&self, node: NodeId) -> bool {
-        let mut stack = vec![node];
-        let mut seen = vec![false; node.0 as usize + 1];
-        while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut seen[n.0 as usize], true) {
-                continue;
-            }
-            match &self.g.nodes[n.0 as usize].node {
-                Node::Input(_) => return true,
-                Node::Hole(_) | Node::Const(_) => {}
-                Node::Apply(_, args) => stack.extend(args.iter().copied()),
-                Node::Mux(s, cases) => {
-                    stack.push(*s);
-                    stack.extend(cases.iter().copied());
-                }
-            }
-        }
-        false
+        self.input_dep[node.0 as usize]
     }
 
     /// Applies a function given as a closure over value indices, tabulating it over the
@@ -243,10 +242,16 @@ impl Builder {
     /// `table[args]`, folded: constant arguments are bound, ignored arguments dropped, a
     /// constant result becomes a constant node, an identity becomes its argument.
     pub fn apply(&mut self, table: TableId, args: &[NodeId]) -> NodeId {
-        let t = self.g.tables[table.0 as usize].clone();
-        debug_assert_eq!(t.args.len(), args.len());
+        debug_assert_eq!(self.g.tables[table.0 as usize].args.len(), args.len());
         // Bind constant arguments.
         let consts: Vec<Option<u32>> = args.iter().map(|&a| self.const_value(a)).collect();
+        let no_consts = consts.iter().all(|c| c.is_none());
+        if no_consts && self.irreducible.get(&table) == Some(&true) {
+            // The common case while unrolling: skip cloning and scanning the table.
+            let out = self.g.tables[table.0 as usize].out;
+            return self.push(Node::Apply(table, args.to_vec()), out);
+        }
+        let t = self.g.tables[table.0 as usize].clone();
         let sizes: Vec<u32> = t.args.iter().map(|&d| self.g.domain(d).size).collect();
         let mut keep: Vec<usize> = (0..args.len()).filter(|&i| consts[i].is_none()).collect();
         let mut data = if keep.len() == args.len() {
@@ -300,6 +305,9 @@ impl Builder {
         } else {
             self.table(name, kdoms, t.out, data)
         };
+        if no_consts && nt == table {
+            self.irreducible.insert(table, true);
+        }
         let nargs: Vec<NodeId> = keep.iter().map(|&i| args[i]).collect();
         self.push(Node::Apply(nt, nargs), t.out)
     }

@@ -26,6 +26,9 @@ const MAX_RANGE: i64 = 1 << 16;
 const MAX_ARRAY: i64 = 1 << 20;
 /// Nested function calls deeper than this are refused (recursion is refused earlier).
 const MAX_CALL_DEPTH: usize = 64;
+/// Unrolled graphs larger than this many nodes are refused (a `--set` typo can ask for a
+/// billion loop iterations; better a clear error than exhausting memory).
+const MAX_NODES: usize = 4_000_000;
 
 /// A lowering type: a scalar domain or a fixed array.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -739,6 +742,16 @@ impl<'a> Lowerer<'a> {
                     if r.is_err() {
                         failed = true;
                         break; // the same error would repeat on every iteration
+                    }
+                    if self.b.graph().nodes.len() > MAX_NODES {
+                        return Err(self.err(
+                            Diagnostic::error(
+                                format!("unrolling this loop makes more than {MAX_NODES} IR nodes"),
+                                s.span,
+                            )
+                            .with_label(format!("stopped at iteration {i} of {lo_v}..{hi_v}"))
+                            .with_note("use smaller params"),
+                        ));
                     }
                 }
                 if failed {
