@@ -191,7 +191,7 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
                 l.examples
                     .origins
                     .get(i)
-                    .map_or("(implicit example)", |s| s.as_str())
+                    .map_or("implicit example", |s| s.as_str())
             })
             .collect();
         let v = serde_json::json!({
@@ -206,13 +206,39 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
                     .examples
                     .origins
                     .get(i)
-                    .map_or("(implicit example)", |s| s.as_str());
+                    .map_or("implicit example", |s| s.as_str());
                 writeln!(out, "FAIL example {} ({origin})", i + 1)?;
+                for line in failure_details(&l, &r, i).iter().take(8) {
+                    writeln!(out, "  {line}")?;
+                }
             }
         }
         writeln!(out, "{passed}/{total} examples pass; cost {}", r.cost)?;
     }
     Ok(if passed == total { 0 } else { 1 })
+}
+
+/// Why example `i` fails: its wrong outputs and its false observations.
+fn failure_details(l: &Loaded, r: &weft_ir::Evaluation, i: usize) -> Vec<String> {
+    let g = l.graph();
+    let mut lines = Vec::new();
+    for (o, out) in g.outputs.iter().enumerate() {
+        let got = r.outputs[o][i];
+        if let Some(want) = l.examples.expected.get(o).and_then(|col| col.get(i).copied().flatten()) {
+            if got != want {
+                let d = g.domain(out.slot.domain);
+                lines.push(format!("{} = {}, expected {}", out.slot.name, d.show(got), d.show(want)));
+            }
+        }
+    }
+    let file = l.map.get(l.file);
+    for &k in r.failed_observations.get(i).map_or(&[][..], |v| v.as_slice()) {
+        let span = g.observations[k].span;
+        let (line, col) = file.line_col(span.start);
+        let text = file.text.get(span.start as usize..span.end as usize).unwrap_or("");
+        lines.push(format!("observation `{text}` fails ({}:{line}:{col})", file.name));
+    }
+    lines
 }
 
 /// Draws enumeration progress on a terminal.

@@ -45,6 +45,10 @@ fn parse_set(s: &str) -> Result<(String, i64), String> {
 
 /// A loaded problem.
 pub struct Loaded {
+    /// Every source read, for locating observations and examples in messages.
+    pub map: SourceMap,
+    /// The sketch's file in `map`.
+    pub file: weft_syntax::FileId,
     pub compiled: Compiled,
     pub examples: Examples,
 }
@@ -218,7 +222,7 @@ pub fn load_sources(
         report(&map, &diags);
         return Err(Failed);
     }
-    Ok(Loaded { compiled, examples })
+    Ok(Loaded { map, file: src.file, compiled, examples })
 }
 
 fn append(to: &mut Examples, from: &Examples) {
