@@ -391,6 +391,22 @@ impl<'a> Lowerer<'a> {
         self.scopes.push(HashMap::new());
         let mut inputs = Vec::new();
         let mut failed = false;
+        // Inputs and outputs share one namespace: examples name them.
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let outs: &[ast::Binding] = match &s.outputs {
+            Outputs::Named(o) => o,
+            _ => &[],
+        };
+        for b in s.inputs.iter().chain(outs) {
+            if let Some(prev) = seen.insert(&b.name.name, b.name.span) {
+                self.diags.push(
+                    Diagnostic::error(format!("`{}` is declared twice", b.name.name), b.name.span)
+                        .with_label("second declaration")
+                        .with_secondary(prev, "first declared here"),
+                );
+                failed = true;
+            }
+        }
         for inp in &s.inputs {
             let Ok(ty) = self.ty(&inp.ty) else {
                 failed = true;
