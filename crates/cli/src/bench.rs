@@ -12,8 +12,9 @@ use crate::load::{self, SketchArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The suite to run (only `terpret` for now).
-    #[arg(value_parser = ["terpret"])]
+    /// The suite to run: `terpret`; `parity-chain` and `circuits` (seed 001's Tables 1 and 2,
+    /// gradient methods); `anc` (seed 003's Table 1, neural compilation).
+    #[arg(value_parser = ["terpret", "parity-chain", "circuits", "kanren", "anc"])]
     pub suite: String,
     /// The solver to time.
     #[arg(long, value_enum, default_value = "enumerate")]
@@ -36,6 +37,10 @@ pub struct BenchArgs {
     /// Print JSON instead of a Markdown table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub grad: crate::grad_bench::GradBenchArgs,
+    #[command(flatten)]
+    pub anc: crate::asm_cmd::AncBenchArgs,
 }
 
 struct Row {
@@ -48,7 +53,7 @@ struct Row {
     median: Option<Duration>,
 }
 
-fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, SketchArgs)> {
+pub(crate) fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, SketchArgs)> {
     let name = t
         .get("task")
         .and_then(|v| v.as_str())
@@ -73,6 +78,26 @@ fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, SketchArgs)> 
 }
 
 pub fn bench(a: &BenchArgs) -> Result<u8> {
+    if a.suite == "anc" {
+        return crate::asm_cmd::bench(crate::asm_cmd::AncRun {
+            args: &a.anc,
+            runs: a.grad.runs,
+            json: a.json,
+            svg: a.grad.svg.as_deref(),
+            seed: a.grad.grad.seed,
+            steps: a.grad.grad.steps,
+            lr: a.grad.grad.lr,
+        });
+    }
+    if a.suite == "kanren" {
+        return crate::kanren_cmd::bench(a.repeat, a.only.as_deref());
+    }
+    if a.suite != "terpret" {
+        return crate::grad_bench::bench(a);
+    }
+    if matches!(a.solver, SolverName::Sat) {
+        return crate::sat_cmd::bench(a);
+    }
     let tasks_path = a.dir.join("tasks.json");
     let text = std::fs::read_to_string(&tasks_path)
         .with_context(|| format!("cannot read `{}`", tasks_path.display()))?;

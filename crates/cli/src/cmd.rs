@@ -48,6 +48,15 @@ pub enum Command {
     /// Time a solver on a benchmark suite and print one table.
     #[command(after_help = EXIT_CODES)]
     Bench(crate::bench::BenchArgs),
+    /// Run the `run` forms of a miniKanren file and print their answers.
+    #[command(after_help = EXIT_CODES)]
+    Kanren(crate::kanren_cmd::KanrenArgs),
+    /// Minimal assembly: run, compile to weights, decompile, tune (seed 003).
+    #[command(after_help = EXIT_CODES)]
+    Asm(crate::asm_cmd::AsmArgs),
+    /// Write the problem as DIMACS CNF or SMT-LIB2, for any other solver.
+    #[command(after_help = EXIT_CODES)]
+    Export(crate::sat_cmd::ExportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +75,30 @@ pub struct RunArgs {
 pub enum SolverName {
     /// Exhaustive search over every hole assignment (the reference solver).
     Enumerate,
+    /// CaDiCaL on a CNF encoding: finds a program or proves none exists; optimal costs.
+    Sat,
+    /// Continuous relaxation (TerpreT's FMGD): softmax of logits, Adam (weft-grad).
+    Fmgd,
+    /// FMGD with an entropy penalty towards discrete values.
+    FmgdReg,
+    /// Softmax with an annealed temperature.
+    Temp,
+    /// Annealed softmax with the entropy penalty.
+    TempReg,
+    /// Gumbel-softmax relaxation.
+    Gumbel,
+    /// Neural reparameterisation of the logits.
+    Neural,
+    /// Straight-through estimator (one-hot forward, latent logits).
+    Ste,
+    /// Bop (γ, τ): thresholded flips on a running average of the gradient.
+    Bop,
+    /// GradSearch: the best Hamming-1 move by a first-order Taylor estimate.
+    Gradsearch,
+    /// GradSearch on a running average (β) of the gradient.
+    GradsearchRa,
+    /// GradSearch+: running average, ε-greedy moves, smoothing, example re-weighting.
+    GradsearchPlus,
 }
 
 #[derive(clap::Args, Debug)]
@@ -90,6 +123,10 @@ pub struct SolveArgs {
     /// Also write the hole file here.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub grad: crate::grad_cmd::GradArgs,
+    #[command(flatten)]
+    pub sat: crate::sat_cmd::SatArgs,
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
@@ -100,6 +137,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Solve(a) => solve(&a),
         Command::Demo => demo(),
         Command::Bench(a) => crate::bench::bench(&a),
+        Command::Kanren(a) => crate::kanren_cmd::kanren(&a),
+        Command::Asm(a) => crate::asm_cmd::asm(&a),
+        Command::Export(a) => crate::sat_cmd::export(&a),
     };
     match r {
         Ok(code) => Ok(code),
@@ -224,19 +264,39 @@ fn failure_details(l: &Loaded, r: &weft_ir::Evaluation, i: usize) -> Vec<String>
     let mut lines = Vec::new();
     for (o, out) in g.outputs.iter().enumerate() {
         let got = r.outputs[o][i];
-        if let Some(want) = l.examples.expected.get(o).and_then(|col| col.get(i).copied().flatten()) {
+        if let Some(want) = l
+            .examples
+            .expected
+            .get(o)
+            .and_then(|col| col.get(i).copied().flatten())
+        {
             if got != want {
                 let d = g.domain(out.slot.domain);
-                lines.push(format!("{} = {}, expected {}", out.slot.name, d.show(got), d.show(want)));
+                lines.push(format!(
+                    "{} = {}, expected {}",
+                    out.slot.name,
+                    d.show(got),
+                    d.show(want)
+                ));
             }
         }
     }
     let file = l.map.get(l.file);
-    for &k in r.failed_observations.get(i).map_or(&[][..], |v| v.as_slice()) {
+    for &k in r
+        .failed_observations
+        .get(i)
+        .map_or(&[][..], |v| v.as_slice())
+    {
         let span = g.observations[k].span;
         let (line, col) = file.line_col(span.start);
-        let text = file.text.get(span.start as usize..span.end as usize).unwrap_or("");
-        lines.push(format!("observation `{text}` fails ({}:{line}:{col})", file.name));
+        let text = file
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
+        lines.push(format!(
+            "observation `{text}` fails ({}:{line}:{col})",
+            file.name
+        ));
     }
     lines
 }
@@ -311,6 +371,19 @@ pub fn solve_loaded(
             }
             Box::new(e)
         }
+        SolverName::Sat => Box::new(
+            weft_sat::Sat::default()
+                .with_minimize(minimize)
+                .with_deadline(timeout.map(Duration::from_secs_f64)),
+        ),
+        other => match crate::grad_cmd::solver(other, timeout) {
+            Some(s) => s,
+            None => {
+                return Ok(Solved::Refused(format!(
+                    "solver {other:?} is not wired here"
+                )))
+            }
+        },
     };
     let mut progress = Progress::new();
     let r = s.solve(&problem, &mut progress);
@@ -351,6 +424,15 @@ fn solve(a: &SolveArgs) -> Result<u8> {
         }
     }
     let l = load(&a.sketch)?;
+    if let Some(m) = crate::grad_cmd::method(a.solver) {
+        return crate::grad_cmd::solve(a, m, &l);
+    }
+    if matches!(a.solver, SolverName::Sat) {
+        return crate::sat_cmd::solve(a, &l);
+    }
+    if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
+        return Ok(code);
+    }
     let g = l.graph();
     let mut out = std::io::stdout().lock();
     match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
@@ -381,12 +463,20 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(0)
         }
         Solved::NoSolution(t) => {
-            writeln!(
-                out,
-                "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
-                show_space(g.search_space()),
-                t.as_secs_f64()
-            )?;
+            match a.solver {
+                SolverName::Enumerate => writeln!(
+                    out,
+                    "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
+                    show_space(g.search_space()),
+                    t.as_secs_f64()
+                )?,
+                SolverName::Sat => writeln!(
+                    out,
+                    "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
+                    t.as_secs_f64()
+                )?,
+                _ => writeln!(out, "no solution ({:.3} s)", t.as_secs_f64())?,
+            }
             Ok(1)
         }
         Solved::GaveUp(reason) => {
@@ -447,6 +537,34 @@ const DEMO: &[DemoTask] = &[
         )),
         &[],
     ),
+    (
+        "Boolean circuit: the 1-bit full adder from five gates (TerpreT W4_G5_O2)",
+        "circuit.wft",
+        include_str!("../../../benchmarks/terpret/circuit.wft"),
+        Some((
+            "circuit_adder_data.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_adder_data.json"),
+        )),
+        Some((
+            "circuit_adder_hypers.json",
+            include_str!("../../../benchmarks/terpret/data/circuit_adder_hypers.json"),
+        )),
+        &[],
+    ),
+    (
+        "Turing machine: decrement a binary number on the tape (TerpreT)",
+        "turing.wft",
+        include_str!("../../../benchmarks/terpret/turing.wft"),
+        Some((
+            "turing_decrement_data.json",
+            include_str!("../../../benchmarks/terpret/data/turing_decrement_data.json"),
+        )),
+        Some((
+            "turing_decrement_hypers.json",
+            include_str!("../../../benchmarks/terpret/data/turing_decrement_hypers.json"),
+        )),
+        &[],
+    ),
 ];
 
 fn demo() -> Result<u8> {
@@ -480,14 +598,28 @@ fn demo() -> Result<u8> {
             show_space(g.search_space()),
             count_examples(g, &l.examples)
         )?;
-        match solve_loaded(&l, SolverName::Enumerate, 1e8, false, Some(120.0))? {
+        // The best solver available: CaDiCaL on the CNF encoding (weft-sat).
+        match solve_loaded(&l, SolverName::Sat, 1e8, false, Some(120.0))? {
             Solved::Found(h, _, _, t) => {
-                for line in weft_ir::answer::program(g, &h).lines() {
+                let program = weft_ir::answer::program(g, &h);
+                let lines: Vec<&str> = program.lines().collect();
+                // An unrolled machine (a Turing machine's trace) is long: show its holes.
+                let skip = match lines.iter().position(|l| *l == "holes:") {
+                    Some(k) if k > 30 => {
+                        writeln!(
+                            out,
+                            "   ({k} lines of unrolled program; `weft solve` prints them)"
+                        )?;
+                        k
+                    }
+                    _ => 0,
+                };
+                for line in &lines[skip..] {
                     writeln!(out, "   {line}")?;
                 }
                 writeln!(
                     out,
-                    "   solved by enumerate in {:.3} s, verified by the exact evaluator\n",
+                    "   solved by sat (CaDiCaL) in {:.3} s, verified by the exact evaluator\n",
                     t.as_secs_f64()
                 )?;
             }

@@ -222,7 +222,12 @@ pub fn load_sources(
         report(&map, &diags);
         return Err(Failed);
     }
-    Ok(Loaded { map, file: src.file, compiled, examples })
+    Ok(Loaded {
+        map,
+        file: src.file,
+        compiled,
+        examples,
+    })
 }
 
 fn append(to: &mut Examples, from: &Examples) {

@@ -7,9 +7,14 @@
 //! - 2: bad input: a malformed sketch, data, hypers or hole file, or bad flags
 //! - 3: the solver gave up (search-space limit, timeout) without an answer either way
 
+mod asm_cmd;
 mod bench;
 mod cmd;
+mod grad_bench;
+mod grad_cmd;
+mod kanren_cmd;
 mod load;
+mod sat_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,8 +1,11 @@
 //! End-to-end tests of the `weft` binary: the benchmark corpus, the reference solver on the
 //! swap circuit, bad input and exit codes.
 
+mod asm;
 mod corpus;
 mod errors;
+mod grad;
+mod sat;
 mod solve;
 
 use std::path::PathBuf;

@@ -77,7 +77,7 @@ fn demo_solves_its_tasks() {
     let s = stdout(&o);
     assert_eq!(
         s.matches("verified by the exact evaluator").count(),
-        3,
+        5,
         "{s}"
     );
 }

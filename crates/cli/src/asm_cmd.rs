@@ -1,0 +1,583 @@
+//! `weft asm …` (the assembly language, the exact machine, neural compilation, tuning) and
+//! `weft bench anc` (seed 003's Table 1).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use weft_asm::compile::{compile, decompile, random_logits, weights_from_json, weights_to_json};
+use weft_asm::diff::Shape;
+use weft_asm::experiment::{run_cell, CellResult, Config, Method};
+use weft_asm::machine::{run, Machine};
+use weft_asm::program::{parse, print, Program};
+use weft_asm::rng::Rng;
+use weft_asm::task;
+use weft_asm::tune::{tune, TuneConfig};
+
+#[derive(clap::Args, Debug)]
+pub struct AsmArgs {
+    #[command(subcommand)]
+    pub command: AsmCommand,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct MachineArgs {
+    /// Registers (r1..rN).
+    #[arg(long, default_value_t = 4)]
+    pub registers: usize,
+    /// Values are integers modulo this base.
+    #[arg(long, default_value_t = 8)]
+    pub base: usize,
+    /// Memory cells (at most the base).
+    #[arg(long, default_value_t = 8)]
+    pub cells: usize,
+    /// Step budget.
+    #[arg(long, default_value_t = 32)]
+    pub steps: usize,
+}
+
+impl MachineArgs {
+    fn machine(&self) -> Machine {
+        Machine {
+            registers: self.registers,
+            base: self.base,
+            cells: self.cells,
+            steps: self.steps,
+        }
+    }
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AsmCommand {
+    /// Parse a program and print it back in canonical form.
+    Fmt {
+        /// The program (`.s`).
+        file: PathBuf,
+        /// Registers of the machine.
+        #[arg(long, default_value_t = 4)]
+        registers: usize,
+    },
+    /// Run a program on the exact machine and print the final memory and registers.
+    Run {
+        /// The program.
+        file: PathBuf,
+        /// Initial memory, comma-separated (missing cells are 0).
+        #[arg(long, value_delimiter = ',', num_args = 0..)]
+        memory: Vec<usize>,
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile a program into the differentiable machine's weights (eq. 3); JSON.
+    Compile {
+        /// The program.
+        file: PathBuf,
+        /// γ: the magnitude of the uniform noise.
+        #[arg(long, default_value_t = 0.3)]
+        noise: f32,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Registers of the machine.
+        #[arg(long, default_value_t = 4)]
+        registers: usize,
+        /// Write the weights here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Decompile weights: the argmax per line, with the probability of each choice.
+    Decompile {
+        /// The weights file.
+        file: PathBuf,
+    },
+    /// List the built-in tasks.
+    Tasks,
+    /// Tune a compiled program (or random weights) on a task; verify on the exact machine.
+    Tune {
+        /// The task (see `weft asm tasks`).
+        #[arg(long)]
+        task: String,
+        /// Initial program (default: the task's reference program).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["weights", "random"])]
+        init: Option<PathBuf>,
+        /// Initial weights file.
+        #[arg(long, value_name = "FILE", conflicts_with = "random")]
+        weights: Option<PathBuf>,
+        /// Start from random weights with this many lines.
+        #[arg(long, value_name = "LINES")]
+        random: Option<usize>,
+        /// Independent runs (one batch).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// γ of the compilation.
+        #[arg(long, default_value_t = 0.3)]
+        noise: f32,
+        /// Adam steps.
+        #[arg(long, default_value_t = 200)]
+        steps: usize,
+        /// Adam learning rate.
+        #[arg(long, default_value_t = 0.1)]
+        lr: f32,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the first recovered run's weights here.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Run the task on a machine with this many registers.
+        #[arg(long)]
+        registers: Option<usize>,
+        /// Run the task on a machine with this base.
+        #[arg(long)]
+        base: Option<usize>,
+        /// Run the task on a machine with this many memory cells.
+        #[arg(long)]
+        cells: Option<usize>,
+        /// Run the task on a machine with this step budget.
+        #[arg(long)]
+        machine_steps: Option<usize>,
+    },
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+fn load_program(path: &Path, registers: usize) -> Result<Program> {
+    let text = read(path)?;
+    parse(&text, registers).map_err(|ds| {
+        let msg: Vec<String> = ds
+            .iter()
+            .map(|d| format!("{}:{d}", path.display()))
+            .collect();
+        anyhow::anyhow!("{}", msg.join("\n"))
+    })
+}
+
+pub fn asm(a: &AsmArgs) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match &a.command {
+        AsmCommand::Fmt { file, registers } => {
+            let p = load_program(file, *registers)?;
+            write!(out, "{}", print(&p))?;
+        }
+        AsmCommand::Run {
+            file,
+            memory,
+            machine,
+            json,
+        } => {
+            let m = machine.machine();
+            let p = load_program(file, m.registers)?;
+            if memory.len() > m.cells {
+                bail!(
+                    "--memory has {} values, the machine {} cells",
+                    memory.len(),
+                    m.cells
+                );
+            }
+            let mut mem = memory.clone();
+            mem.resize(m.cells, 0);
+            let o = run(&m, &p, &mem)?;
+            if *json {
+                let v = serde_json::json!({
+                    "memory": o.memory, "registers": o.registers,
+                    "halted": o.halted, "steps": o.steps,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            } else {
+                writeln!(out, "memory:    {:?}", o.memory)?;
+                writeln!(out, "registers: {:?}", o.registers)?;
+                writeln!(
+                    out,
+                    "{} after {} steps",
+                    if o.halted { "halted" } else { "still running" },
+                    o.steps
+                )?;
+            }
+        }
+        AsmCommand::Compile {
+            file,
+            noise,
+            seed,
+            registers,
+            out: dest,
+        } => {
+            if !(0.0..=100.0).contains(noise) {
+                bail!("--noise must be in 0..=100, got {noise}");
+            }
+            let p = load_program(file, *registers)?;
+            if p.is_empty() {
+                bail!("`{}` has no instructions", file.display());
+            }
+            let shape = Shape {
+                lines: p.len(),
+                registers: *registers,
+            };
+            let w = compile(&p, &shape, *noise, &mut Rng::new(*seed))?;
+            let text = weights_to_json(&shape, &w);
+            match dest {
+                Some(d) => std::fs::write(d, text + "\n")
+                    .with_context(|| format!("cannot write `{}`", d.display()))?,
+                None => writeln!(out, "{text}")?,
+            }
+        }
+        AsmCommand::Decompile { file } => {
+            let (shape, w) =
+                weights_from_json(&read(file)?).with_context(|| file.display().to_string())?;
+            let (p, conf) = decompile(&shape, &w)?;
+            let text = print(&p);
+            // Confidence as a comment on each instruction line (the output still parses).
+            let mut k = 0;
+            for line in text.lines() {
+                if line.trim_end().ends_with(':') {
+                    writeln!(out, "{line}")?;
+                    continue;
+                }
+                let c = &conf[k];
+                let args: Vec<String> = c.args.iter().map(|x| format!("{x:.2}")).collect();
+                writeln!(
+                    out,
+                    "{line:<28}# p(op) {:.2}{}{}",
+                    c.op,
+                    if args.is_empty() { "" } else { ", p(args) " },
+                    args.join(" ")
+                )?;
+                k += 1;
+            }
+        }
+        AsmCommand::Tasks => {
+            for t in task::all() {
+                let m = t.machine;
+                writeln!(
+                    out,
+                    "{:10} {} (registers {}, base {}, cells {}, steps {})",
+                    t.name, t.description, m.registers, m.base, m.cells, m.steps
+                )?;
+            }
+        }
+        AsmCommand::Tune {
+            task: name,
+            init,
+            weights,
+            random,
+            runs,
+            noise,
+            steps,
+            lr,
+            seed,
+            out: dest,
+            registers,
+            base,
+            cells,
+            machine_steps,
+        } => {
+            let t = task::get(name)?;
+            let m = t.machine;
+            let t = t.with_machine(Machine {
+                registers: registers.unwrap_or(m.registers),
+                base: base.unwrap_or(m.base),
+                cells: cells.unwrap_or(m.cells),
+                steps: machine_steps.unwrap_or(m.steps),
+            })?;
+            let regs = t.machine.registers;
+            if *runs == 0 || *runs > 10_000 {
+                bail!("--runs must be in 1..=10000");
+            }
+            let root = Rng::new(*seed);
+            let (shape, w) = if let Some(f) = weights {
+                let (shape, w) =
+                    weights_from_json(&read(f)?).with_context(|| f.display().to_string())?;
+                if shape.registers != regs {
+                    bail!(
+                        "`{}` has {} registers; task `{name}` runs on {regs}",
+                        f.display(),
+                        shape.registers
+                    );
+                }
+                let all: Vec<f32> = (0..*runs).flat_map(|_| w.iter().copied()).collect();
+                (shape, all)
+            } else if let Some(lines) = random {
+                if *lines == 0 || *lines > 256 {
+                    bail!("--random takes 1..=256 lines");
+                }
+                let shape = Shape {
+                    lines: *lines,
+                    registers: regs,
+                };
+                let w = (0..*runs)
+                    .flat_map(|r| random_logits(&shape, &mut root.fork(r as u64)))
+                    .collect();
+                (shape, w)
+            } else {
+                let p = match init {
+                    Some(f) => load_program(f, regs)?,
+                    None => t.reference_program()?,
+                };
+                if p.is_empty() {
+                    bail!("the initial program has no instructions");
+                }
+                let shape = Shape {
+                    lines: p.len(),
+                    registers: regs,
+                };
+                let mut w = Vec::new();
+                for r in 0..*runs {
+                    w.extend(compile(&p, &shape, *noise, &mut root.fork(r as u64))?);
+                }
+                (shape, w)
+            };
+            let mut rng = root.fork(u64::MAX);
+            let train = t.examples(8, &mut rng);
+            let held = t.examples(64, &mut rng);
+            let cfg = TuneConfig {
+                steps: *steps,
+                lr: *lr,
+                ..TuneConfig::default()
+            };
+            let t0 = Instant::now();
+            let res = tune(&t.machine, shape, w, &train, &held, &cfg)?;
+            let ok = res.iter().filter(|r| r.recovered).count();
+            writeln!(
+                out,
+                "task {name}: {ok}/{runs} runs recovered a verified program ({:.2} s)",
+                t0.elapsed().as_secs_f64()
+            )?;
+            if let Some(r) = res.iter().find(|r| r.recovered) {
+                writeln!(out, "first recovered (Adam step {}):", r.step.unwrap_or(0))?;
+                write!(out, "{}", print(&r.program))?;
+                if let Some(d) = dest {
+                    let c = compile(&r.program, &shape, 0.0, &mut Rng::new(0))?;
+                    std::fs::write(d, weights_to_json(&shape, &c) + "\n")
+                        .with_context(|| format!("cannot write `{}`", d.display()))?;
+                }
+            }
+            return Ok(if ok > 0 { 0 } else { 1 });
+        }
+    }
+    Ok(0)
+}
+
+/// `weft bench anc` flags (the shared `--runs`, `--json`, `--svg`, `--seed`, `--steps`, `--lr`
+/// also apply).
+#[derive(clap::Args, Debug, Default)]
+pub struct AncBenchArgs {
+    /// anc: rows (optimization, synthesis, both, near-miss, map-inc, map-dec, loop-noop,
+    /// reference) [default: Table 1's rows and near-miss].
+    #[arg(long, value_delimiter = ',')]
+    pub anc_rows: Vec<String>,
+    /// anc: tasks (columns) [default: Table 1's six; `all` adds ANC's tasks].
+    #[arg(long, value_delimiter = ',')]
+    pub anc_tasks: Vec<String>,
+    /// anc: γ of the compilation.
+    #[arg(long, default_value_t = 0.3)]
+    pub anc_noise: f32,
+    /// anc: candidates Both tunes when no template verifies exactly.
+    #[arg(long, default_value_t = 3)]
+    pub anc_candidates: usize,
+}
+
+pub struct AncRun<'a> {
+    pub args: &'a AncBenchArgs,
+    pub runs: usize,
+    pub json: bool,
+    pub svg: Option<&'a Path>,
+    pub seed: Option<u64>,
+    pub steps: Option<usize>,
+    pub lr: Option<f32>,
+}
+
+pub fn bench(b: AncRun<'_>) -> Result<u8> {
+    let a = b.args;
+    if b.runs == 0 || b.runs > 10_000 {
+        bail!("--runs must be in 1..=10000");
+    }
+    let rows: Vec<Method> = if a.anc_rows.is_empty() {
+        Method::table1()
+    } else {
+        a.anc_rows
+            .iter()
+            .map(|r| Method::from_name(r).with_context(|| format!("unknown row `{r}`")))
+            .collect::<Result<_>>()?
+    };
+    let tasks: Vec<task::Task> = if a.anc_tasks.is_empty() {
+        task::TABLE1
+            .iter()
+            .map(|n| task::get(n))
+            .collect::<Result<_, _>>()?
+    } else if a.anc_tasks.iter().any(|t| t == "all") {
+        task::all()
+    } else {
+        a.anc_tasks
+            .iter()
+            .map(|n| task::get(n))
+            .collect::<Result<_, _>>()?
+    };
+    let mut cfg = Config {
+        runs: b.runs,
+        noise: a.anc_noise,
+        tune_candidates: a.anc_candidates,
+        ..Config::default()
+    };
+    if let Some(s) = b.seed {
+        cfg.seed = s;
+    }
+    if let Some(s) = b.steps {
+        cfg.tune.steps = s;
+    }
+    if let Some(l) = b.lr {
+        cfg.tune.lr = l;
+    }
+    let mut cells: Vec<Vec<(CellResult, f64)>> = Vec::new();
+    let mut err = std::io::stderr().lock();
+    for m in &rows {
+        let mut row = Vec::new();
+        for t in &tasks {
+            let t0 = Instant::now();
+            let r = run_cell(*m, t, &cfg)?;
+            let secs = t0.elapsed().as_secs_f64();
+            let _ = writeln!(
+                err,
+                "{:24} {:10} {:3}/{} {:6.2} s",
+                m.label(),
+                t.name,
+                r.recovered,
+                r.runs,
+                secs
+            );
+            row.push((r, secs));
+        }
+        cells.push(row);
+    }
+    let mut out = std::io::stdout().lock();
+    if b.json {
+        let v = serde_json::json!({
+            "config": {
+                "runs": cfg.runs, "seed": cfg.seed, "noise": cfg.noise, "train": cfg.train,
+                "heldout": cfg.heldout, "max_pad": cfg.max_pad,
+                "tune_candidates": cfg.tune_candidates, "steps": cfg.tune.steps,
+                "lr": cfg.tune.lr, "efficiency": cfg.tune.loss.efficiency,
+            },
+            "tasks": tasks.iter().map(|t| t.name).collect::<Vec<_>>(),
+            "rows": rows.iter().zip(&cells).map(|(m, row)| serde_json::json!({
+                "method": m.label(),
+                "cells": row.iter().zip(&tasks).map(|((r, s), t)| serde_json::json!({
+                    "task": t.name, "recovered": r.recovered, "runs": r.runs,
+                    "rate": r.recovered as f64 / r.runs as f64, "seconds": s,
+                    "candidates": r.candidates, "template": r.template,
+                    "median_step": r.median_step,
+                    "program": r.program.as_ref().map(print),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        write!(out, "| Algorithm |")?;
+        for t in &tasks {
+            write!(out, " {} |", t.name)?;
+        }
+        writeln!(out)?;
+        write!(out, "|---|")?;
+        for _ in &tasks {
+            write!(out, "---:|")?;
+        }
+        writeln!(out)?;
+        for (m, row) in rows.iter().zip(&cells) {
+            write!(out, "| {} |", m.label())?;
+            for (r, _) in row {
+                write!(out, " {:.0}% |", 100.0 * r.recovered as f64 / r.runs as f64)?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out)?;
+        writeln!(out, "Wall time per cell ({} runs, seconds):", cfg.runs)?;
+        writeln!(out)?;
+        write!(out, "| Algorithm |")?;
+        for t in &tasks {
+            write!(out, " {} |", t.name)?;
+        }
+        writeln!(out)?;
+        write!(out, "|---|")?;
+        for _ in &tasks {
+            write!(out, "---:|")?;
+        }
+        writeln!(out)?;
+        for (m, row) in rows.iter().zip(&cells) {
+            write!(out, "| {} |", m.label())?;
+            for (_, s) in row {
+                write!(out, " {s:.3} |")?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if let Some(path) = b.svg {
+        let svg = svg(&rows, &tasks, &cells);
+        std::fs::write(path, svg).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(0)
+}
+
+/// A grouped bar chart of the recovery rates: one group per task, one bar per row.
+fn svg(rows: &[Method], tasks: &[task::Task], cells: &[Vec<(CellResult, f64)>]) -> String {
+    const COLORS: [&str; 8] = [
+        "#4e79a7", "#f28e2b", "#59a14f", "#76b7b2", "#e15759", "#edc948", "#b07aa1", "#9c755f",
+    ];
+    let (left, top, plot_h) = (50.0, 30.0, 240.0);
+    let group_w = 24.0 * rows.len() as f64 + 20.0;
+    let width = left + group_w * tasks.len() as f64 + 190.0;
+    let height = top + plot_h + 60.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"18\" font-size=\"13\">Recovery rate over {} runs (seed 003 Table 1, weft)</text>\n",
+        cells.first().and_then(|r| r.first()).map_or(0, |c| c.0.runs)
+    );
+    for k in 0..=4 {
+        let y = top + plot_h - plot_h * k as f64 / 4.0;
+        s += &format!(
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}%</text>\n",
+            left + group_w * tasks.len() as f64,
+            left - 4.0,
+            y + 4.0,
+            k * 25
+        );
+    }
+    for (ti, t) in tasks.iter().enumerate() {
+        let gx = left + group_w * ti as f64 + 10.0;
+        for (ri, row) in cells.iter().enumerate() {
+            let r = &row[ti].0;
+            let rate = r.recovered as f64 / r.runs.max(1) as f64;
+            let h = plot_h * rate;
+            s += &format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"20\" height=\"{h}\" fill=\"{}\"><title>{}: {:.0}%</title></rect>\n",
+                gx + 24.0 * ri as f64,
+                top + plot_h - h,
+                COLORS[ri % COLORS.len()],
+                rows[ri].label(),
+                100.0 * rate
+            );
+        }
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+            gx + 12.0 * rows.len() as f64,
+            top + plot_h + 16.0,
+            t.name
+        );
+    }
+    let lx = left + group_w * tasks.len() as f64 + 15.0;
+    for (ri, m) in rows.iter().enumerate() {
+        let y = top + 14.0 * ri as f64;
+        s += &format!(
+            "<rect x=\"{lx}\" y=\"{y}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+            COLORS[ri % COLORS.len()],
+            lx + 14.0,
+            y + 9.0,
+            m.label()
+        );
+    }
+    s += "</svg>\n";
+    s
+}

@@ -1,0 +1,563 @@
+//! `weft bench parity-chain` and `weft bench circuits`: seed 001's Tables 1 and 2, regenerated
+//! by the gradient methods of `weft-grad`, plus the PyTorch peer (`--peer`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use weft_grad::{Config, Method, Report};
+
+use crate::bench::BenchArgs;
+use crate::grad_cmd::{run_method, success_steps, GradArgs, StepProgress};
+use crate::load::{self, Loaded, SketchArgs};
+
+/// The flags of the gradient suites.
+#[derive(clap::Args, Debug, Default)]
+pub struct GradBenchArgs {
+    /// parity-chain, circuits: runs (restarts, one batch) per cell.
+    #[arg(long, default_value_t = 100)]
+    pub runs: usize,
+    /// parity-chain: the chain lengths K (columns).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "4,8,16,32,64,128,256,512,1024"
+    )]
+    pub ks: Vec<i64>,
+    /// parity-chain: the methods (rows) [default: the ten of seed 001's Table 1].
+    #[arg(long, value_delimiter = ',', value_parser = parse_method)]
+    pub methods: Vec<Method>,
+    /// circuits: the methods (columns).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = parse_method,
+        default_value = "fmgd,gradsearch,gradsearch-plus"
+    )]
+    pub solvers: Vec<Method>,
+    /// circuits: wall-clock cap per cell (all runs of one method on one circuit), seconds.
+    #[arg(long, default_value_t = 3600.0)]
+    pub cap: f64,
+    /// parity-chain: also write the success-rate-against-K plot here (SVG).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// parity-chain: also run the PyTorch peer (benchmarks/peers/parity_chain_torch.py) on
+    /// FMGD and Bop and report weft's steps per second over PyTorch's.
+    #[arg(long)]
+    pub peer: bool,
+    /// The K of the peer comparison.
+    #[arg(long, default_value_t = 256)]
+    pub peer_k: i64,
+    /// Steps of the peer comparison.
+    #[arg(long, default_value_t = 300)]
+    pub peer_steps: usize,
+    #[command(flatten)]
+    pub grad: GradArgs,
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    Method::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+        format!("unknown method `{s}`; one of: {}", names.join(", "))
+    })
+}
+
+pub fn bench(a: &BenchArgs) -> Result<u8> {
+    let b = &a.grad;
+    if b.runs == 0 {
+        eprintln!("error: --runs must be at least 1");
+        return Ok(2);
+    }
+    if !(b.cap > 0.0 && b.cap.is_finite()) {
+        eprintln!("error: --cap must be a positive number of seconds");
+        return Ok(2);
+    }
+    match a.suite.as_str() {
+        "parity-chain" => parity_chain(a),
+        "circuits" => circuits(a),
+        s => bail!("unknown suite `{s}`"),
+    }
+}
+
+/// One cell: a batch of runs of one method on one task.
+struct Cell {
+    report: Option<Report>,
+    error: Option<String>,
+}
+
+impl Cell {
+    fn json(&self) -> serde_json::Value {
+        match (&self.report, &self.error) {
+            (Some(r), _) => {
+                let s = success_steps(r);
+                serde_json::json!({
+                    "runs": r.restarts.len(),
+                    "solved": s.len(),
+                    "success_rate": r.success_rate(),
+                    "mean_steps": r.mean_steps(),
+                    "steps_to_success": s,
+                    "non_finite": r.non_finite(),
+                    "steps_run": r.steps_run,
+                    "wall_seconds": r.elapsed.as_secs_f64(),
+                    "mean_seconds_per_solved_run": mean_time(r),
+                    "stopped": r.stopped,
+                })
+            }
+            (None, e) => serde_json::json!({ "error": e }),
+        }
+    }
+}
+
+/// Mean time to solution of the successful runs, each charged its share of the batch: steps to
+/// success × the batch's wall time per restart-step.
+fn mean_time(r: &Report) -> Option<f64> {
+    let per = r.seconds_per_restart_step();
+    r.mean_steps().map(|s| s * per)
+}
+
+fn run_cell(l: &Loaded, config: &Config, label: &str) -> Result<Cell> {
+    let mut progress = StepProgress::new(label);
+    let r = run_method(l, config, &mut progress)?;
+    progress.clear();
+    Ok(match r {
+        Ok(r) => Cell {
+            report: Some(r),
+            error: None,
+        },
+        Err(e) => Cell {
+            report: None,
+            error: Some(e),
+        },
+    })
+}
+
+fn load_parity(dir: &Path, k: i64) -> Result<Loaded> {
+    let args = SketchArgs {
+        file: dir.join("parity_chain.wft"),
+        set: vec![("K".to_string(), k)],
+        ..SketchArgs::default()
+    };
+    load::load(&args).map_err(|_| anyhow::anyhow!("parity_chain.wft does not load with K = {k}"))
+}
+
+const TABLE1: [Method; 10] = [
+    Method::Fmgd,
+    Method::FmgdReg,
+    Method::Temp,
+    Method::TempReg,
+    Method::Gumbel,
+    Method::Neural,
+    Method::Ste,
+    Method::Bop,
+    Method::GradSearch,
+    Method::GradSearchRa,
+];
+
+/// The default step budget of the parity-chain table.
+const PARITY_STEPS: usize = 5000;
+
+fn parity_chain(a: &BenchArgs) -> Result<u8> {
+    let b = &a.grad;
+    let methods: Vec<Method> = if b.methods.is_empty() {
+        TABLE1.to_vec()
+    } else {
+        b.methods.clone()
+    };
+    let mut table: Vec<Vec<Cell>> = Vec::new();
+    let mut cfgs = Vec::new();
+    for &m in &methods {
+        let mut c = b.grad.config(m);
+        c.restarts = b.runs;
+        c.steps = b.grad.steps.unwrap_or(PARITY_STEPS);
+        cfgs.push(c);
+    }
+    let mut loaded = Vec::new();
+    for &k in &b.ks {
+        if k < 2 {
+            eprintln!("error: --ks: K must be at least 2, got {k}");
+            return Ok(2);
+        }
+        loaded.push(load_parity(&a.dir, k)?);
+    }
+    for (mi, &m) in methods.iter().enumerate() {
+        let mut row = Vec::new();
+        for (ki, l) in loaded.iter().enumerate() {
+            let label = format!("{} K={}", m.name(), b.ks[ki]);
+            row.push(run_cell(l, &cfgs[mi], &label)?);
+        }
+        table.push(row);
+    }
+    let peer = if b.peer { Some(peer(a, &cfgs)?) } else { None };
+    if let Some(p) = &b.svg {
+        std::fs::write(p, svg(&methods, &b.ks, &table))
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    let c0 = &cfgs[0];
+    if a.json {
+        let rows: Vec<serde_json::Value> = methods
+            .iter()
+            .zip(&table)
+            .zip(&cfgs)
+            .map(|((m, row), c)| {
+                serde_json::json!({
+                    "method": m.name(),
+                    "config": format!("{c:?}"),
+                    "cells": b.ks.iter().zip(row).map(|(k, cell)| {
+                        let mut v = cell.json();
+                        v["k"] = serde_json::json!(k);
+                        v
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "suite": "parity-chain", "runs": b.runs, "steps": c0.steps, "seed": c0.seed,
+            "ks": b.ks, "methods": rows, "peer": peer,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "parity chain: success % over {} runs / mean steps of the successful runs / wall time \
+         of the batch; {} steps at most; seed {}\n",
+        b.runs, c0.steps, c0.seed
+    )?;
+    write!(out, "| method |")?;
+    for k in &b.ks {
+        write!(out, " K={k} |")?;
+    }
+    writeln!(out)?;
+    write!(out, "|---|")?;
+    for _ in &b.ks {
+        write!(out, "---|")?;
+    }
+    writeln!(out)?;
+    for (m, row) in methods.iter().zip(&table) {
+        write!(out, "| {} |", m.title())?;
+        for cell in row {
+            write!(out, " {} |", show_cell(cell))?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(p) = peer {
+        writeln!(out, "\n{}", p["text"].as_str().unwrap_or(""))?;
+    }
+    Ok(0)
+}
+
+fn show_cell(cell: &Cell) -> String {
+    match (&cell.report, &cell.error) {
+        (Some(r), _) => {
+            let nf = match r.non_finite() {
+                0 => String::new(),
+                n => format!(" ({n} NaN)"),
+            };
+            format!(
+                "{:.0}%/{}/{:.2}s{nf}",
+                100.0 * r.success_rate(),
+                r.mean_steps()
+                    .map_or("NA".to_string(), |s| format!("{s:.1}")),
+                r.elapsed.as_secs_f64()
+            )
+        }
+        (None, e) => format!("error: {}", e.as_deref().unwrap_or("?")),
+    }
+}
+
+fn svg(methods: &[Method], ks: &[i64], table: &[Vec<Cell>]) -> String {
+    let (w, h) = (720.0, 420.0);
+    let (l, r, t, bt) = (60.0, 230.0, 20.0, 50.0);
+    let pw = w - l - r;
+    let ph = h - t - bt;
+    let lk: Vec<f64> = ks.iter().map(|&k| (k as f64).log2()).collect();
+    let (x0, x1) = (
+        lk.iter().copied().fold(f64::INFINITY, f64::min),
+        lk.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let span = if x1 > x0 { x1 - x0 } else { 1.0 };
+    let x = |v: f64| l + (v - x0) / span * pw;
+    let y = |s: f64| t + (1.0 - s) * ph;
+    let colors = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#bcbd22", "#17becf", "#000000",
+    ];
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"{w}\" height=\"{h}\" \
+         fill=\"white\"/>\n"
+    );
+    s += &format!(
+        "<line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n\
+         <line x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{}\" stroke=\"black\"/>\n",
+        t + ph,
+        l + pw,
+        t + ph,
+        t + ph
+    );
+    for p in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        s += &format!(
+            "<line x1=\"{l}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#ddd\"/>\
+             <text x=\"{2}\" y=\"{3}\" text-anchor=\"end\">{4:.0}%</text>\n",
+            y(p),
+            l + pw,
+            l - 6.0,
+            y(p) + 4.0,
+            p * 100.0
+        );
+    }
+    for (i, k) in ks.iter().enumerate() {
+        s += &format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{k}</text>\n",
+            x(lk[i]),
+            t + ph + 18.0
+        );
+    }
+    s += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">parity chain length K (log scale)</text>\n\
+         <text x=\"15\" y=\"{}\" transform=\"rotate(-90 15 {})\" text-anchor=\"middle\">success rate</text>\n",
+        l + pw / 2.0,
+        h - 10.0,
+        t + ph / 2.0,
+        t + ph / 2.0
+    );
+    for (mi, (m, row)) in methods.iter().zip(table).enumerate() {
+        let c = colors[mi % colors.len()];
+        let pts: Vec<String> = row
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cell)| {
+                cell.report
+                    .as_ref()
+                    .map(|r| format!("{:.1},{:.1}", x(lk[i]), y(r.success_rate())))
+            })
+            .collect();
+        s += &format!(
+            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>\n",
+            pts.join(" ")
+        );
+        for p in &pts {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            s += &format!("<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{c}\"/>\n");
+        }
+        let ly = t + 10.0 + mi as f64 * 18.0;
+        s += &format!(
+            "<line x1=\"{0}\" y1=\"{ly}\" x2=\"{1}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"2\"/>\
+             <text x=\"{2}\" y=\"{3}\">{4}</text>\n",
+            l + pw + 15.0,
+            l + pw + 35.0,
+            l + pw + 40.0,
+            ly + 4.0,
+            m.title()
+        );
+    }
+    s + "</svg>\n"
+}
+
+/// Runs the PyTorch peer on FMGD and Bop and weft on the same K, restarts and steps.
+fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
+    let b = &a.grad;
+    let script = a.dir.join("../peers/parity_chain_torch.py");
+    let importable = Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !importable {
+        let text = "peer: PyTorch is not importable here (`python3 -c 'import torch'` fails); \
+                    the peer comparison was skipped";
+        return Ok(serde_json::json!({ "skipped": true, "text": text }));
+    }
+    let l = load_parity(&a.dir, b.peer_k)?;
+    let mut rows = Vec::new();
+    let mut text = format!(
+        "peer: PyTorch ({}), K = {}, {} restarts batched, {} steps; steps/s = restart-steps per \
+         second\n\n| method | weft steps/s | PyTorch steps/s | ratio |\n|---|---:|---:|---:|\n",
+        script.display(),
+        b.peer_k,
+        b.runs,
+        b.peer_steps
+    );
+    for m in [Method::Fmgd, Method::Bop] {
+        let mut c = cfgs
+            .iter()
+            .find(|c| c.method == m)
+            .cloned()
+            .unwrap_or_else(|| {
+                let mut c = b.grad.config(m);
+                c.restarts = b.runs;
+                c
+            });
+        c.steps = b.peer_steps;
+        let cell = run_cell(&l, &c, &format!("peer weft {}", m.name()))?;
+        let Some(r) = cell.report else {
+            bail!("weft failed on the peer task: {:?}", cell.error)
+        };
+        let weft_sps = 1.0 / r.seconds_per_restart_step();
+        // PyTorch twice: with its default thread pool and with one thread (on a small, busy
+        // machine one thread is often faster); the faster counts, in the peer's favour.
+        let mut best: Option<serde_json::Value> = None;
+        for threads in ["0", "1"] {
+            let out = Command::new("python3")
+                .arg(&script)
+                .args([
+                    "--method",
+                    m.name(),
+                    "--k",
+                    &b.peer_k.to_string(),
+                    "--restarts",
+                    &b.runs.to_string(),
+                    "--steps",
+                    &b.peer_steps.to_string(),
+                    "--lr",
+                    &c.lr.to_string(),
+                    "--gamma",
+                    &c.gamma.to_string(),
+                    "--tau",
+                    &c.tau.to_string(),
+                    "--seed",
+                    &c.seed.to_string(),
+                    "--threads",
+                    threads,
+                ])
+                .output()
+                .with_context(|| format!("cannot run `{}`", script.display()))?;
+            if !out.status.success() {
+                bail!(
+                    "the peer failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .with_context(|| "the peer did not print JSON".to_string())?;
+            let sps = |v: &serde_json::Value| v["steps_per_second"].as_f64().unwrap_or(0.0);
+            if best.as_ref().is_none_or(|b| sps(&v) > sps(b)) {
+                best = Some(v);
+            }
+        }
+        let v = best.unwrap_or_default();
+        let torch_sps = v["steps_per_second"].as_f64().unwrap_or(f64::NAN);
+        text += &format!(
+            "| {} | {:.0} | {:.0} ({} threads) | {:.1}× |\n",
+            m.name(),
+            weft_sps,
+            torch_sps,
+            v["threads"],
+            weft_sps / torch_sps
+        );
+        rows.push(serde_json::json!({
+            "method": m.name(), "weft_steps_per_second": weft_sps,
+            "torch_steps_per_second": torch_sps, "ratio": weft_sps / torch_sps,
+            "torch": v,
+        }));
+    }
+    Ok(serde_json::json!({ "k": b.peer_k, "steps": b.peer_steps, "rows": rows, "text": text }))
+}
+
+const CIRCUITS: [&str; 5] = [
+    "circuit_nand",
+    "circuit_swap",
+    "circuit_shift",
+    "circuit_adder",
+    "circuit_full_adder",
+];
+
+/// The default step budget of the circuits table.
+const CIRCUIT_STEPS: usize = 20000;
+
+fn circuits(a: &BenchArgs) -> Result<u8> {
+    let b = &a.grad;
+    let dir = &a.dir;
+    let mut rows = Vec::new();
+    for task in CIRCUITS {
+        if a.only.as_ref().is_some_and(|o| !task.contains(o.as_str())) {
+            continue;
+        }
+        let args = SketchArgs {
+            file: dir.join("circuit.wft"),
+            data: vec![dir.join(format!("data/{task}_data.json"))],
+            hypers: Some(dir.join(format!("data/{task}_hypers.json"))),
+            ..SketchArgs::default()
+        };
+        let l = load::load(&args).map_err(|_| anyhow::anyhow!("task `{task}` does not load"))?;
+        let mut cells = Vec::new();
+        for &m in &b.solvers {
+            let mut c = b.grad.config(m);
+            c.restarts = b.runs;
+            c.steps = b.grad.steps.unwrap_or(CIRCUIT_STEPS);
+            c.timeout = Some(std::time::Duration::from_secs_f64(b.cap));
+            cells.push((
+                c.clone(),
+                run_cell(&l, &c, &format!("{task} {}", m.name()))?,
+            ));
+        }
+        rows.push((task, l.graph().search_space(), cells));
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(task, space, cells)| {
+                serde_json::json!({
+                    "task": task, "search_space": space,
+                    "cells": cells.iter().map(|(c, cell)| {
+                        let mut v = cell.json();
+                        v["method"] = serde_json::json!(c.method.name());
+                        v["config"] = serde_json::json!(format!("{c:?}"));
+                        v
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let meta = serde_json::json!({
+            "suite": "circuits", "runs": b.runs, "cap_seconds": b.cap, "tasks": v,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&meta)?)?;
+        return Ok(0);
+    }
+    let steps = b.grad.steps.unwrap_or(CIRCUIT_STEPS);
+    writeln!(
+        out,
+        "Boolean circuits: success % over {} runs / mean time to solution of the successful \
+         runs (steps to success × the batch's wall time per restart-step); {steps} steps at \
+         most, cap {} s per cell\n",
+        b.runs, b.cap
+    )?;
+    write!(out, "| circuit | search space |")?;
+    for m in &b.solvers {
+        write!(out, " {} |", m.title())?;
+    }
+    writeln!(out)?;
+    write!(out, "|---|---:|")?;
+    for _ in &b.solvers {
+        write!(out, "---|")?;
+    }
+    writeln!(out)?;
+    for (task, space, cells) in &rows {
+        write!(
+            out,
+            "| {} | {} |",
+            task.trim_start_matches("circuit_"),
+            crate::cmd::show_space(*space)
+        )?;
+        for (_, cell) in cells {
+            let s = match &cell.report {
+                Some(r) => format!(
+                    "{:.0}% / {}{}",
+                    100.0 * r.success_rate(),
+                    mean_time(r).map_or("×".to_string(), |t| format!("{t:.4} s")),
+                    r.stopped
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+                None => format!("error: {}", cell.error.as_deref().unwrap_or("?")),
+            };
+            write!(out, " {s} |")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,701 @@
+//! The SAT backend's commands and flags: `solve --solver sat` (find, prove, `--minimize`,
+//! `--max-fit`, `--all`/`--count`/`--count-models`, `--check-all-inputs`), `export`, and the
+//! z3 peer of `bench`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use weft_ir::{Assignment, Graph};
+use weft_sat::miter::Check;
+use weft_sat::{Enumeration, FitOutcome, HoleEncoding, Sat, SatConfig};
+use weft_solve::{Observer, Outcome, Problem};
+
+use crate::cmd::{count_examples, SolveArgs};
+use crate::load::{self, Loaded, SketchArgs};
+
+/// Flags of `solve` that only the SAT solver understands.
+#[derive(clap::Args, Debug, Default)]
+pub struct SatArgs {
+    /// (sat) Fit as many examples as possible when no program fits them all; report how many
+    /// and whether that is proved optimal.
+    #[arg(long)]
+    pub max_fit: bool,
+    /// (sat) Print every distinct program (holes that do not matter are not told apart).
+    #[arg(long)]
+    pub all: bool,
+    /// (sat) Print up to N distinct programs.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// (sat) Count the distinct programs (prints the count only).
+    #[arg(long)]
+    pub count_models: bool,
+    /// (sat) After finding a program, prove that it agrees with --reference on every input of
+    /// the declared input types, or print a counterexample.
+    #[arg(long)]
+    pub check_all_inputs: bool,
+    /// (sat) The reference sketch for --check-all-inputs (without holes, or with
+    /// --reference-holes).
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// (sat) The hole file filling the reference sketch.
+    #[arg(long, value_name = "FILE")]
+    pub reference_holes: Option<PathBuf>,
+    /// (sat) Refuse problems whose CNF needs more clauses than this.
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub max_clauses: usize,
+    /// (sat) How hole values are encoded.
+    #[arg(long, value_enum, default_value = "direct")]
+    pub hole_encoding: HoleEnc,
+    /// (sat) Encode every example up front instead of adding the examples candidates fail.
+    #[arg(long)]
+    pub no_cegis: bool,
+    /// (sat) Pin holes that cannot matter (in2 of a NOT gate) to their first value: fewer
+    /// symmetric assignments, which helps proofs of impossibility more than searches.
+    #[arg(long)]
+    pub redundancy: bool,
+    /// (sat) CaDiCaL's configuration preset.
+    #[arg(long, value_enum, default_value = "sat")]
+    pub cadical: CadicalPreset,
+}
+
+/// `--cadical`.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum CadicalPreset {
+    /// CaDiCaL's defaults.
+    Default,
+    /// Tuned for satisfiable instances.
+    #[default]
+    Sat,
+    /// Tuned for unsatisfiable instances.
+    Unsat,
+    /// No pre- or inprocessing.
+    Plain,
+}
+
+/// `--hole-encoding`.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum HoleEnc {
+    /// One literal per value (one-hot).
+    #[default]
+    Direct,
+    /// ⌈log2 n⌉ bits per hole with channelling literals.
+    Log,
+}
+
+impl SatArgs {
+    fn used(&self) -> Option<&'static str> {
+        if self.max_fit {
+            Some("--max-fit")
+        } else if self.all {
+            Some("--all")
+        } else if self.count.is_some() {
+            Some("--count")
+        } else if self.count_models {
+            Some("--count-models")
+        } else if self.check_all_inputs {
+            Some("--check-all-inputs")
+        } else {
+            None
+        }
+    }
+}
+
+/// An error for SAT-only flags given to another solver (exit 2), if any.
+pub fn reject_for_other_solvers(a: &SolveArgs) -> Option<u8> {
+    let flag = a.sat.used()?;
+    eprintln!("error: {flag} needs --solver sat");
+    Some(2)
+}
+
+/// The configuration the flags describe.
+pub fn config(a: &SolveArgs) -> SatConfig {
+    SatConfig {
+        minimize: a.minimize,
+        deadline: a.timeout.map(Duration::from_secs_f64),
+        max_clauses: a.sat.max_clauses,
+        holes: match a.sat.hole_encoding {
+            HoleEnc::Direct => HoleEncoding::Direct,
+            HoleEnc::Log => HoleEncoding::Log,
+        },
+        cegis: !a.sat.no_cegis,
+        redundancy: a.sat.redundancy,
+        preset: match a.sat.cadical {
+            CadicalPreset::Default => weft_sat::Preset::Default,
+            CadicalPreset::Sat => weft_sat::Preset::Sat,
+            CadicalPreset::Unsat => weft_sat::Preset::Unsat,
+            CadicalPreset::Plain => weft_sat::Preset::Plain,
+        },
+    }
+}
+
+/// Shows the bound while minimising, on a terminal.
+struct Bound {
+    on: bool,
+    what: &'static str,
+    start: Instant,
+}
+
+impl Bound {
+    fn new(what: &'static str) -> Bound {
+        Bound {
+            on: std::io::stderr().is_terminal(),
+            what,
+            start: Instant::now(),
+        }
+    }
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl Observer for Bound {
+    fn improved(&mut self, cost: i64) {
+        if self.on {
+            eprint!(
+                "\r\x1b[2K  {:.1} s: best {} so far {cost}, searching for better",
+                self.start.elapsed().as_secs_f64(),
+                self.what
+            );
+        }
+    }
+    fn progress(&mut self, done: u64, _total: Option<u64>) {
+        if self.on {
+            eprint!("\r\x1b[2K  {done} programs so far");
+        }
+    }
+}
+
+/// `weft solve --solver sat …`.
+pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
+    let g = l.graph();
+    let p = Problem {
+        graph: g,
+        examples: &l.examples,
+    };
+    let sat = Sat::new(config(a));
+    let mut out = std::io::stdout().lock();
+    let modes = [
+        a.sat.max_fit,
+        a.sat.all || a.sat.count.is_some() || a.sat.count_models,
+    ];
+    if modes.iter().filter(|&&m| m).count() > 1 || (a.sat.check_all_inputs && modes.contains(&true))
+    {
+        eprintln!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
+        return Ok(2);
+    }
+    if a.sat.check_all_inputs && a.sat.reference.is_none() {
+        eprintln!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
+        return Ok(2);
+    }
+    if a.sat.max_fit {
+        let mut obs = Bound::new("number of unfitted examples");
+        let r = sat.max_fit(&p, &mut obs);
+        obs.clear();
+        return match r {
+            Ok(FitOutcome::Fitted {
+                assignment,
+                fitted,
+                total,
+                cost,
+                optimal,
+                stopped,
+                stats,
+            }) => {
+                write_answer(a, g, &assignment, cost, &mut out)?;
+                writeln!(
+                    out,
+                    "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
+                    if optimal {
+                        "proved: no program fits more"
+                    } else {
+                        "NOT proved optimal"
+                    },
+                    if a.minimize {
+                        format!("; cost {cost}")
+                    } else {
+                        String::new()
+                    },
+                    stats.elapsed.as_secs_f64(),
+                    stopped.map(|s| format!(" ({s})")).unwrap_or_default()
+                )?;
+                Ok(if fitted == total { 0 } else { 1 })
+            }
+            Ok(FitOutcome::GaveUp { reason, .. }) => {
+                eprintln!("gave up: {reason}");
+                Ok(3)
+            }
+            Err(e) => refused(e),
+        };
+    }
+    if a.sat.all || a.sat.count.is_some() || a.sat.count_models {
+        let max = if a.sat.all || a.sat.count_models {
+            None
+        } else {
+            a.sat.count
+        };
+        let mut obs = Bound::new("cost");
+        let mut k = 0u64;
+        let quiet = a.sat.count_models;
+        let mut print = |h: &Assignment, cost: i64| {
+            k += 1;
+            if quiet {
+                return;
+            }
+            let _ = if a.json {
+                let j = weft_ir::holes_json::to_json(g, h, Some(cost));
+                writeln!(out, "{}", serde_json::to_string(&j).unwrap_or_default())
+            } else {
+                writeln!(out, "== program {k}\n{}", weft_ir::answer::program(g, h))
+            };
+        };
+        let r = sat.enumerate(&p, &mut obs, max, &mut print);
+        obs.clear();
+        let mut out = std::io::stdout().lock();
+        return match r {
+            Ok(Enumeration {
+                count,
+                complete,
+                stopped,
+                stats,
+            }) => {
+                writeln!(
+                    out,
+                    "{count} distinct program{} ({}) in {:.3} s",
+                    if count == 1 { "" } else { "s" },
+                    if complete {
+                        "all of them: proved by the solver".to_string()
+                    } else {
+                        stopped.unwrap_or_default()
+                    },
+                    stats.elapsed.as_secs_f64()
+                )?;
+                Ok(if count > 0 {
+                    0
+                } else if complete {
+                    1
+                } else {
+                    3
+                })
+            }
+            Err(e) => refused(e),
+        };
+    }
+    let mut obs = Bound::new("cost");
+    let r = sat.run(&p, &mut obs);
+    obs.clear();
+    match r {
+        Ok(Outcome::Found {
+            assignment,
+            cost,
+            optimal,
+            stats,
+        }) => {
+            write_answer(a, g, &assignment, cost, &mut out)?;
+            if !a.json {
+                writeln!(
+                    out,
+                    "found by sat in {:.3} s; verified on {}{}",
+                    stats.elapsed.as_secs_f64(),
+                    count_examples(g, &l.examples),
+                    match (a.minimize, optimal) {
+                        (true, true) => format!("; cost {cost}, proved optimal"),
+                        (true, false) =>
+                            format!("; cost {cost}, NOT proved optimal (search cut short)"),
+                        _ => String::new(),
+                    }
+                )?;
+            }
+            if a.sat.check_all_inputs {
+                drop(out);
+                return check_all_inputs(a, g, &assignment);
+            }
+            Ok(0)
+        }
+        Ok(Outcome::NoSolution { stats }) => {
+            writeln!(
+                out,
+                "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
+                stats.elapsed.as_secs_f64()
+            )?;
+            Ok(1)
+        }
+        Ok(Outcome::GaveUp { reason, .. }) => {
+            eprintln!("gave up: {reason}");
+            Ok(3)
+        }
+        Err(e) => refused(e),
+    }
+}
+
+fn refused(e: weft_sat::SatError) -> Result<u8> {
+    match e {
+        weft_sat::SatError::TooLarge { .. } | weft_sat::SatError::Weights(_) => {
+            eprintln!("refused: {e}");
+            Ok(3)
+        }
+        weft_sat::SatError::Mismatch(_) => {
+            eprintln!("error: {e}");
+            Ok(2)
+        }
+        other => Err(anyhow::anyhow!(other)),
+    }
+}
+
+fn write_answer(
+    a: &SolveArgs,
+    g: &Graph,
+    h: &Assignment,
+    cost: i64,
+    out: &mut impl Write,
+) -> Result<()> {
+    let json = weft_ir::holes_json::to_json(g, h, Some(cost));
+    if let Some(p) = &a.out {
+        std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    if a.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        write!(out, "{}", weft_ir::answer::program(g, h))?;
+    }
+    Ok(())
+}
+
+fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
+    let Some(file) = &a.sat.reference else {
+        return Ok(2);
+    };
+    let r = load::load(&SketchArgs {
+        file: file.clone(),
+        ..SketchArgs::default()
+    })?;
+    let rg = r.graph();
+    let ra = match &a.sat.reference_holes {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read hole file `{}`", p.display()))?;
+            match weft_ir::holes_json::from_json(rg, &text) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", p.display());
+                    return Ok(2);
+                }
+            }
+        }
+        None if rg.holes.is_empty() => Assignment(Vec::new()),
+        None => {
+            eprintln!(
+                "error: the reference `{}` has {} holes: give --reference-holes FILE",
+                file.display(),
+                rg.holes.len()
+            );
+            return Ok(2);
+        }
+    };
+    let mut obs = Bound::new("");
+    let r = weft_sat::miter::check_all_inputs(
+        g,
+        h,
+        rg,
+        &ra,
+        a.sat.max_clauses,
+        a.timeout.map(Duration::from_secs_f64),
+        &mut obs,
+    );
+    let mut out = std::io::stdout().lock();
+    match r {
+        Ok(Check::Agree { inputs, elapsed }) => {
+            writeln!(
+                out,
+                "check-all-inputs: agrees with `{}` on every input ({} inputs), proved by the solver in {:.3} s",
+                file.display(),
+                crate::cmd::show_space(inputs),
+                elapsed.as_secs_f64()
+            )?;
+            Ok(0)
+        }
+        Ok(Check::Counterexample {
+            inputs,
+            program,
+            reference,
+            observation_failed,
+        }) => {
+            let show = |slots: &[weft_ir::Slot], vals: &[u32]| -> String {
+                slots
+                    .iter()
+                    .zip(vals)
+                    .map(|(s, &v)| format!("{} = {}", s.name, g.domain(s.domain).show(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let outs: Vec<weft_ir::Slot> = g.outputs.iter().map(|o| o.slot.clone()).collect();
+            writeln!(out, "check-all-inputs: COUNTEREXAMPLE")?;
+            writeln!(out, "  input:     {}", show(&g.inputs, &inputs))?;
+            writeln!(out, "  program:   {}", show(&outs, &program))?;
+            writeln!(out, "  reference: {}", show(&outs, &reference))?;
+            if observation_failed {
+                writeln!(out, "  (an observation of the program fails on this input)")?;
+            }
+            Ok(1)
+        }
+        Ok(Check::GaveUp(reason)) => {
+            eprintln!("check-all-inputs gave up: {reason}");
+            Ok(3)
+        }
+        Err(e) => refused(e),
+    }
+}
+
+/// `weft export`.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub sketch: SketchArgs,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Refuse problems whose CNF needs more clauses than this (or SMT-LIB `ite` leaves).
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    pub max_clauses: usize,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    /// DIMACS CNF (the clauses `--solver sat` solves), hole variables in comments.
+    Dimacs,
+    /// SMT-LIB2 (QF_LIA): holes as bounded Int, nodes as define-fun, examples as asserts.
+    Smtlib,
+}
+
+pub fn export(a: &ExportArgs) -> Result<u8> {
+    let l = load::load(&a.sketch)?;
+    let text = match export_text(&l, a.format, a.max_clauses) {
+        Ok(t) => t,
+        Err(e) => return refused(e),
+    };
+    match &a.out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))?
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(0)
+}
+
+pub fn export_text(l: &Loaded, f: ExportFormat, max: usize) -> Result<String, weft_sat::SatError> {
+    match f {
+        ExportFormat::Dimacs => weft_sat::export::dimacs(l.graph(), &l.examples, max),
+        ExportFormat::Smtlib => weft_sat::export::smtlib(l.graph(), &l.examples, max),
+    }
+}
+
+/// The z3 peer of `bench`: z3 on weft's SMT-LIB export. `None` when `z3` is not installed.
+pub enum Peer {
+    Solved(Duration),
+    Unsat(Duration),
+    TimedOut,
+    /// z3 answered something the exact evaluator rejects, or failed.
+    Failed(String),
+}
+
+pub fn z3_available() -> bool {
+    Command::new("z3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs z3 once on the export in `path`, with a timeout; a `sat` answer is checked by the
+/// exact evaluator.
+pub fn z3_run(l: &Loaded, path: &Path, timeout: f64) -> Peer {
+    let start = Instant::now();
+    let o = Command::new("z3")
+        .arg(format!("-T:{}", timeout.ceil().max(1.0) as u64))
+        .arg(path)
+        .output();
+    let t = start.elapsed();
+    let o = match o {
+        Ok(o) => o,
+        Err(e) => return Peer::Failed(e.to_string()),
+    };
+    let text = String::from_utf8_lossy(&o.stdout);
+    let first = text.lines().next().unwrap_or("").trim();
+    match first {
+        "sat" => match weft_sat::export::parse_values(l.graph(), &text) {
+            Some(a) => {
+                let mut ev = match weft_ir::Evaluator::new(l.graph()) {
+                    Ok(e) => e,
+                    Err(e) => return Peer::Failed(e.to_string()),
+                };
+                match ev.passes_all(l.graph(), &a, &l.examples) {
+                    Ok(true) => Peer::Solved(t),
+                    _ => Peer::Failed("z3's model fails the exact evaluator".into()),
+                }
+            }
+            None => Peer::Failed("cannot read z3's model".into()),
+        },
+        "unsat" => Peer::Unsat(t),
+        "timeout" | "unknown" => Peer::TimedOut,
+        other => Peer::Failed(format!("z3 said `{other}`")),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Option<Duration> {
+    v.sort();
+    v.get(v.len() / 2).copied()
+}
+
+/// `weft bench terpret --solver sat`: every task, its CNF size, weft's median time and result,
+/// and z3 on weft's own SMT-LIB export of the same task in the same run.
+pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
+    let tasks_path = a.dir.join("tasks.json");
+    let text = std::fs::read_to_string(&tasks_path)
+        .with_context(|| format!("cannot read `{}`", tasks_path.display()))?;
+    let tasks: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a JSON array of tasks", tasks_path.display()))?;
+    let z3 = z3_available();
+    let tmp = std::env::temp_dir().join(format!("weft-bench-{}", std::process::id()));
+    if z3 {
+        std::fs::create_dir_all(&tmp)?;
+    }
+    let mut rows = Vec::new();
+    for t in &tasks {
+        let (name, args) = crate::bench::task_args(&a.dir, t)?;
+        if a.only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
+        let l = load::load(&args).map_err(|_| anyhow::anyhow!("task `{name}` does not load"))?;
+        let g = l.graph();
+        let size = weft_sat::size(g, &l.examples, 20_000_000).ok();
+        let sat = Sat::new(SatConfig {
+            deadline: Some(Duration::from_secs_f64(a.timeout)),
+            ..SatConfig::default()
+        });
+        let p = Problem {
+            graph: g,
+            examples: &l.examples,
+        };
+        let mut times = Vec::new();
+        let mut result = String::new();
+        for _ in 0..a.repeat {
+            match sat.run(&p, &mut weft_solve::NoopObserver) {
+                Ok(Outcome::Found { stats, .. }) => {
+                    result = "solved".into();
+                    times.push(stats.elapsed);
+                }
+                Ok(Outcome::NoSolution { stats }) => {
+                    result = "proved: no solution".into();
+                    times.push(stats.elapsed);
+                }
+                Ok(Outcome::GaveUp { .. }) => {
+                    result = format!("timeout ({} s)", a.timeout);
+                    break;
+                }
+                Err(e) => {
+                    result = format!("error: {e}");
+                    break;
+                }
+            }
+        }
+        let ours = if times.len() == a.repeat as usize {
+            median(times)
+        } else {
+            None
+        };
+        let mut peer = "z3 not installed".to_string();
+        let mut peer_t = None;
+        if z3 {
+            let path = tmp.join(format!("{name}.smt2"));
+            match export_text(&l, ExportFormat::Smtlib, 50_000_000) {
+                Ok(s) => {
+                    std::fs::write(&path, s)?;
+                    let mut zt = Vec::new();
+                    for _ in 0..a.repeat {
+                        match z3_run(&l, &path, a.timeout) {
+                            Peer::Solved(t) => {
+                                peer = "solved".into();
+                                zt.push(t);
+                            }
+                            Peer::Unsat(t) => {
+                                peer = "proved: no solution".into();
+                                zt.push(t);
+                            }
+                            Peer::TimedOut => {
+                                peer = format!("timeout ({} s)", a.timeout);
+                                break;
+                            }
+                            Peer::Failed(e) => {
+                                peer = format!("failed: {e}");
+                                break;
+                            }
+                        }
+                    }
+                    if zt.len() == a.repeat as usize {
+                        peer_t = median(zt);
+                    }
+                }
+                Err(e) => peer = format!("export refused: {e}"),
+            }
+        }
+        rows.push((name, size, result, ours, peer, peer_t));
+    }
+    if z3 {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    let show =
+        |d: Option<Duration>| d.map_or("—".to_string(), |d| format!("{:.4} s", d.as_secs_f64()));
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, size, result, ours, peer, peer_t)| {
+                serde_json::json!({
+                    "task": name, "vars": size.map(|s| s.vars), "clauses": size.map(|s| s.clauses),
+                    "result": result, "median_seconds": ours.map(|d| d.as_secs_f64()),
+                    "z3_result": peer, "z3_median_seconds": peer_t.map(|d| d.as_secs_f64()),
+                })
+            })
+            .collect();
+        let meta = serde_json::json!({
+            "suite": a.suite, "solver": "sat", "peer": "z3 on weft's SMT-LIB export",
+            "repeat": a.repeat, "timeout_seconds": a.timeout, "tasks": v,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&meta)?)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "solver: sat (CaDiCaL) — median of {} run(s); timeout {} s; peer: z3 on weft's SMT-LIB export, same run\n",
+        a.repeat, a.timeout
+    )?;
+    writeln!(out, "| task | variables | clauses | result | time (median) | z3 result | z3 time (median) | speed-up |")?;
+    writeln!(out, "|---|---:|---:|---|---:|---|---:|---:|")?;
+    for (name, size, result, ours, peer, peer_t) in &rows {
+        let speed = match (ours, peer_t) {
+            (Some(o), Some(z)) => format!("{:.1}×", z.as_secs_f64() / o.as_secs_f64().max(1e-6)),
+            (Some(_), None) if peer.starts_with("timeout") => format!(
+                "> {:.0}×",
+                a.timeout / ours.map_or(1.0, |o| o.as_secs_f64().max(1e-6))
+            ),
+            _ => "—".into(),
+        };
+        writeln!(
+            out,
+            "| {name} | {} | {} | {result} | {} | {peer} | {} | {speed} |",
+            size.map_or("—".into(), |s| s.vars.to_string()),
+            size.map_or("—".into(), |s| s.clauses.to_string()),
+            show(*ours),
+            show(*peer_t),
+        )?;
+    }
+    Ok(0)
+}

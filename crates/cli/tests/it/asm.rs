@@ -1,0 +1,121 @@
+//! `weft asm …` and `weft bench anc`.
+
+use crate::{stderr, stdout, weft};
+
+fn tmp(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("weft-asm-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+const MAP: &str = "map_loop:\n  read 1 2\n  inc 2 2\n  write 1 2\n  inc 1 1\n  jump 3 ↪ map_loop\n";
+
+#[test]
+fn asm_run_prints_the_final_memory() {
+    let f = tmp("map.s", MAP);
+    let o = weft(&["asm", "run", &f, "--memory", "1,2,3,4", "--steps", "20"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("memory:    [2, 3, 4, 5, 0, 0, 0, 0]"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn asm_bad_program_is_exit_2_with_line_and_column() {
+    let f = tmp("bad.s", "l:\n inc 1 9\n jump 2 -> nowhere\n");
+    let o = weft(&["asm", "run", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("bad.s:2:8: register 9 is out of range"), "{e}");
+    assert!(e.contains("bad.s:3:12: no label `nowhere`"), "{e}");
+}
+
+#[test]
+fn asm_compile_then_decompile_gives_the_program_back() {
+    let f = tmp("map2.s", MAP);
+    let w = tmp("w.json", "");
+    let o = weft(&[
+        "asm", "compile", &f, "--noise", "0.3", "--seed", "4", "-o", &w,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = weft(&["asm", "decompile", &w]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("# p(op)"), "{text}");
+    let back = tmp("back.s", &text);
+    let a = weft(&["asm", "fmt", &back]);
+    let b = weft(&["asm", "fmt", &f]);
+    assert_eq!(
+        stdout(&a).replace("map_loop", "l1"),
+        stdout(&b).replace("map_loop", "l1")
+    );
+    let bad = tmp(
+        "bad.json",
+        "{\"registers\": 4, \"lines\": 2, \"logits\": []}",
+    );
+    let o = weft(&["asm", "decompile", &bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad weights"), "{}", stderr(&o));
+}
+
+#[test]
+fn asm_tune_recovers_a_reference_program() {
+    let o = weft(&[
+        "asm", "tune", "--task", "swap", "--runs", "2", "--steps", "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2/2 runs recovered"), "{}", stdout(&o));
+    let o = weft(&["asm", "tune", "--task", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = weft(&["asm", "tune", "--task", "reduce", "--cells", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("needs at least 5 memory cells"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bench_anc_prints_a_table_and_json() {
+    let o = weft(&[
+        "bench",
+        "anc",
+        "--runs",
+        "2",
+        "--steps",
+        "5",
+        "--anc-tasks",
+        "inc,reduce",
+        "--anc-rows",
+        "synthesis,both",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("| Synthesis | 100% | 100% |"),
+        "{}",
+        stdout(&o)
+    );
+    let o = weft(&[
+        "bench",
+        "anc",
+        "--runs",
+        "2",
+        "--steps",
+        "5",
+        "--anc-tasks",
+        "inc",
+        "--anc-rows",
+        "both",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["rows"][0]["cells"][0]["recovered"], 2);
+    let o = weft(&["bench", "anc", "--anc-rows", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,89 @@
+//! The gradient solvers through the binary: solve, bad hyperparameters, the bench suites.
+
+use crate::{stderr, stdout, weft};
+
+const PARITY: &str = "benchmarks/terpret/parity_chain.wft";
+
+#[test]
+fn gradsearch_ra_solves_the_parity_chain_and_reports_the_rate() {
+    let o = weft(&[
+        "solve",
+        PARITY,
+        "--set",
+        "K=16",
+        "--solver",
+        "gradsearch-ra",
+        "--restarts",
+        "10",
+        "--steps",
+        "2000",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("x = [false"), "{out}");
+    assert!(out.contains("10/10 restarts succeeded (100%)"), "{out}");
+}
+
+#[test]
+fn bad_gradient_hyperparameters_exit_2_with_the_flag_named() {
+    for (flag, value) in [("--beta", "1.5"), ("--gamma", "-0.5"), ("--restarts", "0")] {
+        let solver = if flag == "--gamma" {
+            "bop"
+        } else {
+            "gradsearch-ra"
+        };
+        let arg = format!("{flag}={value}");
+        let o = weft(&["solve", PARITY, "--solver", solver, &arg]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_failed_gradient_run_gives_up_with_exit_3() {
+    let o = weft(&[
+        "solve",
+        PARITY,
+        "--set",
+        "K=64",
+        "--solver",
+        "fmgd",
+        "--restarts",
+        "3",
+        "--steps",
+        "20",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("0/3 restarts succeeded"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bench_parity_chain_prints_json_and_svg() {
+    let svg = std::env::temp_dir().join(format!("weft-grad-test-{}.svg", std::process::id()));
+    let o = weft(&[
+        "bench",
+        "parity-chain",
+        "--ks",
+        "4,8",
+        "--runs",
+        "5",
+        "--methods",
+        "gradsearch-ra,bop",
+        "--json",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["methods"].as_array().map(|a| a.len()), Some(2));
+    assert_eq!(v["methods"][0]["cells"][0]["solved"], 5);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("polyline"));
+    let _ = std::fs::remove_file(svg);
+}

@@ -1,0 +1,255 @@
+//! Integration tests of the gradient solvers: gradients against finite differences, and the
+//! methods on small, seeded runs (deterministic assertions, no timings).
+
+use weft_grad::{run, Config, Kernel, Method, RestartOutcome};
+use weft_ir::{Examples, Graph};
+use weft_solve::{NoopObserver, Problem};
+
+mod gradcheck;
+
+const PARITY: &str = include_str!("../../../../benchmarks/terpret/parity_chain.wft");
+const CIRCUIT: &str = include_str!("../../../../benchmarks/terpret/circuit.wft");
+
+/// Compiles a sketch (with `--set` overrides and optional TerpreT data/hypers files).
+pub fn compile(text: &str, set: &[(&str, i64)], data: Option<(&str, &str)>) -> (Graph, Examples) {
+    let mut map = weft_syntax::SourceMap::new();
+    let file = map.add("sketch.wft", text);
+    let mut overrides: Vec<(String, i64)> = Vec::new();
+    if let Some((_, hypers)) = data {
+        let hf = map.add("hypers.json", hypers);
+        overrides.extend(weft_sketch::examples::read_hypers(&map, hf, None).unwrap());
+    }
+    overrides.extend(set.iter().map(|(k, v)| (k.to_string(), *v)));
+    let c = weft_sketch::compile(&map, file, &weft_sketch::Config { overrides }).unwrap();
+    let mut ex = c.examples.clone();
+    if let Some((d, _)) = data {
+        let df = map.add("data.json", d);
+        let (e, _) = weft_sketch::examples::file_examples(&c.lowered, &map, df, None).unwrap();
+        ex = e;
+    }
+    (c.graph, ex)
+}
+
+pub fn parity(k: i64) -> (Graph, Examples) {
+    compile(PARITY, &[("K", k)], None)
+}
+
+pub fn nand() -> (Graph, Examples) {
+    compile(
+        CIRCUIT,
+        &[],
+        Some((
+            include_str!("../../../../benchmarks/terpret/data/circuit_nand_data.json"),
+            include_str!("../../../../benchmarks/terpret/data/circuit_nand_hypers.json"),
+        )),
+    )
+}
+
+pub fn swap() -> (Graph, Examples) {
+    compile(
+        CIRCUIT,
+        &[],
+        Some((
+            include_str!("../../../../benchmarks/terpret/data/circuit_swap_data.json"),
+            include_str!("../../../../benchmarks/terpret/data/circuit_swap_hypers.json"),
+        )),
+    )
+}
+
+#[test]
+fn gradsearch_ra_solves_parity_16_in_every_restart() {
+    let (g, ex) = parity(16);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let cfg = Config::new(Method::GradSearchRa)
+        .with_restarts(10)
+        .with_steps(2000)
+        .with_seed(7);
+    let r = run(&p, &cfg, &mut NoopObserver).unwrap();
+    assert_eq!(r.solved(), 10, "{:?}", r.restarts);
+}
+
+#[test]
+fn every_success_passes_the_exact_evaluator() {
+    let (g, ex) = nand();
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let mut ev = weft_ir::Evaluator::new(&g).unwrap();
+    for m in Method::ALL {
+        let cfg = Config::new(m).with_restarts(4).with_steps(300).with_seed(3);
+        let r = run(&p, &cfg, &mut NoopObserver).unwrap();
+        for res in &r.restarts {
+            if let RestartOutcome::Solved { assignment, .. } = &res.outcome {
+                assert!(ev.passes_all(&g, assignment, &ex).unwrap(), "{m}");
+            }
+        }
+    }
+}
+
+#[test]
+fn runs_are_reproducible_from_the_seed() {
+    let (g, ex) = parity(8);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    for m in Method::ALL {
+        let cfg = Config::new(m)
+            .with_restarts(5)
+            .with_steps(100)
+            .with_seed(11);
+        let a = run(&p, &cfg, &mut NoopObserver).unwrap();
+        let b = run(&p, &cfg, &mut NoopObserver).unwrap();
+        assert_eq!(a.restarts.len(), b.restarts.len());
+        for (x, y) in a.restarts.iter().zip(&b.restarts) {
+            assert_eq!(
+                std::mem::discriminant(&x.outcome),
+                std::mem::discriminant(&y.outcome),
+                "{m}"
+            );
+            if let (
+                RestartOutcome::Solved {
+                    step: s1,
+                    assignment: a1,
+                    ..
+                },
+                RestartOutcome::Solved {
+                    step: s2,
+                    assignment: a2,
+                    ..
+                },
+            ) = (&x.outcome, &y.outcome)
+            {
+                assert_eq!((s1, a1), (s2, a2), "{m}");
+            }
+        }
+    }
+}
+
+#[test]
+fn restart_trajectories_do_not_depend_on_the_batch_size() {
+    let (g, ex) = parity(12);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let small = Config::new(Method::GradSearchRa)
+        .with_restarts(3)
+        .with_steps(400)
+        .with_seed(5);
+    let big = small.clone().with_restarts(9);
+    let a = run(&p, &small, &mut NoopObserver).unwrap();
+    let b = run(&p, &big, &mut NoopObserver).unwrap();
+    for (x, y) in a.restarts.iter().zip(&b.restarts) {
+        match (&x.outcome, &y.outcome) {
+            (RestartOutcome::Solved { step: s1, .. }, RestartOutcome::Solved { step: s2, .. }) => {
+                assert_eq!(s1, s2)
+            }
+            (o1, o2) => assert_eq!(o1, o2),
+        }
+    }
+}
+
+#[test]
+fn gradsearch_plus_solves_nand() {
+    let (g, ex) = nand();
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let cfg = Config::new(Method::GradSearchPlus)
+        .with_restarts(10)
+        .with_steps(2000)
+        .with_seed(1);
+    let r = run(&p, &cfg, &mut NoopObserver).unwrap();
+    assert_eq!(r.solved(), 10);
+}
+
+#[test]
+fn bad_hyperparameters_are_rejected() {
+    let (g, ex) = parity(4);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let mut bad = vec![];
+    let mut c = Config::new(Method::GradSearchRa);
+    c.beta = 1.0;
+    bad.push((c, "--beta"));
+    let mut c = Config::new(Method::GradSearchRa);
+    c.beta = 0.0;
+    bad.push((c, "--beta"));
+    let mut c = Config::new(Method::Bop);
+    c.gamma = -0.1;
+    bad.push((c, "--gamma"));
+    let mut c = Config::new(Method::Bop);
+    c.tau = -1.0;
+    bad.push((c, "--tau"));
+    bad.push((Config::new(Method::Fmgd).with_restarts(0), "--restarts"));
+    let mut c = Config::new(Method::Fmgd);
+    c.lr = f32::NAN;
+    bad.push((c, "--lr"));
+    for (c, flag) in bad {
+        let e = run(&p, &c, &mut NoopObserver).unwrap_err().to_string();
+        assert!(e.contains(flag), "{e}");
+    }
+}
+
+#[test]
+fn non_finite_losses_are_reported_per_restart_never_as_success() {
+    // Costs weighted by the largest f32: the expected cost overflows to infinity.
+    let text = "hole x: [bool; 3];
+        sketch s() { observe x[0] && x[1] && x[2]; cost x[0]; cost x[1]; cost x[2]; }";
+    let (g, ex) = compile(text, &[], None);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let mut c = Config::new(Method::Fmgd)
+        .with_restarts(8)
+        .with_steps(50)
+        .with_seed(2);
+    c.cost_weight = f32::MAX;
+    let r = run(&p, &c, &mut NoopObserver).unwrap();
+    let mut ev = weft_ir::Evaluator::new(&g).unwrap();
+    for res in &r.restarts {
+        match &res.outcome {
+            RestartOutcome::NonFinite { step } => assert_eq!(*step, 0),
+            // A success is only ever the exact evaluator's verdict.
+            RestartOutcome::Solved { assignment, .. } => {
+                assert!(ev.passes_all(&g, assignment, &ex).unwrap())
+            }
+            // Restarts whose expected cost stayed below 1 stay finite and just fail.
+            RestartOutcome::Unsolved => assert!(res.final_loss.is_finite()),
+        }
+    }
+    assert!(r.non_finite() > 0);
+}
+
+#[test]
+fn kernel_loss_is_zero_on_a_correct_one_hot_program() {
+    let (g, ex) = swap();
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    // Find an answer exactly, then check the relaxed loss there is ~0.
+    let out =
+        weft_solve::Solve::solve(&mut weft_solve::Enumerate::default(), &p, &mut NoopObserver)
+            .unwrap();
+    let a = out.assignment().unwrap().clone();
+    let mut k = Kernel::new(&g, &ex, 2, 1e-12, 0.0).unwrap();
+    let mut probs = vec![0.0; 2 * k.dims()];
+    for r in 0..2 {
+        for (h, &(off, _)) in k.hole_layout().iter().enumerate() {
+            probs[r * k.dims() + off + a.0[h] as usize] = 1.0;
+        }
+    }
+    k.set_holes(&probs);
+    let l = k.forward().to_vec();
+    assert!(l.iter().all(|&x| x.abs() < 1e-4), "{l:?}");
+}

@@ -1,0 +1,43 @@
+//! The crate's error type.
+
+use crate::stream::Stop;
+
+/// A position in source text (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// Everything that can go wrong.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Malformed source: bad s-expression, unknown relation, unbound variable, bad form.
+    #[error("{line}:{col}: {msg}")]
+    Syntax {
+        line: usize,
+        col: usize,
+        msg: String,
+    },
+    /// A budget ran out before the query finished.
+    #[error("{}", describe_stop(.0))]
+    Stopped(Stop),
+    /// A `run` form index that does not exist.
+    #[error("no run form number {0}")]
+    NoSuchRun(usize),
+}
+
+fn describe_stop(s: &Stop) -> String {
+    match s {
+        Stop::Steps(n) => format!("stopped: the step limit ({n}) was reached"),
+        Stop::Vars(n) => {
+            format!("stopped: the variable limit ({n}, a bound on memory) was reached")
+        }
+    }
+}
+
+impl From<Stop> for Error {
+    fn from(s: Stop) -> Error {
+        Error::Stopped(s)
+    }
+}

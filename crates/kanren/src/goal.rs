@@ -1,0 +1,277 @@
+//! Goals as data: a compiled program is an arena of goal nodes plus relation definitions.
+//!
+//! A goal never captures a Rust closure: it is a node in [`Program`] paired at run time
+//! with an environment (the terms bound to the relation's parameters and `fresh`
+//! variables). That is what lets the search print every pending branch as an s-expression
+//! and lets a policy choose among them. Terms inside goals are [`Tpl`]s: constants, slots
+//! of the environment, or a small postfix program that conses them (so instantiating a long
+//! quasiquoted list is a loop, not a recursion).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use crate::constraint::Type;
+use crate::term::{write_term, Term, VarStyle};
+
+/// An index into [`Program::goals`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct GoalId(pub u32);
+
+/// An index into [`Program::rels`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RelId(pub u32);
+
+/// The run-time environment of one relation activation.
+pub type Env = Rc<[Term]>;
+
+/// One instruction of a term template.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Const(Term),
+    Slot(u16),
+    /// Pops the cdr, then the car, pushes their pair.
+    Cons,
+}
+
+/// A term with holes filled from the environment.
+#[derive(Clone, Debug)]
+pub enum Tpl {
+    Const(Term),
+    Slot(u16),
+    Build(Rc<[Op]>),
+}
+
+impl Tpl {
+    /// The term this template denotes in `env`.
+    pub fn build(&self, env: &[Term]) -> Term {
+        match self {
+            Tpl::Const(t) => t.clone(),
+            Tpl::Slot(i) => env.get(*i as usize).cloned().unwrap_or(Term::Nil),
+            Tpl::Build(ops) => {
+                let mut stack: Vec<Term> = Vec::new();
+                for op in ops.iter() {
+                    match op {
+                        Op::Const(t) => stack.push(t.clone()),
+                        Op::Slot(i) => {
+                            stack.push(env.get(*i as usize).cloned().unwrap_or(Term::Nil))
+                        }
+                        Op::Cons => {
+                            let d = stack.pop().unwrap_or(Term::Nil);
+                            let a = stack.pop().unwrap_or(Term::Nil);
+                            stack.push(Term::cons(a, d));
+                        }
+                    }
+                }
+                stack.pop().unwrap_or(Term::Nil)
+            }
+        }
+    }
+
+    /// `(cons a d)` of two templates.
+    pub fn cons(a: Tpl, d: Tpl) -> Tpl {
+        if let (Tpl::Const(x), Tpl::Const(y)) = (&a, &d) {
+            return Tpl::Const(Term::cons(x.clone(), y.clone()));
+        }
+        let mut ops = Vec::new();
+        for t in [a, d] {
+            match t {
+                Tpl::Const(t) => ops.push(Op::Const(t)),
+                Tpl::Slot(i) => ops.push(Op::Slot(i)),
+                Tpl::Build(o) => ops.extend(o.iter().cloned()),
+            }
+        }
+        ops.push(Op::Cons);
+        Tpl::Build(ops.into())
+    }
+}
+
+/// A goal node.
+#[derive(Clone, Debug)]
+pub enum Goal {
+    Succeed,
+    Fail,
+    Eq(Tpl, Tpl),
+    Neq(Tpl, Tpl),
+    Type(Type, Tpl),
+    Absento(Tpl, Tpl),
+    /// Goals run in sequence: the first is applied, the rest are bound over its stream.
+    Conj(Vec<GoalId>),
+    /// A suspension that allocates fresh variables into `slots`, then runs `body`.
+    Fresh {
+        slots: Vec<u16>,
+        body: GoalId,
+    },
+    /// A suspension that runs its clauses (each a goal) interleaved.
+    Conde(Vec<GoalId>),
+    /// A call of a relation.
+    Call {
+        rel: RelId,
+        args: Vec<Tpl>,
+    },
+    /// The end of a `run`: yields the state as an answer.
+    Reify,
+}
+
+/// A relation definition.
+#[derive(Clone, Debug)]
+pub struct Rel {
+    pub name: String,
+    pub arity: usize,
+    /// The initial environment: parameters, then one slot per `fresh` variable (holding its
+    /// name until the variable is allocated, so pending goals print readably).
+    pub frame: Rc<[Term]>,
+    pub body: GoalId,
+}
+
+/// A compiled program: relations and the goals they are made of.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub goals: Vec<Goal>,
+    pub rels: Vec<Rel>,
+    pub by_name: HashMap<String, RelId>,
+}
+
+impl Program {
+    pub fn new() -> Program {
+        Program::default()
+    }
+
+    /// Adds a goal node.
+    pub fn add(&mut self, g: Goal) -> GoalId {
+        self.goals.push(g);
+        GoalId(self.goals.len() as u32 - 1)
+    }
+
+    pub fn goal(&self, id: GoalId) -> &Goal {
+        self.goals.get(id.0 as usize).unwrap_or(&Goal::Fail)
+    }
+
+    pub fn rel(&self, id: RelId) -> Option<&Rel> {
+        self.rels.get(id.0 as usize)
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<RelId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Declares a relation (its body is set later by [`Program::define`]), so that
+    /// mutually recursive relations can refer to each other.
+    pub fn declare(&mut self, name: &str, arity: usize) -> RelId {
+        if let Some(id) = self.lookup(name) {
+            return id;
+        }
+        let id = RelId(self.rels.len() as u32);
+        let fail = self.add(Goal::Fail);
+        self.rels.push(Rel {
+            name: name.to_string(),
+            arity,
+            frame: Rc::from(Vec::new()),
+            body: fail,
+        });
+        self.by_name.insert(name.to_string(), id);
+        id
+    }
+
+    /// Sets a declared relation's body and frame.
+    pub fn define(&mut self, id: RelId, arity: usize, frame: Vec<Term>, body: GoalId) {
+        if let Some(r) = self.rels.get_mut(id.0 as usize) {
+            r.arity = arity;
+            r.frame = frame.into();
+            r.body = body;
+        }
+    }
+
+    /// Writes a goal (in `env`, terms walked by `walk`) as an s-expression.
+    pub(crate) fn write_goal(
+        &self,
+        out: &mut String,
+        g: GoalId,
+        env: &[Term],
+        walk: &dyn Fn(&Term) -> Term,
+    ) {
+        // Iterative: nested goals are pushed as jobs.
+        enum Job {
+            Goal(GoalId),
+            Text(&'static str),
+            Sep,
+        }
+        let mut jobs = vec![Job::Goal(g)];
+        let term = |out: &mut String, t: &Tpl| {
+            let _ = write_term(out, &walk(&t.build(env)), VarStyle::Raw);
+        };
+        while let Some(job) = jobs.pop() {
+            let g = match job {
+                Job::Text(s) => {
+                    out.push_str(s);
+                    continue;
+                }
+                Job::Sep => {
+                    out.push(' ');
+                    continue;
+                }
+                Job::Goal(g) => g,
+            };
+            match self.goal(g) {
+                Goal::Succeed => out.push_str("succeed"),
+                Goal::Fail => out.push_str("fail"),
+                Goal::Reify => out.push_str("reify"),
+                Goal::Eq(a, b) | Goal::Neq(a, b) | Goal::Absento(a, b) => {
+                    let name = match self.goal(g) {
+                        Goal::Eq(..) => "==",
+                        Goal::Neq(..) => "=/=",
+                        _ => "absento",
+                    };
+                    let _ = write!(out, "({name} ");
+                    term(out, a);
+                    out.push(' ');
+                    term(out, b);
+                    out.push(')');
+                }
+                Goal::Type(ty, a) => {
+                    let _ = write!(out, "({} ", ty.goal());
+                    term(out, a);
+                    out.push(')');
+                }
+                Goal::Call { rel, args } => {
+                    let name = self.rel(*rel).map(|r| r.name.as_str()).unwrap_or("?");
+                    let _ = write!(out, "({name}");
+                    for a in args {
+                        out.push(' ');
+                        term(out, a);
+                    }
+                    out.push(')');
+                }
+                Goal::Conj(gs) => {
+                    out.push_str("(conj");
+                    jobs.push(Job::Text(")"));
+                    for x in gs.iter().rev() {
+                        jobs.push(Job::Goal(*x));
+                        jobs.push(Job::Sep);
+                    }
+                }
+                Goal::Fresh { slots, body } => {
+                    out.push_str("(fresh (");
+                    for (i, s) in slots.iter().enumerate() {
+                        if i > 0 {
+                            out.push(' ');
+                        }
+                        term(out, &Tpl::Slot(*s));
+                    }
+                    out.push(')');
+                    jobs.push(Job::Text(")"));
+                    jobs.push(Job::Goal(*body));
+                    jobs.push(Job::Sep);
+                }
+                Goal::Conde(cs) => {
+                    out.push_str("(conde");
+                    jobs.push(Job::Text(")"));
+                    for x in cs.iter().rev() {
+                        jobs.push(Job::Goal(*x));
+                        jobs.push(Job::Sep);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Integration tests: the corpus (answers checked against faster-miniKanren), policies,
+//! choice points, errors, budgets and deep inputs.
+
+use weft_kanren::{
+    show, BestFirst, DepthFirst, Error, Interleave, Limits, Module, Policy, Random, Stop, Term,
+};
+
+const APPENDO: &str = include_str!("../../programs/appendo.mk");
+const ARITH: &str = include_str!("../../programs/arith.mk");
+const QUINES: &str = include_str!("../../programs/quines.mk");
+
+/// Every `tests/corpus/NAME.mk` prints exactly `NAME.out`, one line per `run` form. The
+/// `.out` files were produced by faster-miniKanren on Chez Scheme 9.5.8 from the same files.
+#[test]
+fn corpus_matches_faster_minikanren() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut n = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.extension().and_then(|e| e.to_str()) != Some("mk") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&p).unwrap();
+        let want = std::fs::read_to_string(p.with_extension("out")).unwrap();
+        let m = Module::parse(&src).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(m.runs().len(), want.len(), "{}", p.display());
+        for (i, w) in want.iter().enumerate() {
+            let got = show(&m.run(i).unwrap());
+            assert_eq!(&got, w, "{} run #{i}", p.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 60, "only {n} runs in the corpus");
+}
+
+fn answers(src: &str, policy: &mut dyn Policy) -> Vec<String> {
+    let m = Module::parse(src).unwrap();
+    m.run_with(0, policy, Limits::default())
+        .unwrap()
+        .iter()
+        .map(|t| t.to_string())
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Policies reorder answers; they never add or lose one.
+#[test]
+fn policies_change_order_not_answers() {
+    let cases = [
+        format!("{APPENDO}\n(run* (x y) (appendo x y '(1 2 3 4 5 6)))"),
+        format!("{ARITH}\n(run* (p q) (*o p q '(0 0 1 1)))"),
+        format!("{ARITH}\n(run* (x y) (pluso x y '(1 0 1 1)))"),
+        format!("{QUINES}\n(run* (q) (meaningo '((lambda (x) (list x x)) (quote a)) '() q))"),
+    ];
+    for src in &cases {
+        let base = answers(src, &mut Interleave);
+        assert!(!base.is_empty());
+        let dfs = answers(src, &mut DepthFirst);
+        assert_eq!(sorted(dfs), sorted(base.clone()), "dfs: {src}");
+        for seed in 0..3 {
+            let r = answers(src, &mut Random::new(seed));
+            assert_eq!(sorted(r), sorted(base.clone()), "random {seed}");
+        }
+        let mut shallow = BestFirst::new(|s: &str| -(s.len() as f64));
+        assert_eq!(sorted(answers(src, &mut shallow)), sorted(base.clone()));
+    }
+}
+
+#[test]
+fn depth_first_is_prolog_order() {
+    let src = format!("{APPENDO}\n(run* (x y) (appendo x y '(1 2 3)))");
+    let a = answers(&src, &mut DepthFirst);
+    assert_eq!(
+        a,
+        ["(() (1 2 3))", "((1) (2 3))", "((1 2) (3))", "((1 2 3) ())"]
+    );
+}
+
+#[test]
+fn frontier_lists_choice_points_as_sexps() {
+    let src = format!("{APPENDO}\n(run* (x y) (appendo x y '(1 2)))");
+    let m = Module::parse(&src).unwrap();
+    let mut s = m.search(0, Limits::default()).unwrap();
+    struct Look(Vec<String>);
+    impl Policy for Look {
+        fn choose(&mut self, f: &weft_kanren::Frontier<'_>) -> usize {
+            for i in 0..f.len() {
+                self.0.push(f.describe(i));
+            }
+            f.len() - 1
+        }
+    }
+    let mut look = Look(Vec::new());
+    let mut n = 0;
+    while s.next_with(&mut look).unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    assert!(look.0.iter().all(|d| d.starts_with("(choice (depth ")));
+    assert!(
+        look.0
+            .iter()
+            .any(|d| d.contains("(appendo d #(var 2) res)")),
+        "{:#?}",
+        look.0
+    );
+    assert!(look.0.iter().any(|d| d.contains("(conde")), "{:#?}", look.0);
+    assert!(look.0[0].contains("(fresh ( q)"), "{}", look.0[0]);
+}
+
+#[test]
+fn errors_have_line_and_column() {
+    let cases = [
+        ("(run* (q) (== q 1)", "1:1: unclosed `(`"),
+        ("(run* (q)\n  (foo q))", "2:4: unknown relation `foo`"),
+        ("(run* (q) (== q x))", "1:17: unbound variable `x`"),
+        (
+            "(defrel (f x) (== x 1))\n(run* (q) (f q q))",
+            "2:11: relation `f` takes 1 arguments, given 2",
+        ),
+        (")", "1:1: unexpected `)`"),
+        ("(run* (q) (== q \"abc))", "1:17: unterminated string"),
+        (
+            "(run -1 (q) (== q 1))",
+            "1:1: expected `(run N (q ...) goal ...)` with N a non-negative integer",
+        ),
+        ("(run* (q) (== q '(1 . )))", "1:23: nothing after `.`"),
+        (
+            "(frob)",
+            "1:1: expected `defrel`, `define`, `run` or `run*` at top level",
+        ),
+    ];
+    for (src, want) in cases {
+        match Module::parse(src) {
+            Err(e @ Error::Syntax { .. }) => assert_eq!(e.to_string(), want, "{src}"),
+            other => panic!("{src}: expected a syntax error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn step_and_variable_budgets_stop_cleanly() {
+    let src = "(defrel (loopo x) (fresh (y) (loopo y)))\n(run 1 (q) (loopo q))";
+    let m = Module::parse(src).unwrap();
+    let r = m.run_with(
+        0,
+        &mut Interleave,
+        Limits {
+            max_steps: Some(10_000),
+            max_vars: None,
+        },
+    );
+    assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(10_000)));
+    let r = m.run_with(
+        0,
+        &mut Interleave,
+        Limits {
+            max_steps: None,
+            max_vars: Some(1_000),
+        },
+    );
+    assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Vars(1_000)));
+    let r = m.run_with(
+        0,
+        &mut Random::new(1),
+        Limits {
+            max_steps: Some(5_000),
+            max_vars: None,
+        },
+    );
+    assert!(matches!(r, Err(Error::Stopped(Stop::Steps(_)))));
+    // A relation that calls itself without ever suspending is stopped, not a stack overflow.
+    let src = "(define (f x) (f x))\n(run 1 (q) (f q))";
+    let m = Module::parse(src).unwrap();
+    let r = m.run_with(
+        0,
+        &mut Interleave,
+        Limits {
+            max_steps: Some(100_000),
+            max_vars: None,
+        },
+    );
+    assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(100_000)));
+}
+
+#[test]
+fn deep_terms_and_searches_do_not_overflow() {
+    let n = 20_000;
+    let list: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let src = format!(
+        "{APPENDO}\n(run 1 (q) (appendo '({}) '(end) q))",
+        list.join(" ")
+    );
+    let m = Module::parse(&src).unwrap();
+    let a = m.run(0).unwrap();
+    assert!(a[0].to_string().ends_with(" end)"));
+    // A deeply nested datum in the source.
+    let deep = format!(
+        "(run 1 (q) (== q '{}x{}))",
+        "(".repeat(900),
+        ")".repeat(900)
+    );
+    let m = Module::parse(&deep).unwrap();
+    assert_eq!(m.run(0).unwrap().len(), 1);
+    let too_deep = format!(
+        "(run 1 (q) (== q '{}x{}))",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(matches!(
+        Module::parse(&too_deep),
+        Err(Error::Syntax { .. })
+    ));
+    let quotes = format!("(run 1 (q) (== q {}x))", "'".repeat(100_000));
+    assert!(matches!(Module::parse(&quotes), Err(Error::Syntax { .. })));
+    let nested = format!(
+        "(run 1 (q) {}(== q 1){})",
+        "(fresh () ".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    assert!(matches!(Module::parse(&nested), Err(Error::Syntax { .. })));
+}
+
+#[test]
+fn rust_api_builds_relations() {
+    use weft_kanren::goal::{Goal, Program, Tpl};
+    // (defrel (nato n) (conde ((== n z)) ((fresh (m) (== n (s . m)) (nato m)))))
+    let mut p = Program::new();
+    let nato = p.declare("nato", 1);
+    let z = p.add(Goal::Eq(Tpl::Slot(0), Tpl::Const(Term::sym("z"))));
+    let succ = p.add(Goal::Eq(
+        Tpl::Slot(0),
+        Tpl::cons(Tpl::Const(Term::sym("s")), Tpl::Slot(1)),
+    ));
+    let rec = p.add(Goal::Call {
+        rel: nato,
+        args: vec![Tpl::Slot(1)],
+    });
+    let c2 = p.add(Goal::Conj(vec![succ, rec]));
+    let fresh = p.add(Goal::Fresh {
+        slots: vec![1],
+        body: c2,
+    });
+    let c1 = p.add(Goal::Conj(vec![z]));
+    let c2 = p.add(Goal::Conj(vec![fresh]));
+    let body = p.add(Goal::Conde(vec![c1, c2]));
+    p.define(nato, 1, vec![Term::sym("n"), Term::sym("m")], body);
+    let mut m = Module::from_program(p);
+    let i = m.add_run("(run 3 (q) (nato q))").unwrap();
+    assert_eq!(show(&m.run(i).unwrap()), "(z (s . z) (s s . z))");
+}

@@ -1,0 +1,620 @@
+//! The solver: CaDiCaL over the formula, used incrementally.
+//!
+//! - **Find / prove.** The facts of every example are unit clauses; one call to CaDiCaL either
+//!   gives a model (read back as hole values and checked by the exact evaluator) or proves
+//!   that no assignment fits.
+//! - **Minimise** (solution-improving MaxSAT). The cost terms go into rustsat's
+//!   [`GeneralizedTotalizer`], built lazily; after each model of cost `c` the bound `< c` is
+//!   asserted through assumptions (so the solver keeps everything it learnt) until the solver
+//!   proves that no cheaper model exists. Each improvement is reported through
+//!   [`Observer::improved`]. Core-guided search was not needed for the suite's costs (gate
+//!   counts); the solution-improving loop also always has an answer when it is cut short.
+//! - **Max-fit.** Each example's facts are guarded by a selector `s_e` (`s_e → fact`); a
+//!   rustsat [`Totalizer`] over the unselected examples bounds how many may fail, and the same
+//!   improving loop drives it to the proved optimum.
+//! - **Enumerate.** After each program, a blocking clause over the holes that matter
+//!   ([`crate::relevant`]) excludes every assignment that denotes the same program.
+//! - **Deadline and cancellation.** CaDiCaL's terminate callback reads the clock and
+//!   [`Observer::cancelled`]; a stopped call reports what was proved so far.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use rustsat::encodings::card::{BoundUpper as _, BoundUpperIncremental as _, Totalizer};
+use rustsat::encodings::pb::{BoundUpper as _, BoundUpperIncremental as _, GeneralizedTotalizer};
+use rustsat::encodings::EnforceError;
+use rustsat::types::Lit;
+use weft_ir::{Assignment, Evaluator};
+use weft_solve::{verify_with, Observer, Outcome, Problem, Solve, SolveError, Stats};
+
+use crate::cnf::{to_lit, Cadical, Collect, Preset, Sink};
+use crate::encode::{HoleEncoding, Holes};
+use crate::formula::{encode_problem, Formula};
+use crate::SatError;
+
+/// Settings of [`Sat`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SatConfig {
+    /// Find a program of least total cost, with the proof of optimality.
+    pub minimize: bool,
+    /// Give up after this much time (what was found so far is kept).
+    pub deadline: Option<Duration>,
+    /// Refuse problems whose encoding needs more clauses than this (default 20 million).
+    pub max_clauses: usize,
+    /// How holes are encoded.
+    pub holes: HoleEncoding,
+    /// Encode examples lazily: start from one, add each example a candidate fails (checked by
+    /// the exact evaluator) until a candidate passes all or the solver proves none exists.
+    /// Used when every cost is a once-cost (per-example costs need every example).
+    pub cegis: bool,
+    /// CaDiCaL's configuration preset.
+    pub preset: Preset,
+    /// Pin holes that cannot matter to their first value ([`crate::encode::Encoder::break_redundancy`]).
+    pub redundancy: bool,
+}
+
+impl Default for SatConfig {
+    fn default() -> Self {
+        SatConfig {
+            minimize: false,
+            deadline: None,
+            max_clauses: 20_000_000,
+            holes: HoleEncoding::Direct,
+            cegis: true,
+            preset: Preset::Sat,
+            redundancy: false,
+        }
+    }
+}
+
+/// The SAT solver; see the module documentation.
+#[derive(Clone, Debug, Default)]
+pub struct Sat {
+    config: SatConfig,
+}
+
+/// The result of [`Sat::max_fit`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FitOutcome {
+    /// An assignment fitting `fitted` of `total` examples, as the exact evaluator counts them.
+    Fitted {
+        assignment: Assignment,
+        fitted: usize,
+        total: usize,
+        /// Its total cost (exact evaluator).
+        cost: i64,
+        /// Proved: no assignment fits more examples (and, when minimising, none of those costs
+        /// less).
+        optimal: bool,
+        /// Why the search stopped early (when not optimal).
+        stopped: Option<String>,
+        stats: Stats,
+    },
+    /// Nothing found before the deadline or cancellation.
+    GaveUp { reason: String, stats: Stats },
+}
+
+/// The result of [`Sat::enumerate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enumeration {
+    /// Distinct programs found (each verified by the exact evaluator).
+    pub count: u64,
+    /// Proved: there are no other programs.
+    pub complete: bool,
+    /// Why it stopped before completing (limit reached, deadline, cancelled).
+    pub stopped: Option<String>,
+    pub stats: Stats,
+}
+
+impl Sat {
+    pub fn new(config: SatConfig) -> Sat {
+        Sat { config }
+    }
+    pub fn with_minimize(mut self, minimize: bool) -> Sat {
+        self.config.minimize = minimize;
+        self
+    }
+    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Sat {
+        self.config.deadline = deadline;
+        self
+    }
+    pub fn with_max_clauses(mut self, max_clauses: usize) -> Sat {
+        self.config.max_clauses = max_clauses;
+        self
+    }
+    pub fn with_holes(mut self, holes: HoleEncoding) -> Sat {
+        self.config.holes = holes;
+        self
+    }
+    pub fn config(&self) -> &SatConfig {
+        &self.config
+    }
+
+    fn open<'g, 'o>(
+        &self,
+        p: &Problem<'g>,
+        obs: &'o mut dyn Observer,
+        start: Instant,
+        lazy: bool,
+    ) -> Result<Session<'g, 'o>, SatError> {
+        let deadline = self.config.deadline.map(|d| start + d);
+        let mut be = Cadical::new(obs, deadline, self.config.preset);
+        let lazy = lazy && self.config.cegis && p.graph.costs.iter().all(|c| c.once);
+        let f = if lazy {
+            let mut f = Formula::new(
+                p.graph,
+                p.examples,
+                Holes::Free(self.config.holes, self.config.redundancy),
+                self.config.max_clauses,
+                &mut be,
+            )?;
+            if !f.added.is_empty() {
+                f.add_example(p.examples, 0, &mut be)?;
+            }
+            f
+        } else {
+            encode_problem(
+                p.graph,
+                p.examples,
+                Holes::Free(self.config.holes, self.config.redundancy),
+                self.config.max_clauses,
+                &mut be,
+            )?
+        };
+        Ok(Session {
+            be,
+            f,
+            start,
+            p: *p,
+        })
+    }
+
+    /// Finds (and with `minimize`, optimises) a program; the typed-error form of
+    /// [`Solve::solve`].
+    pub fn run(&self, p: &Problem, obs: &mut dyn Observer) -> Result<Outcome, SatError> {
+        let start = Instant::now();
+        let mut ev = Evaluator::new(p.graph)?;
+        let mut s = self.open(p, obs, start, true)?;
+        for l in hard_units(&s.f.facts) {
+            s.be.push(&[l]);
+        }
+        let mut best = match s.solve_refined(&mut ev, &[])? {
+            Some(true) => s.model_checked(&mut ev, p)?,
+            Some(false) => return Ok(Outcome::NoSolution { stats: s.stats(1) }),
+            None => {
+                return Ok(Outcome::GaveUp {
+                    reason: s.reason("before a first program was found"),
+                    stats: s.stats(1),
+                })
+            }
+        };
+        if !self.config.minimize {
+            return Ok(Outcome::Found {
+                assignment: best.0,
+                cost: best.1,
+                optimal: false,
+                stats: s.stats(1),
+            });
+        }
+        s.be.observer().improved(best.1);
+        let (optimal, calls) = s.improve(&mut ev, p, &[], &mut best)?;
+        Ok(Outcome::Found {
+            assignment: best.0,
+            cost: best.1,
+            optimal,
+            stats: s.stats(calls),
+        })
+    }
+
+    /// Fits as many examples as possible (and, with `minimize`, among those the cheapest); the
+    /// answer need not pass every example, so it is not a [`Solve`] outcome. The count is the
+    /// exact evaluator's.
+    pub fn max_fit(&self, p: &Problem, obs: &mut dyn Observer) -> Result<FitOutcome, SatError> {
+        let start = Instant::now();
+        let mut ev = Evaluator::new(p.graph)?;
+        let mut s = self.open(p, obs, start, false)?;
+        let total = s.f.facts.len();
+        // One selector per example: selected → every fact of the example holds.
+        let mut unfit: Vec<(Lit, usize)> = Vec::with_capacity(total);
+        for e in 0..total {
+            let sel = s.f.enc.new_var();
+            for &l in &s.f.facts[e].clone() {
+                s.f.enc.clause(&mut s.be, &[-sel, l]);
+            }
+            unfit.push((to_lit(-sel), 1));
+        }
+        let fitted = |ev: &mut Evaluator, a: &Assignment| -> Result<(usize, i64), SatError> {
+            let r = ev.evaluate(p.graph, a, p.examples)?;
+            Ok((r.passed.iter().filter(|&&x| x).count(), r.cost))
+        };
+        let mut calls = 1;
+        let (mut best, mut best_fit) = match s.be.solve(&[]) {
+            Some(true) => {
+                let a = s.model();
+                let (k, c) = fitted(&mut ev, &a)?;
+                ((a, c), k)
+            }
+            // Without hard facts only an empty domain makes the formula unsatisfiable.
+            Some(false) => {
+                return Ok(FitOutcome::GaveUp {
+                    reason: "no assignment exists at all (a hole has an empty domain)".into(),
+                    stats: s.stats(1),
+                })
+            }
+            None => {
+                return Ok(FitOutcome::GaveUp {
+                    reason: s.reason("before a first assignment was found"),
+                    stats: s.stats(1),
+                })
+            }
+        };
+        s.be.observer().improved((total - best_fit) as i64);
+        let mut tot: Totalizer = unfit.iter().map(|&(l, _)| l).collect();
+        let mut stopped = None;
+        let mut optimal = false;
+        while best_fit < total {
+            let ub = total - best_fit - 1;
+            tot.encode_ub_change(ub..=ub, &mut Collect::new(&mut s.be), &mut s.f.enc.vm)
+                .map_err(|_| SatError::Unsound("out of memory".into()))?;
+            let assumps = tot
+                .enforce_ub(ub)
+                .map_err(|_| SatError::Unsound("totalizer not encoded".into()))?;
+            let assumps: Vec<i32> = assumps.iter().map(|l| l.to_ipasir()).collect();
+            calls += 1;
+            match s.be.solve(&assumps) {
+                Some(true) => {
+                    let a = s.model();
+                    let (k, c) = fitted(&mut ev, &a)?;
+                    if k <= best_fit {
+                        return Err(SatError::Unsound(format!(
+                            "a model with at most {ub} unfitted examples fits only {k}"
+                        )));
+                    }
+                    best = (a, c);
+                    best_fit = k;
+                    s.be.observer().improved((total - best_fit) as i64);
+                }
+                Some(false) => {
+                    optimal = true;
+                    break;
+                }
+                None => {
+                    stopped = Some(s.reason("while improving the fit"));
+                    break;
+                }
+            }
+        }
+        if best_fit == total {
+            optimal = true;
+        }
+        if optimal && self.config.minimize {
+            // Keep the fit, minimise the cost among the assignments that reach it.
+            let ub = total - best_fit;
+            tot.encode_ub_change(ub..=ub, &mut Collect::new(&mut s.be), &mut s.f.enc.vm)
+                .map_err(|_| SatError::Unsound("out of memory".into()))?;
+            let keep: Vec<i32> = tot
+                .enforce_ub(ub)
+                .map_err(|e| SatError::Unsound(e.to_string()))?
+                .iter()
+                .map(|l| l.to_ipasir())
+                .collect();
+            // The best model must satisfy `keep`: re-solve under it to start from a model that
+            // the cost loop can read.
+            calls += 1;
+            match s.be.solve(&keep) {
+                Some(true) => {
+                    let a = s.model();
+                    let (_, c) = fitted(&mut ev, &a)?;
+                    best = (a, c);
+                    let (opt, more) = s.improve_with(&mut ev, &keep, &mut best, &mut |ev, a| {
+                        let (k, c) = fitted(ev, a)?;
+                        Ok((k >= best_fit).then_some(c))
+                    })?;
+                    calls += more;
+                    optimal = opt;
+                    if !opt {
+                        stopped = Some(s.reason("while minimising the cost"));
+                    }
+                }
+                Some(false) => return Err(SatError::Unsound("the optimal fit vanished".into())),
+                None => {
+                    optimal = false;
+                    stopped = Some(s.reason("while minimising the cost"));
+                }
+            }
+        }
+        Ok(FitOutcome::Fitted {
+            assignment: best.0,
+            fitted: best_fit,
+            total,
+            cost: best.1,
+            optimal,
+            stopped,
+            stats: s.stats(calls),
+        })
+    }
+
+    /// Lists distinct programs that fit every example, up to `max` (all when `None`), calling
+    /// `each` with every one (verified, with its cost). Two assignments are the same program
+    /// when they differ only in holes that jointly do not matter ([`crate::relevant`]).
+    pub fn enumerate(
+        &self,
+        p: &Problem,
+        obs: &mut dyn Observer,
+        max: Option<u64>,
+        each: &mut dyn FnMut(&Assignment, i64),
+    ) -> Result<Enumeration, SatError> {
+        let start = Instant::now();
+        let mut ev = Evaluator::new(p.graph)?;
+        let mut s = self.open(p, obs, start, true)?;
+        for l in hard_units(&s.f.facts) {
+            s.be.push(&[l]);
+        }
+        let mut count = 0u64;
+        let mut calls = 0;
+        loop {
+            if max.is_some_and(|m| count >= m) {
+                return Ok(Enumeration {
+                    count,
+                    complete: false,
+                    stopped: Some(format!("stopped after {count} programs, as asked")),
+                    stats: s.stats(calls),
+                });
+            }
+            calls += 1;
+            match s.solve_refined(&mut ev, &[])? {
+                Some(true) => {
+                    let (a, cost) = s.model_checked(&mut ev, p)?;
+                    count += 1;
+                    each(&a, cost);
+                    s.be.observer().progress(count, max);
+                    let free = crate::relevant::free_holes(p.graph, &a);
+                    let block: Vec<i32> =
+                        a.0.iter()
+                            .enumerate()
+                            .filter(|&(h, _)| !free[h])
+                            .map(|(h, &v)| -crate::encode::lit(&s.f.enc.holes[h], v))
+                            .collect();
+                    s.f.enc.clause(&mut s.be, &block);
+                }
+                Some(false) => {
+                    return Ok(Enumeration {
+                        count,
+                        complete: true,
+                        stopped: None,
+                        stats: s.stats(calls),
+                    })
+                }
+                None => {
+                    return Ok(Enumeration {
+                        count,
+                        complete: false,
+                        stopped: Some(s.reason(&format!("after {count} programs"))),
+                        stats: s.stats(calls),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// The facts of every example as a set of unit literals.
+pub fn hard_units(facts: &[Vec<i32>]) -> Vec<i32> {
+    let mut seen = HashSet::new();
+    facts
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|l| seen.insert(*l))
+        .collect()
+}
+
+/// Gives the exact cost of a model (`None`: not acceptable).
+type CostCheck<'a> = dyn FnMut(&mut Evaluator, &Assignment) -> Result<Option<i64>, SatError> + 'a;
+
+struct Session<'g, 'o> {
+    be: Cadical<'o>,
+    f: Formula<'g>,
+    start: Instant,
+    p: Problem<'g>,
+}
+
+impl Session<'_, '_> {
+    /// Solves; a model that fails an example not encoded yet adds that example (and its facts
+    /// as units) and solves again.
+    fn solve_refined(
+        &mut self,
+        ev: &mut Evaluator,
+        assumptions: &[i32],
+    ) -> Result<Option<bool>, SatError> {
+        loop {
+            let r = self.be.solve(assumptions);
+            if r != Some(true) || self.f.added.iter().all(|&x| x) {
+                return Ok(r);
+            }
+            let a = self.model();
+            let ev_r = ev.evaluate(self.p.graph, &a, self.p.examples)?;
+            let Some(e) = ev_r.first_failure() else {
+                return Ok(r);
+            };
+            if self.f.added[e] {
+                return Err(SatError::Unsound(format!(
+                    "the model fails example {e}, which is encoded"
+                )));
+            }
+            self.f.add_example(self.p.examples, e, &mut self.be)?;
+            for &l in &self.f.facts[e].clone() {
+                self.be.push(&[l]);
+            }
+        }
+    }
+
+    fn stats(&self, calls: u64) -> Stats {
+        Stats {
+            explored: calls,
+            elapsed: self.start.elapsed(),
+        }
+    }
+
+    fn reason(&mut self, when: &str) -> String {
+        match self.be.stop().reason {
+            Some("cancelled") => format!("cancelled {when}"),
+            Some(_) => format!(
+                "deadline of {:.3} s reached {when}",
+                self.start.elapsed().as_secs_f64()
+            ),
+            None => format!("the solver stopped {when}"),
+        }
+    }
+
+    /// The hole values of the last model.
+    fn model(&self) -> Assignment {
+        Assignment(
+            self.f
+                .enc
+                .holes
+                .iter()
+                .map(|val| {
+                    val.iter()
+                        .find(|&&(_, l)| self.be.value(l))
+                        .map_or(0, |&(v, _)| v)
+                })
+                .collect(),
+        )
+    }
+
+    /// The encoded cost of the last model.
+    fn model_cost(&self) -> i64 {
+        self.f.offset
+            + self
+                .f
+                .cost
+                .iter()
+                .filter(|&&(l, _)| self.be.value(l))
+                .map(|&(_, w)| w as i64)
+                .sum::<i64>()
+    }
+
+    /// The last model, checked by the exact evaluator, with its cost (which must agree with
+    /// the encoded cost).
+    fn model_checked(
+        &self,
+        ev: &mut Evaluator,
+        p: &Problem,
+    ) -> Result<(Assignment, i64), SatError> {
+        let a = self.model();
+        let cost = verify_with(ev, p, "sat", &a).map_err(|e| match e {
+            SolveError::Eval(e) => SatError::Eval(e),
+            other => SatError::Unsound(other.to_string()),
+        })?;
+        let enc = self.model_cost();
+        if cost != enc {
+            return Err(SatError::Unsound(format!(
+                "the evaluator's cost is {cost}, the encoding's {enc}"
+            )));
+        }
+        Ok((a, cost))
+    }
+
+    /// The improving loop for the plain problem: every model must pass every example.
+    fn improve(
+        &mut self,
+        ev: &mut Evaluator,
+        p: &Problem,
+        fixed: &[i32],
+        best: &mut (Assignment, i64),
+    ) -> Result<(bool, u64), SatError> {
+        self.improve_with(ev, fixed, best, &mut |ev, a| {
+            let cost = verify_with(ev, p, "sat", a).map_err(|e| match e {
+                SolveError::Eval(e) => SatError::Eval(e),
+                other => SatError::Unsound(other.to_string()),
+            })?;
+            Ok(Some(cost))
+        })
+    }
+
+    /// Solution-improving search on the cost terms under the assumptions `fixed`. `check`
+    /// gives the exact cost of a model (`None`: the model is not acceptable, a bug). Returns
+    /// (proved optimal, solver calls).
+    fn improve_with(
+        &mut self,
+        ev: &mut Evaluator,
+        fixed: &[i32],
+        best: &mut (Assignment, i64),
+        check: &mut CostCheck,
+    ) -> Result<(bool, u64), SatError> {
+        // The same literal can carry several terms (two examples whose copies share a node's
+        // literal): rustsat's encodings keep one weight per literal, so merge them first.
+        let mut merged: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+        for &(l, w) in &self.f.cost {
+            *merged.entry(l).or_default() += w;
+        }
+        let mut gte: GeneralizedTotalizer = merged
+            .iter()
+            .map(|(&l, &w)| (to_lit(l), w as usize))
+            .collect();
+        let mut calls = 0;
+        loop {
+            let excess = best.1 - self.f.offset;
+            if excess <= 0 {
+                return Ok((true, calls));
+            }
+            let ub = (excess - 1) as usize;
+            gte.encode_ub_change(ub..=ub, &mut Collect::new(&mut self.be), &mut self.f.enc.vm)
+                .map_err(|_| SatError::Unsound("out of memory".into()))?;
+            let mut assumps: Vec<i32> = match gte.enforce_ub(ub) {
+                Ok(a) => a.iter().map(|l| l.to_ipasir()).collect(),
+                Err(EnforceError::Unsat) => return Ok((true, calls)),
+                Err(EnforceError::NotEncoded) => {
+                    return Err(SatError::Unsound("totalizer not encoded".into()))
+                }
+            };
+            assumps.extend_from_slice(fixed);
+            calls += 1;
+            match self.solve_refined(ev, &assumps)? {
+                Some(true) => {
+                    let a = self.model();
+                    let enc = self.model_cost();
+                    let cost = check(ev, &a)?.ok_or_else(|| {
+                        SatError::Unsound("a model under the bound is not acceptable".into())
+                    })?;
+                    if cost != enc || cost >= best.1 {
+                        return Err(SatError::Unsound(format!(
+                            "bound {} gave a model of cost {cost} (encoded {enc})",
+                            self.f.offset + ub as i64
+                        )));
+                    }
+                    *best = (a, cost);
+                    self.be.observer().improved(cost);
+                }
+                Some(false) => return Ok((true, calls)),
+                None => return Ok((false, calls)),
+            }
+        }
+    }
+}
+
+impl Solve for Sat {
+    fn name(&self) -> &'static str {
+        "sat"
+    }
+
+    fn solve(&mut self, p: &Problem, obs: &mut dyn Observer) -> Result<Outcome, SolveError> {
+        let start = Instant::now();
+        match self.run(p, obs) {
+            Ok(o) => Ok(o),
+            Err(SatError::Eval(e)) => Err(SolveError::Eval(e)),
+            Err(e @ (SatError::TooLarge { .. } | SatError::Weights(_))) => Ok(Outcome::GaveUp {
+                reason: format!("refused: {e}"),
+                stats: Stats {
+                    explored: 0,
+                    elapsed: start.elapsed(),
+                },
+            }),
+            Err(e) => Err(SolveError::Unsound {
+                solver: "sat",
+                detail: e.to_string(),
+            }),
+        }
+    }
+}

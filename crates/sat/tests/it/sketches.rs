@@ -1,0 +1,270 @@
+//! Sketches written in the language: limits, the miter, DIMACS and SMT-LIB export.
+
+use weft_ir::{Assignment, Examples, Graph};
+use weft_sat::miter::{check_all_inputs, Check};
+use weft_sat::{Sat, SatConfig, SatError};
+use weft_solve::{NoopObserver, Outcome, Problem, Solve};
+use weft_syntax::SourceMap;
+
+fn compile(text: &str, set: &[(&str, i64)]) -> (Graph, Examples) {
+    let mut map = SourceMap::new();
+    let f = map.add("test.wft", text);
+    let config = weft_sketch::Config {
+        overrides: set.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    };
+    let c = weft_sketch::compile(&map, f, &config).unwrap_or_else(|d| panic!("{d:?}"));
+    (c.graph, c.examples)
+}
+
+const XOR: &str = include_str!("../../../../examples/xor_min_gates.wft");
+
+const CIRCUIT: &str = "
+param G = 3;
+enum Gate { And, Or, Xor, Not, Nop }
+hole gate: [Gate; G];
+hole in1: [0..3; G];
+hole in2: [0..3; G];
+hole out: [0..3; G];
+fn apply(g: Gate, a: bool, b: bool) -> bool {
+    match g { And => a && b, Or => a || b, Xor => a ^ b, Not => !a, Nop => a }
+}
+sketch swap(x: bool, y: bool) -> (p: bool, q: bool) {
+    let w = [x, y, false];
+    for g in 0..G { w[out[g]] = apply(gate[g], w[in1[g]], w[in2[g]]); }
+    p = w[0]; q = w[1];
+}
+examples {
+    (false, false) => (false, false);
+    (false, true) => (true, false);
+    (true, false) => (false, true);
+    (true, true) => (true, true);
+}
+";
+
+const SWAP_REFERENCE: &str =
+    "sketch swap(x: bool, y: bool) -> (p: bool, q: bool) { p = y; q = x; }";
+
+#[test]
+fn minimize_proves_xor_needs_one_gate() {
+    let (g, ex) = compile(XOR, &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let o = Sat::new(SatConfig {
+        minimize: true,
+        ..SatConfig::default()
+    })
+    .solve(&p, &mut NoopObserver)
+    .unwrap();
+    assert!(
+        matches!(
+            o,
+            Outcome::Found {
+                cost: 1,
+                optimal: true,
+                ..
+            }
+        ),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn swap_with_one_gate_is_proved_impossible() {
+    let (g, ex) = compile(CIRCUIT, &[("G", 1)]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let o = Sat::default().solve(&p, &mut NoopObserver).unwrap();
+    assert!(matches!(o, Outcome::NoSolution { .. }), "{o:?}");
+}
+
+#[test]
+fn a_tiny_clause_budget_is_a_clear_refusal() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let e = Sat::default()
+        .with_max_clauses(10)
+        .run(&p, &mut NoopObserver)
+        .unwrap_err();
+    assert!(matches!(e, SatError::TooLarge { limit: 10, .. }), "{e}");
+    let o = Sat::default()
+        .with_max_clauses(10)
+        .solve(&p, &mut NoopObserver)
+        .unwrap();
+    assert!(
+        matches!(o, Outcome::GaveUp { ref reason, .. } if reason.contains("too large")),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn a_cancelled_solve_gives_up_cleanly() {
+    struct Cancel;
+    impl weft_solve::Observer for Cancel {
+        fn cancelled(&mut self) -> bool {
+            true
+        }
+    }
+    // 5 gates for the swap: easy, but cancellation is polled before anything is found? Not
+    // necessarily: either it gives up, or what it found passed the evaluator.
+    let (g, ex) = compile(CIRCUIT, &[("G", 5)]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    match Sat::default()
+        .with_minimize(true)
+        .solve(&p, &mut Cancel)
+        .unwrap()
+    {
+        Outcome::GaveUp { reason, .. } => assert!(reason.contains("cancelled"), "{reason}"),
+        Outcome::Found { assignment, .. } => {
+            assert!(weft_solve::verify(&p, "test", &assignment).is_ok())
+        }
+        o @ Outcome::NoSolution { .. } => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn the_miter_proves_a_found_swap_and_refutes_a_wrong_one() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    let (r, _) = compile(SWAP_REFERENCE, &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let a = Sat::default()
+        .solve(&p, &mut NoopObserver)
+        .unwrap()
+        .assignment()
+        .cloned()
+        .unwrap();
+    let none = Assignment(Vec::new());
+    let c = check_all_inputs(&g, &a, &r, &none, 1_000_000, None, &mut NoopObserver).unwrap();
+    assert!(
+        matches!(c, Check::Agree { inputs, .. } if inputs == 4.0),
+        "{c:?}"
+    );
+    // All gates Nop writing wire 2: outputs stay (x, y), not swapped.
+    let wrong = Assignment(vec![4, 4, 4, 0, 0, 0, 0, 0, 0, 2, 2, 2]);
+    match check_all_inputs(&g, &wrong, &r, &none, 1_000_000, None, &mut NoopObserver).unwrap() {
+        Check::Counterexample {
+            inputs,
+            program,
+            reference,
+            ..
+        } => {
+            assert_ne!(inputs[0], inputs[1]);
+            assert_eq!(program, inputs);
+            assert_eq!(reference, vec![inputs[1], inputs[0]]);
+        }
+        c => panic!("{c:?}"),
+    }
+}
+
+#[test]
+fn the_dimacs_export_is_the_solved_cnf() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    let text = weft_sat::export::dimacs(&g, &ex, 1_000_000).unwrap();
+    let header = text.lines().find(|l| l.starts_with("p cnf ")).unwrap();
+    let n: Vec<usize> = header[6..].split(' ').map(|x| x.parse().unwrap()).collect();
+    let clauses = text
+        .lines()
+        .filter(|l| !l.starts_with('c') && !l.starts_with('p'))
+        .count();
+    assert_eq!(n[1], clauses);
+    assert!(text.contains("c hole gate[0] And "));
+    let size = weft_sat::size(&g, &ex, 1_000_000).unwrap();
+    assert_eq!((size.vars as usize, size.clauses), (n[0], n[1]));
+}
+
+/// Runs Debian's z3 on the SMT-LIB export; its model must be a correct program.
+#[test]
+fn z3_solves_the_smtlib_export_correctly() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    let text = weft_sat::export::smtlib(&g, &ex, 1_000_000).unwrap();
+    assert!(text.starts_with("; weft sketch"));
+    let dir = std::env::temp_dir().join(format!("weft-sat-z3-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("swap.smt2");
+    std::fs::write(&path, &text).unwrap();
+    let out = match std::process::Command::new("z3").arg(&path).output() {
+        Ok(o) => o,
+        Err(_) => {
+            eprintln!("SKIPPED: z3 is not installed (apt-get install -y z3)");
+            return;
+        }
+    };
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let a = weft_sat::export::parse_values(&g, &answer).unwrap_or_else(|| panic!("{answer}"));
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    weft_solve::verify(&p, "z3", &a).unwrap();
+    // And one gate is unsat for z3 too.
+    let (g1, ex1) = compile(CIRCUIT, &[("G", 1)]);
+    std::fs::write(
+        &path,
+        weft_sat::export::smtlib(&g1, &ex1, 1_000_000).unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new("z3")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("unsat"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn redundancy_pins_in2_of_unary_gates_and_keeps_answers() {
+    let (g, ex) = compile(XOR, &[]);
+    let mut cnf = weft_sat::cnf::Cnf::default();
+    let mut enc = weft_sat::encode::Encoder::new(&g, None, 1_000_000, &mut cnf).unwrap();
+    enc.encode_static(
+        &mut cnf,
+        weft_sat::encode::Holes::Free(Default::default(), false),
+    )
+    .unwrap();
+    // Two clauses per gate: Not → in2 = 0, Nop → in2 = 0.
+    assert_eq!(enc.break_redundancy(&mut cnf), 6);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let config = SatConfig {
+        minimize: true,
+        redundancy: true,
+        ..SatConfig::default()
+    };
+    let o = Sat::new(config).solve(&p, &mut NoopObserver).unwrap();
+    assert!(
+        matches!(
+            o,
+            Outcome::Found {
+                cost: 1,
+                optimal: true,
+                ..
+            }
+        ),
+        "{o:?}"
+    );
+    let (g1, ex1) = compile(CIRCUIT, &[("G", 1)]);
+    let p1 = Problem {
+        graph: &g1,
+        examples: &ex1,
+    };
+    let config = SatConfig {
+        redundancy: true,
+        ..SatConfig::default()
+    };
+    let o = Sat::new(config).solve(&p1, &mut NoopObserver).unwrap();
+    assert!(matches!(o, Outcome::NoSolution { .. }), "{o:?}");
+}
