@@ -31,7 +31,7 @@ pub fn dimacs(g: &Graph, ex: &Examples, max_clauses: usize) -> Result<String, Sa
     let f = encode_problem(
         g,
         ex,
-        Holes::Free(Default::default(), true),
+        Holes::Free(Default::default(), false),
         max_clauses,
         &mut cnf,
     )?;

@@ -162,7 +162,7 @@ pub fn size(g: &Graph, ex: &Examples, limit: usize) -> Result<Size, SatError> {
     let f = encode_problem(
         g,
         ex,
-        Holes::Free(Default::default(), true),
+        Holes::Free(Default::default(), false),
         limit,
         &mut sink,
     )?;

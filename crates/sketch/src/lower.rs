@@ -1696,7 +1696,10 @@ impl<'a> Lowerer<'a> {
         }
         // Merge every variable that exists in the starting environment.
         for depth in 0..self.scopes.len() {
-            let names: Vec<String> = self.scopes[depth].keys().cloned().collect();
+            // Sorted: hash-map order would make the IR (and so answers and timings) differ from
+            // run to run, breaking reproducibility.
+            let mut names: Vec<String> = self.scopes[depth].keys().cloned().collect();
+            names.sort_unstable();
             for name in names {
                 let vals: Vec<Val> = envs.iter().map(|e| e[depth][&name].val.clone()).collect();
                 if vals.iter().all(|v| v == &vals[0]) {

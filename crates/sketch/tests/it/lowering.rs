@@ -57,3 +57,15 @@ fn all_benchmarks_lower() {
         );
     }
 }
+
+#[test]
+fn lowering_is_deterministic() {
+    // Runtime branches merge variables; their order must not depend on hashing.
+    for f in ["turing.wft", "basic_block.wft"] {
+        let text = bench(f);
+        let first = weft_ir::dump(&compile_str(&text, &[]).unwrap().graph);
+        for _ in 0..5 {
+            assert_eq!(weft_ir::dump(&compile_str(&text, &[]).unwrap().graph), first, "{f}");
+        }
+    }
+}
