@@ -106,7 +106,7 @@ pub struct SolveArgs {
     #[command(flatten)]
     pub sketch: SketchArgs,
     /// Which solver fills the holes.
-    #[arg(long, value_enum, default_value = "enumerate")]
+    #[arg(long, value_enum, default_value = "sat")]
     pub solver: SolverName,
     /// Refuse searches larger than this many assignments (enumerate).
     #[arg(long, default_value_t = 1e8)]

@@ -177,7 +177,13 @@ fn export_writes_dimacs_and_smtlib() {
 
 #[test]
 fn sat_only_flags_are_refused_for_other_solvers() {
-    let o = weft(&["solve", "examples/xor_min_gates.wft", "--max-fit"]);
+    let o = weft(&[
+        "solve",
+        "examples/xor_min_gates.wft",
+        "--max-fit",
+        "--solver",
+        "enumerate",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(
         stderr(&o).contains("--max-fit needs --solver sat"),

@@ -36,17 +36,21 @@ fn enumerate_finds_a_swap_circuit_that_run_confirms() {
 fn enumerate_proves_swap_with_one_gate_impossible() {
     let mut a = vec!["solve"];
     a.extend(SWAP);
-    a.extend(["--set", "numGates=1"]);
+    a.extend(["--set", "numGates=1", "--solver", "enumerate"]);
     let o = weft(&a);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("no solution: proved"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("no solution: proved by exhaustive search"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn enumerate_refuses_a_search_above_its_limit() {
     let mut a = vec!["solve"];
     a.extend(SWAP);
-    a.extend(["--limit", "1000"]);
+    a.extend(["--limit", "1000", "--solver", "enumerate"]);
     let o = weft(&a);
     assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("limit"), "{}", stderr(&o));
@@ -84,7 +88,13 @@ fn demo_solves_its_tasks() {
 
 #[test]
 fn minimize_finds_the_cheapest_program_and_says_it_is_optimal() {
-    let o = weft(&["solve", "examples/xor_min_gates.wft", "--minimize"]);
+    let o = weft(&[
+        "solve",
+        "examples/xor_min_gates.wft",
+        "--minimize",
+        "--solver",
+        "enumerate",
+    ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("cost 1, proved optimal"), "{s}");

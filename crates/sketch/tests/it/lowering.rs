@@ -65,7 +65,11 @@ fn lowering_is_deterministic() {
         let text = bench(f);
         let first = weft_ir::dump(&compile_str(&text, &[]).unwrap().graph);
         for _ in 0..5 {
-            assert_eq!(weft_ir::dump(&compile_str(&text, &[]).unwrap().graph), first, "{f}");
+            assert_eq!(
+                weft_ir::dump(&compile_str(&text, &[]).unwrap().graph),
+                first,
+                "{f}"
+            );
         }
     }
 }
