@@ -158,6 +158,9 @@ impl StepProgress {
 }
 
 impl Observer for StepProgress {
+    fn cancelled(&mut self) -> bool {
+        crate::interrupt::requested()
+    }
     fn progress(&mut self, done: u64, total: Option<u64>) {
         if !self.on || self.last.elapsed() < Duration::from_millis(200) {
             return;

@@ -12,6 +12,7 @@ mod bench;
 mod cmd;
 mod grad_bench;
 mod grad_cmd;
+mod interrupt;
 mod kanren_cmd;
 mod load;
 mod sat_cmd;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    interrupt::install();
     let cli = match cmd::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

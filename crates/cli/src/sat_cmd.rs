@@ -155,6 +155,9 @@ impl Bound {
 }
 
 impl Observer for Bound {
+    fn cancelled(&mut self) -> bool {
+        crate::interrupt::requested()
+    }
     fn improved(&mut self, cost: i64) {
         if self.on {
             eprint!(
