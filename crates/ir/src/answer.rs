@@ -145,6 +145,28 @@ fn check_assignment(g: &Graph, a: &Assignment) {
 /// Rebuilds `g` with holes fixed to `a`, except `keep`, which stays a hole (as a scalar hole
 /// declaration of its own). Returns the new graph and the kept hole's node, if the hole occurs.
 fn rebuild(g: &Graph, a: &Assignment, keep: Option<HoleId>) -> (Graph, Option<NodeId>) {
+    let mut free = vec![false; g.holes.len()];
+    if let Some(h) = keep {
+        free[h.0 as usize] = true;
+    }
+    let (s, kept) = rebuild_with_free(g, a, &free);
+    (s, keep.and_then(|h| kept[h.0 as usize]))
+}
+
+/// Whether some output, observation or cost still depends on one of the holes marked in
+/// `free` once every other hole is fixed to its value in `a` (holes that do not matter
+/// *jointly* are those for which this is `false`).
+pub fn free_holes_matter(g: &Graph, a: &Assignment, free: &[bool]) -> bool {
+    check_assignment(g, a);
+    let (s, kept) = rebuild_with_free(g, a, free);
+    let live = reached_from_roots(&s);
+    kept.iter().flatten().any(|n| live[n.0 as usize])
+}
+
+/// Rebuilds `g` through the [`Builder`] with every hole fixed to its value in `a` except those
+/// marked in `free`, which stay holes (each a scalar hole declaration of its own). Returns the
+/// new graph and, per hole, its node there when it is free and occurs.
+pub fn rebuild_with_free(g: &Graph, a: &Assignment, free: &[bool]) -> (Graph, Vec<Option<NodeId>>) {
     let mut b = Builder::new(g.name.clone());
     b.set_params(g.params.clone());
     let doms: Vec<DomainId> = g.domains.iter().map(|d| b.domain(d.clone())).collect();
@@ -155,17 +177,17 @@ fn rebuild(g: &Graph, a: &Assignment, keep: Option<HoleId>) -> (Graph, Option<No
     };
     let inputs: Vec<NodeId> = g.inputs.iter().map(|s| b.input(slot(s))).collect();
     let mut tables: Vec<Option<TableId>> = vec![None; g.tables.len()];
-    let mut kept = None;
+    let mut kept: Vec<Option<NodeId>> = vec![None; g.holes.len()];
     let mut map: Vec<NodeId> = Vec::with_capacity(g.nodes.len());
     for nd in &g.nodes {
         let new = match &nd.node {
             Node::Input(s) => inputs[*s as usize],
-            Node::Hole(h) if Some(*h) == keep => match kept {
+            Node::Hole(h) if free.get(h.0 as usize) == Some(&true) => match kept[h.0 as usize] {
                 Some(n) => n,
                 None => {
                     let hole = g.hole(*h);
                     let n = b.hole_decl(&hole.name, vec![], dom(hole.domain), hole.span)[0];
-                    kept = Some(n);
+                    kept[h.0 as usize] = Some(n);
                     n
                 }
             },
