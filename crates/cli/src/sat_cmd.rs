@@ -14,7 +14,7 @@ use weft_sat::miter::Check;
 use weft_sat::{Enumeration, FitOutcome, HoleEncoding, Sat, SatConfig};
 use weft_solve::{Observer, Outcome, Problem};
 
-use crate::cmd::{count_examples, SolveArgs};
+use crate::cmd::SolveArgs;
 use crate::load::{self, Loaded, SketchArgs};
 
 /// Flags of `solve` that only the SAT solver understands.
@@ -301,18 +301,14 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         }) => {
             write_answer(a, g, &assignment, cost, &mut out)?;
             if !a.json {
-                writeln!(
-                    out,
-                    "found by sat in {:.3} s; verified on {}{}",
-                    stats.elapsed.as_secs_f64(),
-                    count_examples(g, &l.examples),
-                    match (a.minimize, optimal) {
-                        (true, true) => format!("; cost {cost}, proved optimal"),
-                        (true, false) =>
-                            format!("; cost {cost}, NOT proved optimal (search cut short)"),
-                        _ => String::new(),
-                    }
-                )?;
+                let line = crate::cmd::found_line(
+                    "sat",
+                    stats.elapsed,
+                    &l.examples,
+                    g,
+                    a.minimize.then_some((cost, optimal)),
+                );
+                writeln!(out, "{line}")?;
             }
             if a.sat.check_all_inputs {
                 drop(out);
