@@ -137,6 +137,9 @@ struct Bound {
     on: bool,
     what: &'static str,
     start: Instant,
+    /// What the status line says after its elapsed time ("searching", "best cost so far 3").
+    status: String,
+    last_draw: Option<Instant>,
 }
 
 impl Bound {
@@ -145,6 +148,8 @@ impl Bound {
             on: std::io::stderr().is_terminal(),
             what,
             start: Instant::now(),
+            status: "searching".to_string(),
+            last_draw: None,
         }
     }
     fn clear(&self) {
@@ -154,23 +159,40 @@ impl Bound {
     }
 }
 
-impl Observer for Bound {
-    fn cancelled(&mut self) -> bool {
-        crate::interrupt::requested()
-    }
-    fn improved(&mut self, cost: i64) {
-        if self.on {
+impl Bound {
+    /// Redraws the status line: at once when `force`, else at most twice a second and only
+    /// once the solve has run for a second (short solves draw nothing).
+    fn draw(&mut self, force: bool) {
+        if !self.on {
+            return;
+        }
+        let due = self
+            .last_draw
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(500));
+        if force || (self.start.elapsed() >= Duration::from_secs(1) && due) {
+            self.last_draw = Some(Instant::now());
             eprint!(
-                "\r\x1b[2K  {:.1} s: best {} so far {cost}, searching for better",
+                "\r\x1b[2K  {:.1} s: {}",
                 self.start.elapsed().as_secs_f64(),
-                self.what
+                self.status
             );
         }
     }
+}
+
+impl Observer for Bound {
+    fn cancelled(&mut self) -> bool {
+        // Polled by CaDiCaL's terminate callback: a heartbeat for long solves.
+        self.draw(false);
+        crate::interrupt::requested()
+    }
+    fn improved(&mut self, cost: i64) {
+        self.status = format!("best {} so far {cost}, searching for better", self.what);
+        self.draw(true);
+    }
     fn progress(&mut self, done: u64, _total: Option<u64>) {
-        if self.on {
-            eprint!("\r\x1b[2K  {done} programs so far");
-        }
+        self.status = format!("{done} programs so far");
+        self.draw(true);
     }
 }
 
