@@ -1,17 +1,6 @@
 ;; appendo and membero, forwards and backwards.
-(defrel (appendo l s out)
-  (conde
-    ((== '() l) (== s out))
-    ((fresh (a d res)
-       (== `(,a . ,d) l)
-       (== `(,a . ,res) out)
-       (appendo d s res)))))
-(defrel (membero x l)
-  (fresh (a d)
-    (== `(,a . ,d) l)
-    (conde
-      ((== a x))
-      ((membero x d)))))
+;; include: appendo.mk
+;; include: membero.mk
 (run* (q) (appendo '(1 2) '(3 4) q))
 (run* (q) (appendo q '(3 4) '(1 2 3 4)))
 (run* (x y) (appendo x y '(1 2 3)))

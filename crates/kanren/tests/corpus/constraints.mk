@@ -1,10 +1,5 @@
 ;; Disequality, type constraints and absento: normalised, subsumed constraints dropped.
-(defrel (membero x l)
-  (fresh (a d)
-    (== `(,a . ,d) l)
-    (conde
-      ((== a x))
-      ((membero x d)))))
+;; include: membero.mk
 (run* (q) (=/= q 5))
 (run* (q) (=/= q 5) (=/= q 5))
 (run* (q) (=/= 5 5))
