@@ -10,7 +10,10 @@ use crate::Error;
 pub const COMPILE_EPS: f32 = 1e-8;
 
 /// Compiles `program` into one run's logits: `W = log(onehot + γu + ε)` for every head (eq. 3),
-/// `u ~ U(0, 1)`. Unused fields compile to their 0 value (register 1, target line 1).
+/// `u ~ U(0, 1)`. A field the instruction does not use (a `noop`'s registers, a non-jump's
+/// target) is no choice: its "one-hot" is the zero vector, so every entry is `log(γu + ε)`,
+/// uniform up to the noise. (It used to compile as register 1 / line 1, which gave every no-op
+/// line a preferred set of arguments that no program chose.)
 pub fn compile(
     program: &Program,
     shape: &Shape,
@@ -28,11 +31,13 @@ pub fn compile(
     let w = shape.width();
     let mut out = vec![0.0f32; shape.params()];
     for (i, ins) in program.instrs.iter().enumerate() {
+        let u = ins.op.uses();
+        let used = [true, u.a, u.b, u.c, u.target];
         let hot = [ins.op.index(), ins.a, ins.b, ins.c, ins.target];
         for (h, &k) in hot.iter().enumerate() {
             let (o, n) = shape.head(h);
             for j in 0..n {
-                let one = if j == k { 1.0 } else { 0.0 };
+                let one = if used[h] && j == k { 1.0 } else { 0.0 };
                 out[i * w + o + j] = (one + noise * rng.uniform() + COMPILE_EPS).ln();
             }
         }

@@ -20,7 +20,10 @@
 //! registers alone); the soft memory write `M'ₓ = Mₓ(1 − w v₁ₓ) + w v₁ₓ v₂` with `w = f_write`
 //! (eq. 8); and the probabilistic jump `l' = (1 − s − jz)·shift(l) + jz·target + s·e_halt` with
 //! `j = f_jump`, `z = v₁[0]`, `s = f_stop` (eq. 9); `shift` moves line `i` to `i + 1` and the last
-//! line to halt.
+//! line back to the first: eq. 9's `l_n = l_t · T_inc` increments the instruction register
+//! modulo, so only `stop` and a jump to the end halt. (An earlier version halted on running off
+//! the end: a fuzzy loop then lost the mass of every untaken jump to the halted position on
+//! each trip; `examples/probe.rs` measures the difference.)
 //!
 //! **Loss** (eq. 10–12): masked cross-entropy of the final memory and registers against the
 //! expected values plus `λ Σₜ (1 − hₜ)` with `hₜ = lₜ[halt]` (monotone by construction, so the
@@ -367,7 +370,7 @@ impl DiffMachine {
                 let (si, ji) = (line[STOP], line[JUMP]);
                 lnext[nl] += pi * si;
                 axpy(lnext, pi * ji * z, &line[ot..ot + ll]);
-                lnext[i + 1] += pi * (1.0 - si - ji * z);
+                lnext[(i + 1) % nl] += pi * (1.0 - si - ji * z);
             }
         }
     }
@@ -607,7 +610,7 @@ impl DiffMachine {
             let (si, ji) = (line[STOP], line[JUMP]);
             let tgt = &line[ot..ot + ll];
             let jt: f32 = tgt.iter().zip(gl.iter()).map(|(a, b)| a * b).sum();
-            let gnext = gl[i + 1];
+            let gnext = gl[(i + 1) % nl];
             gl_prev[i] += si * gl[nl] + ji * z * jt + (1.0 - si - ji * z) * gnext;
             let gline = &mut gp[i * w..(i + 1) * w];
             gline[STOP] += pi * (gl[nl] - gnext);

@@ -91,7 +91,8 @@ pub struct Outcome {
     pub registers: Vec<usize>,
     /// Final memory.
     pub memory: Vec<usize>,
-    /// Whether the program halted (stop, a jump to the end, or running off the end).
+    /// Whether the program halted (`stop` or a jump to the end; running past the last line wraps
+    /// around to the first, as the seed's instruction register counts modulo the program).
     pub halted: bool,
     /// Steps executed.
     pub steps: usize,
@@ -116,7 +117,9 @@ pub(crate) fn run_unchecked(machine: &Machine, program: &Program, memory: &[usiz
     while steps < machine.steps && pc < n {
         let ins = program.instrs[pc];
         steps += 1;
-        pc += 1;
+        // The instruction register counts modulo the program length (seed 003 eq. 9:
+        // `l_n = l_t · T_inc`); only `stop` or a jump to the end halts.
+        pc = (pc + 1) % n;
         match ins.op {
             Op::Stop => {
                 pc = n;

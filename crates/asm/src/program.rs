@@ -4,7 +4,9 @@
 //! from 1 (`r1`–`rR`; a bare `3` and `r3` both mean register 3), labels on their own line or
 //! before an instruction (`map_loop:`), jumps written `jump 3 ↪ map_loop` or `jump 3 -> map_loop`
 //! (the arrow is optional). A label after the last instruction names the end of the program:
-//! jumping there halts. `#` and `//` start comments.
+//! jumping there halts, as `stop` does; running past the last instruction wraps around to the
+//! first (the instruction register counts modulo the program length, seed 003 eq. 9). `#` and
+//! `//` start comments.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -13,7 +13,7 @@
 //! | `map(op)` | `loop: read 1 2; op 2 2; write 1 2; inc 1 1; noop*; jump 4 -> loop` (Listing 1 map) |
 //! | `fold(op₁[, op₂])` | `loop: inc 1 1; read 1 2; op₁ 3 2 3; [op₂ 3 4 3;] noop*; write 4 3; jump 4 -> loop` (acc = op(acc, x), running result in cell 0) |
 //! | `rec2(op)` | `inc 2 2; loop: write 3 2; op 1 2 2; read 3 1; write 3 2; inc 3 3; noop*; jump 4 -> loop` (Listing 1 Fibonacci) |
-//! | `counted(n, op)` | Listing 1 sum-reduce over `n` cells (5 registers) |
+//! | `counted(n, op)` | Listing 1 sum-reduce over `n` cells (5 registers), then `stop` (the instruction register wraps around at the end) |
 
 use std::fmt;
 
@@ -127,7 +127,7 @@ impl Template {
             Template::Counted { n, op } => {
                 let mut s = "inc {z} {z}\n".replace("{z}", &z.to_string()).repeat(n.saturating_sub(1));
                 s += &format!(
-                    "sum_loop:\nread {a} {t}\n{op} {p} {t} {p}\ninc {a} {a}\nmax {a} {z} {c}\nsub {z} {c} {c}\njump {c} -> sum_loop\nwrite {a} {p}\n"
+                    "sum_loop:\nread {a} {t}\n{op} {p} {t} {p}\ninc {a} {a}\nmax {a} {z} {c}\nsub {z} {c} {c}\njump {c} -> sum_loop\nwrite {a} {p}\nstop\n"
                 );
                 s
             }

@@ -52,6 +52,9 @@ pub struct GradBenchArgs {
     /// Steps of the peer comparison.
     #[arg(long, default_value_t = 300)]
     pub peer_steps: usize,
+    /// Runs of each side and thread configuration in the peer comparison (the median counts).
+    #[arg(long, default_value_t = 3)]
+    pub peer_reps: usize,
     #[command(flatten)]
     pub grad: GradArgs,
 }
@@ -347,6 +350,13 @@ fn svg(methods: &[Method], ks: &[i64], table: &[Vec<Cell>]) -> String {
 }
 
 /// Runs the PyTorch peer on FMGD and Bop and weft on the same K, restarts and steps.
+///
+/// Both sides run in two configurations, all cores and one thread, `--peer-reps` times each;
+/// a configuration's figure is its median over the repetitions, and each side is credited with
+/// its better configuration (on a small, busy machine one thread is often the faster). weft
+/// counts only the restart-steps it computed (a restart that has succeeded is dropped from the
+/// batch); the peer computes every restart at every step. The peer times its run after an
+/// untimed warm-up, so PyTorch's lazy initialisation is not charged to its steps.
 fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
     let b = &a.grad;
     let script = a.dir.join("../peers/parity_chain_torch.py");
@@ -361,15 +371,21 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
         return Ok(serde_json::json!({ "skipped": true, "text": text }));
     }
     let l = load_parity(&a.dir, b.peer_k)?;
+    let reps = b.peer_reps.max(1);
     let mut rows = Vec::new();
     let mut text = format!(
         "peer: PyTorch ({}), K = {}, {} restarts batched, {} steps; steps/s = restart-steps per \
-         second\n\n| method | weft steps/s | PyTorch steps/s | ratio |\n|---|---:|---:|---:|\n",
+         second, the median of {reps} runs of the better of all cores and one thread\n\n\
+         | method | weft steps/s | PyTorch steps/s | ratio |\n|---|---:|---:|---:|\n",
         script.display(),
         b.peer_k,
         b.runs,
         b.peer_steps
     );
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     for m in [Method::Fmgd, Method::Bop] {
         let mut c = cfgs
             .iter()
@@ -381,69 +397,104 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
                 c
             });
         c.steps = b.peer_steps;
-        let cell = run_cell(&l, &c, &format!("peer weft {}", m.name()))?;
-        let Some(r) = cell.report else {
-            bail!("weft failed on the peer task: {:?}", cell.error)
-        };
-        let weft_sps = 1.0 / r.seconds_per_restart_step();
-        // PyTorch twice: with its default thread pool and with one thread (on a small, busy
-        // machine one thread is often faster); the faster counts, in the peer's favour.
-        let mut best: Option<serde_json::Value> = None;
-        for threads in ["0", "1"] {
-            let out = Command::new("python3")
-                .arg(&script)
-                .args([
-                    "--method",
-                    m.name(),
-                    "--k",
-                    &b.peer_k.to_string(),
-                    "--restarts",
-                    &b.runs.to_string(),
-                    "--steps",
-                    &b.peer_steps.to_string(),
-                    "--lr",
-                    &c.lr.to_string(),
-                    "--gamma",
-                    &c.gamma.to_string(),
-                    "--tau",
-                    &c.tau.to_string(),
-                    "--seed",
-                    &c.seed.to_string(),
-                    "--threads",
-                    threads,
-                ])
-                .output()
-                .with_context(|| format!("cannot run `{}`", script.display()))?;
-            if !out.status.success() {
-                bail!(
-                    "the peer failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
+        // (threads, median steps/s), for weft and for the peer.
+        let mut weft: Vec<(usize, f64)> = Vec::new();
+        let mut torch: Vec<(usize, f64, serde_json::Value)> = Vec::new();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for threads in [cores, 1] {
+            c.threads = threads;
+            let mut w = Vec::new();
+            let mut t = Vec::new();
+            let mut last = serde_json::Value::Null;
+            for _ in 0..reps {
+                let cell = run_cell(&l, &c, &format!("peer weft {}", m.name()))?;
+                let Some(r) = cell.report else {
+                    bail!("weft failed on the peer task: {:?}", cell.error)
+                };
+                w.push(r.restart_steps_per_second());
+                // 0: PyTorch's default thread pool (one thread per core).
+                let v = run_torch(&script, m, b, &c, if threads == 1 { 1 } else { 0 })?;
+                t.push(v["steps_per_second"].as_f64().unwrap_or(0.0));
+                last = v;
             }
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-                .with_context(|| "the peer did not print JSON".to_string())?;
-            let sps = |v: &serde_json::Value| v["steps_per_second"].as_f64().unwrap_or(0.0);
-            if best.as_ref().is_none_or(|b| sps(&v) > sps(b)) {
-                best = Some(v);
-            }
+            weft.push((threads, median(w)));
+            let n = last["threads"].as_u64().map_or(threads, |n| n as usize);
+            torch.push((n, median(t), last));
         }
-        let v = best.unwrap_or_default();
-        let torch_sps = v["steps_per_second"].as_f64().unwrap_or(f64::NAN);
+        let (wt, wsps) = weft
+            .iter()
+            .copied()
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .unwrap_or((1, f64::NAN));
+        let (tt, tsps, v) = torch
+            .into_iter()
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .unwrap_or((1, f64::NAN, serde_json::Value::Null));
+        let thr = |n: usize| {
+            if n == 1 {
+                "1 thread".to_string()
+            } else {
+                format!("{n} threads")
+            }
+        };
         text += &format!(
-            "| {} | {:.0} | {:.0} ({} threads) | {:.1}× |\n",
+            "| {} | {:.0} ({}) | {:.0} ({}) | {:.1}× |\n",
             m.name(),
-            weft_sps,
-            torch_sps,
-            v["threads"],
-            weft_sps / torch_sps
+            wsps,
+            thr(wt),
+            tsps,
+            thr(tt),
+            wsps / tsps
         );
         rows.push(serde_json::json!({
-            "method": m.name(), "weft_steps_per_second": weft_sps,
-            "torch_steps_per_second": torch_sps, "ratio": weft_sps / torch_sps,
-            "torch": v,
+            "method": m.name(), "weft_steps_per_second": wsps, "weft_threads": wt,
+            "weft_by_threads": weft.iter().map(|(n, s)| serde_json::json!({"threads": n, "median": s})).collect::<Vec<_>>(),
+            "torch_steps_per_second": tsps, "torch_threads": tt,
+            "ratio": wsps / tsps, "torch": v, "reps": reps,
         }));
     }
     Ok(serde_json::json!({ "k": b.peer_k, "steps": b.peer_steps, "rows": rows, "text": text }))
+}
+
+/// One run of the PyTorch peer; its JSON line.
+fn run_torch(
+    script: &Path,
+    m: Method,
+    b: &GradBenchArgs,
+    c: &Config,
+    threads: usize,
+) -> Result<serde_json::Value> {
+    let out = Command::new("python3")
+        .arg(script)
+        .args([
+            "--method",
+            m.name(),
+            "--k",
+            &b.peer_k.to_string(),
+            "--restarts",
+            &b.runs.to_string(),
+            "--steps",
+            &b.peer_steps.to_string(),
+            "--lr",
+            &c.lr.to_string(),
+            "--gamma",
+            &c.gamma.to_string(),
+            "--tau",
+            &c.tau.to_string(),
+            "--seed",
+            &c.seed.to_string(),
+            "--threads",
+            &threads.to_string(),
+        ])
+        .output()
+        .with_context(|| format!("cannot run `{}`", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the peer failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| "the peer did not print JSON".to_string())
 }
 
 const CIRCUITS: [&str; 5] = [

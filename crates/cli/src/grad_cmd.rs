@@ -74,6 +74,10 @@ pub struct GradArgs {
     /// Weight of the expected soft costs in the loss [default: 0].
     #[arg(long)]
     pub cost_weight: Option<f32>,
+    /// Gradient solvers: threads the restarts are split over; results do not depend on it
+    /// [default: 0, one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 impl GradArgs {
@@ -102,7 +106,8 @@ impl GradArgs {
             stall,
             reweight,
             log_eps,
-            cost_weight
+            cost_weight,
+            threads
         );
         c
     }

@@ -26,7 +26,12 @@ pub enum PolicyName {
 #[derive(clap::Args, Debug)]
 pub struct KanrenArgs {
     /// The miniKanren source file (`defrel`/`define` relations and `run`/`run*` forms).
-    pub file: PathBuf,
+    /// Without one, read forms from standard input (a REPL).
+    pub file: Option<PathBuf>,
+    /// Read-eval-print loop: read forms from standard input, evaluate each `defrel` and
+    /// `run` as it is complete, print answers (after loading FILE, if given).
+    #[arg(long)]
+    pub repl: bool,
     /// Which choice point to expand next.
     #[arg(long, value_enum, default_value = "interleave")]
     pub policy: PolicyName,
@@ -36,8 +41,9 @@ pub struct KanrenArgs {
     /// Stop a run after this many search steps.
     #[arg(long)]
     pub steps: Option<u64>,
-    /// Stop a run after allocating this many logic variables (a bound on memory).
-    #[arg(long, default_value_t = 50_000_000)]
+    /// Stop a run after allocating this many logic variables (a bound on memory: each keeps
+    /// a 24-byte slot until the run ends, so the default bounds them to about 240 MB).
+    #[arg(long, default_value_t = 10_000_000)]
     pub max_vars: u64,
     /// Before each expansion, print the frontier (choice points) to stderr (not with
     /// `--policy interleave`).
@@ -83,58 +89,166 @@ impl Policy for Tracer<'_> {
 }
 
 pub fn kanren(a: &KanrenArgs) -> Result<u8> {
-    let src = std::fs::read_to_string(&a.file)
-        .with_context(|| format!("cannot read `{}`", a.file.display()))?;
+    let file = match &a.file {
+        Some(f) if !a.repl => f,
+        _ => return repl(a),
+    };
+    let src = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read `{}`", file.display()))?;
     let m = match Module::parse(&src) {
         Ok(m) => m,
         Err(e) => {
+            // Every error the reader found, one per line.
             let mut err = std::io::stderr().lock();
-            writeln!(err, "error: {}:{e}", a.file.display())?;
+            for e in e.list() {
+                writeln!(err, "error: {}:{e}", file.display())?;
+            }
             return Ok(2);
         }
     };
-    let limits = Limits {
-        max_steps: a.steps,
-        max_vars: Some(a.max_vars),
-    };
     let mut out = std::io::stdout().lock();
     for i in 0..m.runs().len() {
-        let mut p = policy(a);
-        if a.trace {
-            p = Box::new(Tracer { inner: p });
-        }
-        let n = m.runs()[i].n;
-        let mut s: Search = m.search(i, limits)?;
-        let mut answers = Vec::new();
-        let mut stopped = None;
-        while n.is_none_or(|n| (answers.len() as u64) < n) {
-            match s.next_with(p.as_mut()) {
-                Ok(Some(t)) => answers.push(t),
-                Ok(None) => break,
-                Err(e) => {
-                    stopped = Some(Error::from(e));
-                    break;
-                }
-            }
-        }
-        writeln!(out, "{}", show(&answers))?;
-        if let Some(e) = stopped {
-            let pos = m.runs()[i].pos;
-            out.flush()?;
-            let mut err = std::io::stderr().lock();
-            writeln!(
-                err,
-                "{}:{}:{}: {e} after {} answer{}",
-                a.file.display(),
-                pos.line,
-                pos.col,
-                answers.len(),
-                if answers.len() == 1 { "" } else { "s" }
-            )?;
+        if !run_form(a, &m, i, &file.display().to_string(), 0, &mut out)? {
             return Ok(3);
         }
     }
     Ok(0)
+}
+
+/// Runs form `i` of `m` and prints its answers; `false` (after saying why on stderr) when a
+/// budget stopped it. `name` and `line_offset` place the form in its source.
+fn run_form(
+    a: &KanrenArgs,
+    m: &Module,
+    i: usize,
+    name: &str,
+    line_offset: usize,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let limits = Limits {
+        max_steps: a.steps,
+        max_vars: Some(a.max_vars),
+    };
+    let mut p = policy(a);
+    if a.trace {
+        p = Box::new(Tracer { inner: p });
+    }
+    let n = m.runs()[i].n;
+    let mut s: Search = m.search(i, limits)?;
+    let mut answers = Vec::new();
+    let mut stopped = None;
+    while n.is_none_or(|n| (answers.len() as u64) < n) {
+        match s.next_with(p.as_mut()) {
+            Ok(Some(t)) => answers.push(t),
+            Ok(None) => break,
+            Err(e) => {
+                stopped = Some(Error::from(e));
+                break;
+            }
+        }
+    }
+    writeln!(out, "{}", show(&answers))?;
+    if let Some(e) = stopped {
+        let pos = m.runs()[i].pos;
+        out.flush()?;
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "{name}:{}:{}: {e} after {} answer{}",
+            pos.line + line_offset,
+            pos.col,
+            answers.len(),
+            if answers.len() == 1 { "" } else { "s" }
+        )?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// `weft kanren` without a file, or with `--repl`: reads forms from standard input and
+/// evaluates each as soon as it is complete (relations are remembered; `run`s print their
+/// answers). Errors are printed with their line and column in the input and the loop goes
+/// on; the exit code is 3 if a budget stopped a run, else 2 if any input had an error,
+/// else 0.
+fn repl(a: &KanrenArgs) -> Result<u8> {
+    use std::io::{BufRead, IsTerminal};
+    let mut m = Module::empty();
+    let mut status = 0;
+    let mut out = std::io::stdout().lock();
+    if let Some(file) = &a.file {
+        let src = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read `{}`", file.display()))?;
+        match m.extend(&src) {
+            Ok(new) => {
+                for i in new {
+                    if !run_form(a, &m, i, &file.display().to_string(), 0, &mut out)? {
+                        status = 3;
+                    }
+                }
+                out.flush()?;
+            }
+            Err(e) => {
+                let mut err = std::io::stderr().lock();
+                for e in e.list() {
+                    writeln!(err, "error: {}:{e}", file.display())?;
+                }
+                status = 2;
+            }
+        }
+    }
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    // The form being read, and the input line it starts on.
+    let (mut buf, mut start, mut lines) = (String::new(), 1usize, 0usize);
+    let mut line: Vec<u8> = Vec::new();
+    loop {
+        if interactive {
+            eprint!("{}", if buf.trim().is_empty() { "> " } else { "  " });
+        }
+        line.clear();
+        // Bytes, not `read_line`: invalid UTF-8 is read (lossily) and reported by the
+        // reader like any other bad input.
+        let eof = stdin.lock().read_until(b'\n', &mut line)? == 0;
+        if !eof {
+            lines += 1;
+            if buf.trim().is_empty() {
+                buf.clear();
+                start = lines;
+            }
+            buf.push_str(&String::from_utf8_lossy(&line));
+            if weft_kanren::reader::needs_more(&buf) {
+                continue;
+            }
+        }
+        if !buf.trim().is_empty() {
+            match m.extend(&buf) {
+                Ok(new) => {
+                    for i in new {
+                        if !run_form(a, &m, i, "<stdin>", start - 1, &mut out)? {
+                            status = status.max(3);
+                        }
+                    }
+                    out.flush()?;
+                }
+                Err(e) => {
+                    let mut err = std::io::stderr().lock();
+                    for e in e.list() {
+                        match e {
+                            Error::Syntax { line, col, msg } => {
+                                writeln!(err, "error: <stdin>:{}:{col}: {msg}", line + start - 1)?
+                            }
+                            e => writeln!(err, "error: {e}")?,
+                        }
+                    }
+                    status = status.max(2);
+                }
+            }
+            buf.clear();
+        }
+        if eof {
+            return Ok(status);
+        }
+    }
 }
 
 /// CPU time of this thread (Linux: `/proc/thread-self/schedstat`, nanoseconds), so that

@@ -53,6 +53,10 @@ pub struct SatArgs {
     /// (sat) Encode every example up front instead of adding the examples candidates fail.
     #[arg(long)]
     pub no_cegis: bool,
+    /// (sat) Add examples lazily (only those candidates fail) when encoding them all would
+    /// take more than this many clauses; below it, all are encoded up front. 0: always lazy.
+    #[arg(long, value_name = "CLAUSES", default_value_t = weft_sat::EAGER_MAX)]
+    pub lazy_above: usize,
     /// (sat) Pin holes that cannot matter (in2 of a NOT gate) to their first value: fewer
     /// symmetric assignments, which helps proofs of impossibility more than searches.
     #[arg(long)]
@@ -122,6 +126,7 @@ pub fn config(a: &SolveArgs) -> SatConfig {
             HoleEnc::Log => HoleEncoding::Log,
         },
         cegis: !a.sat.no_cegis,
+        eager_max: a.sat.lazy_above,
         redundancy: a.sat.redundancy,
         preset: match a.sat.cadical {
             CadicalPreset::Default => weft_sat::Preset::Default,

@@ -152,6 +152,9 @@ pub struct Config {
     pub cost_weight: f32,
     /// Stop after this much wall time.
     pub timeout: Option<Duration>,
+    /// Threads the restarts are split over (0: one per core). The results do not depend on
+    /// it: every restart has its own random stream and its own columns.
+    pub threads: usize,
 }
 
 impl Config {
@@ -181,6 +184,7 @@ impl Config {
             log_eps: 1e-12,
             cost_weight: 0.0,
             timeout: None,
+            threads: 0,
         }
     }
 
@@ -194,6 +198,10 @@ impl Config {
     }
     pub fn with_seed(mut self, s: u64) -> Config {
         self.seed = s;
+        self
+    }
+    pub fn with_threads(mut self, n: usize) -> Config {
+        self.threads = n;
         self
     }
 

@@ -2,19 +2,26 @@
 //! variants, and gradient-guided discrete search (STE, Bop, GradSearch and its variants) —
 //! every method of seed 001's Tables 1 and 2.
 //!
-//! A key design decision: **restarts are a batch dimension**. [`relax::Kernel`] compiles the
-//! IR graph once into a flat program over `f32` buffers whose columns are (restart, example)
-//! pairs; one forward and one backward sweep serve all restarts. Methods only differ in how
-//! they turn their parameters into hole distributions and how they update them from the
+//! A key design decision: **restarts are a batch dimension, and the innermost one**.
+//! [`relax::Kernel`] compiles the IR graph once into a flat list of operations over `f32`
+//! rows whose columns are restarts (times examples, for per-example nodes); one forward and
+//! one backward sweep serve all restarts, and every inner loop is a plain loop over a row that
+//! the compiler vectorises. Two-argument Boolean tables (the bulk of every Boolean sketch) get
+//! fused kernels. The driver keeps every parameter, moment and running average in the same
+//! column layout, so the updates vectorise too; a restart that has succeeded leaves the batch;
+//! the restarts are split over threads, each chunk a batch of its own. Methods only differ in
+//! how they turn their parameters into hole distributions and how they update them from the
 //! gradient with respect to those distributions ([`run::run`]). The kernel is written by hand
 //! rather than on a tensor crate: the graphs are thousands of tiny operations (a 2×2 table, a
 //! 2-way mixture), where a framework's per-op overhead dominates; see `ARCHITECTURE.md` for
 //! the measurements.
 //!
 //! **Success is exact success.** At every step the discrete program of every running restart
-//! (the argmax of its parameters, or its current values for discrete methods) is run by the
-//! exact evaluator ([`weft_ir::Evaluator::passes_all`]); a restart succeeds when it passes every
-//! example, never because its loss is small.
+//! (the argmax of its parameters, or its current values for discrete methods) is checked
+//! exactly when it has changed: the kernel's discrete sweep ([`relax::Kernel::violations`])
+//! runs all programs at once and rules out those that violate something; the exact evaluator
+//! ([`weft_ir::Evaluator::passes_all`]) judges the rest. A restart succeeds when the evaluator
+//! says it passes every example, never because its loss is small.
 //!
 //! ```
 //! use weft_grad::{run, Config, Method};
@@ -33,6 +40,7 @@
 //! ```
 
 pub mod config;
+pub mod math;
 pub mod relax;
 pub mod run;
 

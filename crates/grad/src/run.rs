@@ -3,6 +3,8 @@
 // Restart loops index several parallel buffers (loss, weights, active, rngs) at once.
 #![allow(clippy::needless_range_loop)]
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -11,6 +13,7 @@ use weft_ir::{Assignment, Evaluator};
 use weft_solve::{Observer, Problem};
 
 use crate::config::{Config, Method};
+use crate::math::{exp_fast, has_avx2};
 use crate::relax::Kernel;
 use crate::GradError;
 
@@ -45,6 +48,9 @@ pub struct Report {
     pub restarts: Vec<RestartResult>,
     /// Steps the batch ran (it stops early when every restart has ended).
     pub steps_run: usize,
+    /// Forward and backward passes actually computed, summed over restarts (a restart stops
+    /// being computed once it has ended): the work done.
+    pub restart_steps: u64,
     pub elapsed: Duration,
     /// Stopped by the observer or the timeout before the step budget.
     pub stopped: Option<String>,
@@ -100,6 +106,11 @@ impl Report {
     pub fn seconds_per_restart_step(&self) -> f64 {
         self.elapsed.as_secs_f64() / (self.restarts.len() * self.steps_run.max(1)) as f64
     }
+    /// Restart-steps actually computed per second of wall time ([`Report::restart_steps`]
+    /// over the batch's wall time): the throughput of the kernel and the updates.
+    pub fn restart_steps_per_second(&self) -> f64 {
+        self.restart_steps as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
 }
 
 /// A seed for restart `r`: every restart has its own stream, so restart `r` follows the same
@@ -125,7 +136,8 @@ fn gumbel(rng: &mut StdRng) -> f32 {
     -(-u.ln()).ln()
 }
 
-/// Adam over `R` blocks of `n` parameters; inactive restarts are left alone.
+/// Adam over rows of parameters in column layout (`[i · RC + c]`); only the first `n` columns
+/// (the running restarts) are touched.
 struct Adam {
     m: Vec<f32>,
     v: Vec<f32>,
@@ -142,18 +154,44 @@ impl Adam {
             lr,
         }
     }
-    fn step(&mut self, params: &mut [f32], grads: &[f32], n: usize, active: &[bool]) {
+    /// One Adam step. `mirror[i]`: the gradient of row `i` is always exactly the negation of
+    /// row `i − 1`'s (the two logits of a two-valued hole), so its moments are the negation
+    /// and the copy of row `i − 1`'s and its update is exactly the negated update: computed
+    /// once, applied to both (bit for bit what the full computation gives, at half the cost).
+    #[inline(always)]
+    fn step(
+        &mut self,
+        params: &mut [f32],
+        grads: &[f32],
+        rc: usize,
+        n: usize,
+        mirror: Option<&[bool]>,
+    ) {
         const B1: f32 = 0.9;
         const B2: f32 = 0.999;
         self.t += 1;
         let c1 = 1.0 - B1.powi(self.t);
         let c2 = 1.0 - B2.powi(self.t);
         let a = self.lr * c2.sqrt() / c1;
-        for (r, &on) in active.iter().enumerate() {
-            if !on {
+        let rows = params.len() / rc.max(1);
+        let is_mirror = |i: usize| mirror.is_some_and(|m| m.get(i) == Some(&true));
+        for i in 0..rows {
+            if is_mirror(i) {
                 continue;
             }
-            let s = r * n..(r + 1) * n;
+            let s = i * rc..i * rc + n;
+            if is_mirror(i + 1) {
+                let (lo, hi) = params.split_at_mut((i + 1) * rc);
+                adam_paired(
+                    a,
+                    &mut lo[s.clone()],
+                    &mut hi[..n],
+                    &grads[s.clone()],
+                    &mut self.m[s.clone()],
+                    &mut self.v[s],
+                );
+                continue;
+            }
             for (((p, g), m), v) in params[s.clone()]
                 .iter_mut()
                 .zip(&grads[s.clone()])
@@ -168,109 +206,151 @@ impl Adam {
     }
 }
 
-/// The neural reparameterisation: per restart, logits = `W2 · tanh(W1 · z + b1) + b2`.
+/// Adam's update of one row `p` and its mirror `q` (see [`Adam::step`]). A function of its
+/// own so that the slices are known not to alias and the loop is vectorised.
+#[inline(always)]
+fn adam_paired(a: f32, p: &mut [f32], q: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    const B1: f32 = 0.9;
+    const B2: f32 = 0.999;
+    let n = p.len();
+    let (q, g, m, v) = (&mut q[..n], &g[..n], &mut m[..n], &mut v[..n]);
+    for c in 0..n {
+        m[c] = B1 * m[c] + (1.0 - B1) * g[c];
+        v[c] = B2 * v[c] + (1.0 - B2) * g[c] * g[c];
+        let u = a * m[c] / (v[c].sqrt() + 1e-8);
+        p[c] -= u;
+        q[c] += u;
+    }
+}
+
+/// Swaps columns `a` and `b` of every row of `buf` (column layout, `rc` columns).
+fn swap_cols<T>(buf: &mut [T], rc: usize, a: usize, b: usize) {
+    if rc == 0 {
+        return;
+    }
+    for row in buf.chunks_exact_mut(rc) {
+        row.swap(a, b);
+    }
+}
+
+/// The neural reparameterisation: per restart, logits = `W2 · tanh(W1 · z + b1) + b2`. All
+/// arrays in column layout (`[i · RC + c]`), so every operation is a loop over restarts.
 struct Neural {
     n: usize,
-    /// Fixed input per restart, `R × n`.
+    d: usize,
+    /// Fixed input per restart, `n` rows.
     z: Vec<f32>,
-    /// Per restart: `W1 (n × n)`, `b1 (n)`, `W2 (D × n)`, `b2 (D)`.
+    /// `W1 (n × n)`, `b1 (n)`, `W2 (D × n)`, `b2 (D)`: `per` rows.
     params: Vec<f32>,
     grads: Vec<f32>,
-    /// Hidden activations of the last forward, `R × n`.
+    /// Hidden activations of the last forward, `n` rows; and their gradient.
     h: Vec<f32>,
-    per: usize,
+    gh: Vec<f32>,
 }
 
 impl Neural {
-    fn new(r: usize, d: usize, n: usize, scale: f32, rngs: &mut [StdRng]) -> Neural {
+    fn new(rc: usize, d: usize, n: usize, scale: f32, rngs: &mut [StdRng]) -> Neural {
         let per = n * n + n + d * n + d;
-        let mut z = vec![0.0; r * n];
-        let mut params = vec![0.0; r * per];
+        let mut z = vec![0.0; rc * n];
+        let mut params = vec![0.0; rc * per];
         let s1 = 1.0 / (n as f32).sqrt();
-        for (ri, rng) in rngs.iter_mut().enumerate() {
-            for x in &mut z[ri * n..(ri + 1) * n] {
-                *x = normal(rng);
+        for (c, rng) in rngs.iter_mut().enumerate() {
+            for k in 0..n {
+                z[k * rc + c] = normal(rng);
             }
-            let p = &mut params[ri * per..(ri + 1) * per];
-            for x in &mut p[..n * n] {
-                *x = normal(rng) * s1;
+            for q in 0..n * n {
+                params[q * rc + c] = normal(rng) * s1;
             }
             // W2 scaled so that the initial logits have about `scale` standard deviation.
-            for x in &mut p[n * n + n..n * n + n + d * n] {
-                *x = normal(rng) * s1 * scale * 1.5;
+            for q in n * n + n..n * n + n + d * n {
+                params[q * rc + c] = normal(rng) * s1 * scale * 1.5;
             }
         }
         Neural {
             n,
+            d,
             z,
             params,
-            grads: vec![0.0; r * per],
-            h: vec![0.0; r * n],
-            per,
+            grads: vec![0.0; rc * per],
+            h: vec![0.0; rc * n],
+            gh: vec![0.0; rc * n],
         }
     }
 
-    /// Writes the logits of every restart into `theta` (`R × D`).
-    fn forward(&mut self, theta: &mut [f32], d: usize) {
-        let n = self.n;
-        for (ri, logits) in theta.chunks_mut(d).enumerate() {
-            let p = &self.params[ri * self.per..(ri + 1) * self.per];
-            let (w1, rest) = p.split_at(n * n);
-            let (b1, rest) = rest.split_at(n);
-            let (w2, b2) = rest.split_at(d * n);
-            let z = &self.z[ri * n..(ri + 1) * n];
-            let h = &mut self.h[ri * n..(ri + 1) * n];
-            for i in 0..n {
-                let s: f32 = w1[i * n..(i + 1) * n]
-                    .iter()
-                    .zip(z)
-                    .map(|(a, b)| a * b)
-                    .sum();
-                h[i] = (s + b1[i]).tanh();
+    /// Writes the logits of the first `nc` columns into `theta` (`D` rows).
+    #[inline(always)]
+    fn forward(&mut self, theta: &mut [f32], rc: usize, nc: usize) {
+        let (n, d) = (self.n, self.d);
+        let row = |q: usize| q * rc..q * rc + nc;
+        let (w1, b1, w2, b2) = (0, n * n, n * n + n, n * n + n + d * n);
+        for i in 0..n {
+            let h = &mut self.h[row(i)];
+            h.fill(0.0);
+            for k in 0..n {
+                let (w, z) = (&self.params[row(w1 + i * n + k)], &self.z[row(k)]);
+                for ((h, w), z) in h.iter_mut().zip(w).zip(z) {
+                    *h += w * z;
+                }
             }
-            for (j, l) in logits.iter_mut().enumerate() {
-                let s: f32 = w2[j * n..(j + 1) * n]
-                    .iter()
-                    .zip(&*h)
-                    .map(|(a, b)| a * b)
-                    .sum();
-                *l = s + b2[j];
+            for (h, b) in h.iter_mut().zip(&self.params[row(b1 + i)]) {
+                *h = (*h + b).tanh();
+            }
+        }
+        for j in 0..d {
+            let l = &mut theta[row(j)];
+            l.fill(0.0);
+            for i in 0..n {
+                let (w, h) = (&self.params[row(w2 + j * n + i)], &self.h[row(i)]);
+                for ((l, w), h) in l.iter_mut().zip(w).zip(h) {
+                    *l += w * h;
+                }
+            }
+            for (l, b) in l.iter_mut().zip(&self.params[row(b2 + j)]) {
+                *l += b;
             }
         }
     }
 
-    /// Back-propagates `glogits` (`R × D`) into `self.grads`.
-    fn backward(&mut self, glogits: &[f32], d: usize) {
-        let n = self.n;
-        for (ri, gl) in glogits.chunks(d).enumerate() {
-            let p = &self.params[ri * self.per..(ri + 1) * self.per];
-            let w2 = &p[n * n + n..n * n + n + d * n];
-            let g = &mut self.grads[ri * self.per..(ri + 1) * self.per];
-            let z = &self.z[ri * n..(ri + 1) * n];
-            let h = &self.h[ri * n..(ri + 1) * n];
-            let mut gh = vec![0.0f32; n];
-            {
-                let (_, rest) = g.split_at_mut(n * n + n);
-                let (gw2, gb2) = rest.split_at_mut(d * n);
-                for j in 0..d {
-                    let x = gl[j];
-                    gb2[j] = x;
-                    for i in 0..n {
-                        gw2[j * n + i] = x * h[i];
-                        gh[i] += x * w2[j * n + i];
-                    }
-                }
-            }
-            let (gw1, rest) = g.split_at_mut(n * n);
-            let gb1 = &mut rest[..n];
+    /// Back-propagates `glogits` (`D` rows) into `self.grads`.
+    #[inline(always)]
+    fn backward(&mut self, glogits: &[f32], rc: usize, nc: usize) {
+        let (n, d) = (self.n, self.d);
+        let row = |q: usize| q * rc..q * rc + nc;
+        let (w1, b1, w2, b2) = (0, n * n, n * n + n, n * n + n + d * n);
+        for i in 0..n {
+            self.gh[row(i)].fill(0.0);
+        }
+        for j in 0..d {
+            let gl = &glogits[row(j)];
+            self.grads[row(b2 + j)].copy_from_slice(gl);
             for i in 0..n {
-                let ga = gh[i] * (1.0 - h[i] * h[i]);
-                gb1[i] = ga;
-                for k in 0..n {
-                    gw1[i * n + k] = ga * z[k];
+                let q = w2 + j * n + i;
+                for ((g, x), h) in self.grads[row(q)].iter_mut().zip(gl).zip(&self.h[row(i)]) {
+                    *g = x * h;
+                }
+                for ((gh, x), w) in self.gh[row(i)].iter_mut().zip(gl).zip(&self.params[row(q)]) {
+                    *gh += x * w;
                 }
             }
         }
+        for i in 0..n {
+            let (gh, h) = (&mut self.gh[row(i)], &self.h[row(i)]);
+            for (g, h) in gh.iter_mut().zip(h) {
+                *g *= 1.0 - h * h;
+            }
+            self.grads[row(b1 + i)].copy_from_slice(gh);
+            for k in 0..n {
+                let q = w1 + i * n + k;
+                for ((g, a), z) in self.grads[row(q)].iter_mut().zip(&*gh).zip(&self.z[row(k)]) {
+                    *g = a * z;
+                }
+            }
+        }
+    }
+
+    fn swap(&mut self, rc: usize, a: usize, b: usize) {
+        swap_cols(&mut self.z, rc, a, b);
+        swap_cols(&mut self.params, rc, a, b);
     }
 }
 
@@ -309,73 +389,211 @@ fn argmin_random(
     best
 }
 
+/// What the chunks of one run share.
+struct Shared {
+    start: Instant,
+    deadline: Option<Instant>,
+    /// Set when the observer cancels the run.
+    stop: AtomicBool,
+}
+
+/// One chunk's part of the report.
+struct ChunkReport {
+    restarts: Vec<RestartResult>,
+    steps_run: usize,
+    restart_steps: u64,
+    stopped: Option<String>,
+}
+
+/// The number of threads a run uses: `config.threads`, or every core when it is 0; never more
+/// than the restarts.
+fn threads(config: &Config) -> usize {
+    let t = match config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    };
+    t.clamp(1, config.restarts.max(1))
+}
+
 /// Runs `config.restarts` restarts of `config.method` on `p` as one batch.
+///
+/// The restarts are split into one contiguous chunk per thread ([`Config::threads`]); each
+/// chunk is a batch of its own. Every restart has its own random stream and its columns never
+/// mix with another's, so the report is the same whatever the number of threads.
 pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Report, GradError> {
     config.validate()?;
-    let start = Instant::now();
-    let g = p.graph;
+    let shared = Shared {
+        start: Instant::now(),
+        deadline: config.timeout.map(|t| Instant::now() + t),
+        stop: AtomicBool::new(false),
+    };
     let r = config.restarts;
-    let mut kernel = Kernel::new(g, p.examples, r, config.log_eps, config.cost_weight)?;
+    let t = threads(config);
+    let chunks: Vec<Range<usize>> = (0..t).map(|i| i * r / t..(i + 1) * r / t).collect();
+    let parts: Vec<ChunkReport> = if t == 1 {
+        vec![run_chunk(p, config, 0..r, &shared, Some(obs))?]
+    } else {
+        std::thread::scope(|s| {
+            let shared = &shared;
+            let handles: Vec<_> = chunks[1..]
+                .iter()
+                .map(|rg| {
+                    let rg = rg.clone();
+                    s.spawn(move || run_chunk(p, config, rg, shared, None))
+                })
+                .collect();
+            // This thread runs the first chunk and speaks to the observer.
+            let first = run_chunk(p, config, chunks[0].clone(), shared, Some(&mut *obs));
+            while handles.iter().any(|h| !h.is_finished()) {
+                if obs.cancelled() {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let mut parts = vec![first?];
+            for h in handles {
+                parts.push(h.join().expect("a gradient chunk panicked")?);
+            }
+            Ok::<_, GradError>(parts)
+        })?
+    };
+    let mut report = Report {
+        config: config.clone(),
+        restarts: Vec::with_capacity(r),
+        steps_run: 0,
+        restart_steps: 0,
+        elapsed: Duration::ZERO,
+        stopped: None,
+    };
+    for part in parts {
+        report.restarts.extend(part.restarts);
+        report.steps_run = report.steps_run.max(part.steps_run);
+        report.restart_steps += part.restart_steps;
+        report.stopped = report.stopped.or(part.stopped);
+    }
+    report.elapsed = shared.start.elapsed();
+    Ok(report)
+}
+
+/// The batched run of restarts `restarts`. State is in column layout: parameter `i` of the
+/// restart in column `c` is at `[i · RC + c]`; running restarts occupy the first `n` columns
+/// (a finished restart is swapped to the end and no longer computed).
+fn run_chunk(
+    p: &Problem,
+    config: &Config,
+    restarts: Range<usize>,
+    shared: &Shared,
+    obs: Option<&mut dyn Observer>,
+) -> Result<ChunkReport, GradError> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { run_chunk_avx2(p, config, restarts, shared, obs) };
+    }
+    run_chunk_body(p, config, restarts, shared, obs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_chunk_avx2(
+    p: &Problem,
+    config: &Config,
+    restarts: Range<usize>,
+    shared: &Shared,
+    obs: Option<&mut dyn Observer>,
+) -> Result<ChunkReport, GradError> {
+    run_chunk_body(p, config, restarts, shared, obs)
+}
+
+#[inline(always)]
+fn run_chunk_body(
+    p: &Problem,
+    config: &Config,
+    restarts: Range<usize>,
+    shared: &Shared,
+    mut obs: Option<&mut dyn Observer>,
+) -> Result<ChunkReport, GradError> {
+    let g = p.graph;
+    let rc = restarts.len();
+    let mut kernel = Kernel::new(g, p.examples, rc, config.log_eps, config.cost_weight)?;
     let mut ev = Evaluator::new(g).map_err(|e| GradError::Graph(e.to_string()))?;
     let d = kernel.dims();
     let layout = kernel.hole_layout();
     let nh = layout.len();
     let e = kernel.examples();
     let method = config.method;
-    let mut rngs: Vec<StdRng> = (0..r)
+    // Methods whose program is a current value per hole (`cur`), not the argmax of logits.
+    let discrete = method.is_discrete() && method != Method::Ste;
+    let mut rngs: Vec<StdRng> = restarts
+        .clone()
         .map(|i| StdRng::seed_from_u64(restart_seed(config.seed, i)))
         .collect();
+    // The restart (index into this chunk) in each column.
+    let mut col: Vec<usize> = (0..rc).collect();
 
-    // State.
-    let mut theta = vec![0f32; r * d];
-    let mut cur = vec![0u32; r * nh];
-    if method.is_discrete() && method != Method::Ste {
-        for (ri, rng) in rngs.iter_mut().enumerate() {
+    // State, column layout.
+    let mut theta = vec![0f32; d * rc];
+    // The discrete program: `cur` of the discrete methods, the argmax of the logits otherwise.
+    let mut cur = vec![0u32; nh * rc];
+    if discrete {
+        for (c, rng) in rngs.iter_mut().enumerate() {
             for (h, &(_, size)) in layout.iter().enumerate() {
-                cur[ri * nh + h] = rng.random_range(0..size.max(1) as u32);
+                cur[h * rc + c] = rng.random_range(0..size.max(1) as u32);
             }
         }
     } else {
-        for (ri, rng) in rngs.iter_mut().enumerate() {
-            for x in &mut theta[ri * d..(ri + 1) * d] {
-                *x = normal(rng) * config.init_scale;
+        for (c, rng) in rngs.iter_mut().enumerate() {
+            for i in 0..d {
+                theta[i * rc + c] = normal(rng) * config.init_scale;
             }
         }
     }
     let mut neural = (method == Method::Neural)
-        .then(|| Neural::new(r, d, config.hidden, config.init_scale, &mut rngs));
+        .then(|| Neural::new(rc, d, config.hidden, config.init_scale, &mut rngs));
     let mut adam = match &neural {
         Some(nn) => Adam::new(nn.params.len(), config.lr),
-        None => Adam::new(r * d, config.lr),
+        None => Adam::new(rc * d, config.lr),
     };
-    let mut noise = vec![0f32; if method == Method::Gumbel { r * d } else { 0 }];
-    let mut probs = vec![0f32; r * d];
-    let mut grad = vec![0f32; r * d];
-    let mut gtheta = vec![0f32; r * d];
-    let mut avg = vec![0f32; r * d];
+    let mut noise = vec![0f32; if method == Method::Gumbel { rc * d } else { 0 }];
+    let mut gtheta = vec![0f32; rc * d];
+    let mut avg = vec![0f32; rc * d];
+    let mut buf = vec![0f32; 0];
     // The hole of every parameter index (GradSearch's moves are parameter indices).
     let mut hole_of = vec![0u32; d];
     for (h, &(off, size)) in layout.iter().enumerate() {
         hole_of[off..off + size].fill(h as u32);
     }
+    // The second logit of every two-valued hole (its gradient is the negation of the first's
+    // under the softmax; see `Adam::step`).
+    let mut mirror = vec![false; d];
+    for &(off, size) in &layout {
+        if size == 2 {
+            mirror[off + 1] = true;
+        }
+    }
     let mut cur_idx = vec![0usize; nh];
     let mut cur_g = vec![0f32; nh];
-    let mut best_loss = vec![f32::INFINITY; r];
-    let mut since_best = vec![0usize; r];
+    let mut best_loss = vec![f32::INFINITY; rc];
+    let mut since_best = vec![0usize; rc];
+    // Per column: the last step's loss, and whether its program changed since it was last
+    // checked by the evaluator.
+    let mut loss = vec![0f32; rc];
+    let mut dirty = vec![true; rc];
+    let mut finished = vec![false; rc];
+    let mut bad = vec![0f32; rc];
+    let mut viol = vec![0u32; rc];
 
-    let mut results: Vec<RestartResult> = (0..r)
+    let mut results: Vec<RestartResult> = (0..rc)
         .map(|_| RestartResult {
             outcome: RestartOutcome::Unsolved,
             final_loss: f32::NAN,
         })
         .collect();
-    let mut active = vec![true; r];
-    let mut n_active = r;
-    let mut last_checked: Vec<Option<Vec<u32>>> = vec![None; r];
+    let mut n = rc;
     let mut assign = Assignment(vec![0; nh]);
     let mut stopped = None;
     let mut steps_run = 0;
-    let deadline = config.timeout.map(|t| start + t);
+    let mut restart_steps = 0u64;
     let steps = config.steps;
     let prefilter = method.is_discrete()
         && method != Method::GradSearchPlus
@@ -384,7 +602,9 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
 
     for step in 0..=steps {
         steps_run = step;
-        // 1. Parameters → hole distributions.
+        restart_steps += n as u64;
+        kernel.set_active(n);
+        // 1. Parameters → hole distributions, written straight into the kernel's rows.
         let temp = match method {
             Method::Temp | Method::TempReg => {
                 let frac = if steps > 1 {
@@ -398,158 +618,216 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
             _ => 1.0,
         };
         if let Some(nn) = &mut neural {
-            nn.forward(&mut theta, d);
+            nn.forward(&mut theta, rc, n);
         }
         if method == Method::Gumbel {
-            for (ri, rng) in rngs.iter_mut().enumerate() {
-                if active[ri] {
-                    for x in &mut noise[ri * d..(ri + 1) * d] {
-                        *x = gumbel(rng);
-                    }
+            for c in 0..n {
+                for i in 0..d {
+                    noise[i * rc + c] = gumbel(&mut rngs[c]);
                 }
             }
         }
-        if method.is_discrete() && method != Method::Ste {
+        if discrete {
             let s = if method == Method::GradSearchPlus {
                 config.smooth
             } else {
                 0.0
             };
-            for ri in 0..r {
-                for (h, &(off, size)) in layout.iter().enumerate() {
-                    if size == 0 {
-                        continue;
-                    }
-                    let c = cur[ri * nh + h] as usize;
-                    let row = &mut probs[ri * d + off..ri * d + off + size];
-                    if size == 2 {
-                        row[c] = 1.0 - s;
-                        row[1 - c] = s;
-                        continue;
-                    }
-                    row.fill(s);
-                    row[c] = 1.0 - s * (size as f32 - 1.0);
+            for (h, &(_, size)) in layout.iter().enumerate() {
+                if size == 0 {
+                    continue;
                 }
-            }
-        } else if method == Method::Ste {
-            for ri in 0..r {
-                for &(off, size) in &layout {
-                    if size == 0 {
-                        continue;
+                let cr = &cur[h * rc..h * rc + n];
+                let rows = kernel.hole_vals_mut(h);
+                if size == 2 {
+                    let (r0, r1) = rows.split_at_mut(rc);
+                    for ((a, b), &x) in r0[..n].iter_mut().zip(&mut r1[..n]).zip(cr) {
+                        *a = if x == 0 { 1.0 - s } else { s };
+                        *b = if x == 0 { s } else { 1.0 - s };
                     }
-                    let base = ri * d + off;
-                    let c = argmax(&theta[base..base + size]);
-                    probs[base..base + size].fill(0.0);
-                    probs[base + c] = 1.0;
+                    continue;
+                }
+                for v in 0..size {
+                    rows[v * rc..v * rc + n].fill(s);
+                }
+                for (c, &x) in cr.iter().enumerate() {
+                    rows[x as usize * rc + c] = 1.0 - s * (size as f32 - 1.0);
                 }
             }
         } else {
-            let it = 1.0 / temp;
-            for ri in 0..r {
-                for &(off, size) in &layout {
-                    let base = ri * d + off;
-                    let n = |i: usize| {
-                        if noise.is_empty() {
-                            0.0
-                        } else {
-                            noise[base + i]
+            // The discrete program: argmax of the logits (the first maximum).
+            for (h, &(off, size)) in layout.iter().enumerate() {
+                let cr = &mut cur[h * rc..h * rc + n];
+                let t = &theta[off * rc..(off + size) * rc];
+                if size == 2 {
+                    let (t0, t1) = (&t[..n], &t[rc..rc + n]);
+                    for (((x, dt), a), b) in cr.iter_mut().zip(&mut dirty[..n]).zip(t0).zip(t1) {
+                        let a = (b > a) as u32;
+                        *dt |= a != *x;
+                        *x = a;
+                    }
+                    continue;
+                }
+                for (c, x) in cr.iter_mut().enumerate() {
+                    let mut best = 0;
+                    for v in 1..size {
+                        if t[v * rc + c] > t[best * rc + c] {
+                            best = v;
                         }
+                    }
+                    dirty[c] |= best as u32 != *x;
+                    *x = best as u32;
+                }
+            }
+            if method == Method::Ste {
+                for (h, &(_, size)) in layout.iter().enumerate() {
+                    let cr = &cur[h * rc..h * rc + n];
+                    let rows = kernel.hole_vals_mut(h);
+                    for v in 0..size {
+                        rows[v * rc..v * rc + n].fill(0.0);
+                    }
+                    for (c, &x) in cr.iter().enumerate() {
+                        rows[x as usize * rc + c] = 1.0;
+                    }
+                }
+            } else {
+                let it = 1.0 / temp;
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    let t = &theta[off * rc..(off + size) * rc];
+                    let nz = if noise.is_empty() {
+                        None
+                    } else {
+                        Some(&noise[off * rc..(off + size) * rc])
                     };
+                    let rows = kernel.hole_vals_mut(h);
                     if size == 2 {
                         // The two-way softmax is a sigmoid: one exp, no division by a sum.
-                        let x = ((theta[base] + n(0)) - (theta[base + 1] + n(1))) * it;
-                        let p1 = 1.0 / (1.0 + x.exp());
-                        probs[base] = 1.0 - p1;
-                        probs[base + 1] = p1;
+                        let (r0, r1) = rows.split_at_mut(rc);
+                        let (r0, r1) = (&mut r0[..n], &mut r1[..n]);
+                        let (t0, t1) = (&t[..n], &t[rc..rc + n]);
+                        match nz {
+                            None => {
+                                for c in 0..n {
+                                    r1[c] = (t0[c] - t1[c]) * it;
+                                }
+                            }
+                            Some(z) => {
+                                let (z0, z1) = (&z[..n], &z[rc..rc + n]);
+                                for c in 0..n {
+                                    r1[c] = ((t0[c] + z0[c]) - (t1[c] + z1[c])) * it;
+                                }
+                            }
+                        }
+                        for (a, b) in r0.iter_mut().zip(r1.iter_mut()) {
+                            let p1 = 1.0 / (1.0 + exp_fast(*b));
+                            *a = 1.0 - p1;
+                            *b = p1;
+                        }
                         continue;
                     }
-                    let out = &mut probs[base..base + size];
-                    for (i, o) in out.iter_mut().enumerate() {
-                        *o = (theta[base + i] + n(i)) * it;
+                    buf.resize(size, 0.0);
+                    for c in 0..n {
+                        for v in 0..size {
+                            let z = nz.map_or(0.0, |z| z[v * rc + c]);
+                            buf[v] = (t[v * rc + c] + z) * it;
+                        }
+                        softmax_in_place(&mut buf);
+                        for v in 0..size {
+                            rows[v * rc + c] = buf[v];
+                        }
                     }
-                    softmax_in_place(out);
                 }
             }
         }
 
         // 2. Forward and backward.
-        kernel.set_holes(&probs);
-        kernel.forward();
-        kernel.backward(&mut grad);
+        loss[..n].copy_from_slice(kernel.forward());
+        kernel.backward_rows();
 
-        // 3. The discrete program of every active restart, checked exactly when it changed.
-        for ri in 0..r {
-            if !active[ri] {
-                continue;
+        // 3. The discrete program of every running restart, checked exactly when it changed.
+        // First the kernel's discrete sweep, over all columns at once: a program it finds
+        // violating an observation or an output fails (no need to ask the evaluator).
+        if (0..n).any(|c| dirty[c] && !(prefilter && loss[c] >= 0.5)) {
+            kernel.violations(&cur, &mut viol);
+            for c in 0..n {
+                if viol[c] > 0 {
+                    dirty[c] = false;
+                }
             }
+        }
+        for c in 0..n {
             // On exact one-hot values the relaxed semantics *is* the exact semantics: every
             // satisfied term costs −ln 1 = 0 and every violated one −ln(log_eps) ≈ 27.6. A
             // restart whose loss is not ~0 cannot pass, so the evaluator is spared; only the
             // evaluator ever declares success.
-            if prefilter && kernel.loss()[ri] >= 0.5 {
+            if !dirty[c] || (prefilter && loss[c] >= 0.5) {
                 continue;
             }
-            for (h, &(off, size)) in layout.iter().enumerate() {
-                assign.0[h] = if method.is_discrete() && method != Method::Ste {
-                    cur[ri * nh + h]
-                } else {
-                    argmax(&theta[ri * d + off..ri * d + off + size]) as u32
-                };
+            for h in 0..nh {
+                assign.0[h] = cur[h * rc + c];
             }
-            if last_checked[ri].as_deref() == Some(&assign.0[..]) {
-                continue;
-            }
+            dirty[c] = false;
             let ok = ev
                 .passes_all(g, &assign, p.examples)
                 .map_err(|e| GradError::Graph(e.to_string()))?;
             if ok {
-                results[ri].outcome = RestartOutcome::Solved {
+                results[col[c]].outcome = RestartOutcome::Solved {
                     step,
-                    elapsed: start.elapsed(),
+                    elapsed: shared.start.elapsed(),
                     assignment: assign.clone(),
                 };
-                active[ri] = false;
-                n_active -= 1;
-            } else {
-                match &mut last_checked[ri] {
-                    Some(v) => v.copy_from_slice(&assign.0),
-                    x => *x = Some(assign.0.clone()),
-                }
+                finished[c] = true;
             }
         }
-        obs.progress(step as u64, Some(steps as u64));
-        if n_active == 0 || step == steps {
+        if let Some(o) = obs.as_deref_mut() {
+            o.progress(step as u64, Some(steps as u64));
+            if o.cancelled() {
+                shared.stop.store(true, Ordering::Relaxed);
+            }
+        }
+        let all_done = finished[..n].iter().all(|&f| f);
+        if all_done || step == steps {
             break;
         }
-        if obs.cancelled() {
+        if shared.stop.load(Ordering::Relaxed) {
             stopped = Some("cancelled".to_string());
             break;
         }
-        if deadline.is_some_and(|t| Instant::now() >= t) {
+        if shared.deadline.is_some_and(|t| Instant::now() >= t) {
             stopped = Some(format!(
                 "timeout after {:.1} s",
-                start.elapsed().as_secs_f64()
+                shared.start.elapsed().as_secs_f64()
             ));
             break;
         }
 
-        for ri in 0..r {
-            if !active[ri] {
-                continue;
-            }
-            let l = kernel.loss()[ri];
-            results[ri].final_loss = l;
-            if !l.is_finite() || grad[ri * d..(ri + 1) * d].iter().any(|x| !x.is_finite()) {
-                results[ri].outcome = RestartOutcome::NonFinite { step };
-                active[ri] = false;
-                n_active -= 1;
+        // Non-finite losses or gradients stop their restart. `x · 0` is NaN exactly when `x`
+        // is not finite, so one vectorised sum per column finds them.
+        bad[..n].fill(0.0);
+        for h in 0..nh {
+            let gr = kernel.hole_grads(h);
+            for v in 0..layout[h].1 {
+                for (b, &x) in bad[..n].iter_mut().zip(&gr[v * rc..v * rc + n]) {
+                    *b += x * 0.0;
+                }
             }
         }
-        if n_active == 0 {
+        for c in 0..n {
+            if finished[c] {
+                continue;
+            }
+            results[col[c]].final_loss = loss[c];
+            if !loss[c].is_finite() || bad[c].is_nan() {
+                results[col[c]].outcome = RestartOutcome::NonFinite { step };
+                finished[c] = true;
+            }
+        }
+        if finished[..n].iter().all(|&f| f) {
             break;
         }
 
-        // 4. The update.
+        // 4. The update, of every column still computed (a restart that has just finished is
+        // updated too, harmlessly: it is dropped below).
         match method {
             Method::Fmgd
             | Method::FmgdReg
@@ -559,71 +837,89 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
             | Method::Neural => {
                 let reg = matches!(method, Method::FmgdReg | Method::TempReg);
                 let it = 1.0 / temp;
-                for ri in 0..r {
-                    if !active[ri] {
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    let pr = kernel.hole_vals(h);
+                    let gp = kernel.hole_grads(h);
+                    let gt = &mut gtheta[off * rc..(off + size) * rc];
+                    if size == 2 && !reg {
+                        // p0 (g0 − p·g) = p0 p1 (g0 − g1), and the other is its negative.
+                        let (gt0, gt1) = gt.split_at_mut(rc);
+                        let (gt0, gt1) = (&mut gt0[..n], &mut gt1[..n]);
+                        let (p0, p1) = (&pr[..n], &pr[rc..rc + n]);
+                        let (g0, g1) = (&gp[..n], &gp[rc..rc + n]);
+                        for c in 0..n {
+                            let x = p0[c] * p1[c] * (g0[c] - g1[c]) * it;
+                            gt0[c] = x;
+                            gt1[c] = -x;
+                        }
                         continue;
                     }
-                    for &(off, size) in &layout {
-                        if size == 2 && !reg {
-                            // p0 (g0 − p·g) = p0 p1 (g0 − g1), and the other is its negative.
-                            let b = ri * d + off;
-                            let x = probs[b] * probs[b + 1] * (grad[b] - grad[b + 1]) * it;
-                            gtheta[b] = x;
-                            gtheta[b + 1] = -x;
-                            continue;
+                    buf.resize(size * 2, 0.0);
+                    for c in 0..n {
+                        let (gq, pq) = buf.split_at_mut(size);
+                        for v in 0..size {
+                            gq[v] = gp[v * rc + c];
+                            pq[v] = pr[v * rc + c];
                         }
-                        let s = ri * d + off..ri * d + off + size;
-                        let pr = &probs[s.clone()];
-                        let gp = &mut grad[s.clone()];
                         if reg {
                             // λ · H(p), H = −Σ p ln p: ∂/∂p_j = −λ (ln p_j + 1).
-                            for (gj, &pj) in gp.iter_mut().zip(pr) {
+                            for (gj, &pj) in gq.iter_mut().zip(pq.iter()) {
                                 *gj -= config.reg * (pj.max(1e-30).ln() + 1.0);
                             }
                         }
-                        let dot: f32 = gp.iter().zip(pr).map(|(a, b)| a * b).sum();
-                        for ((gt, &gj), &pj) in gtheta[s].iter_mut().zip(gp.iter()).zip(pr) {
-                            *gt = pj * (gj - dot) * it;
+                        let dot: f32 = gq.iter().zip(pq.iter()).map(|(a, b)| a * b).sum();
+                        for v in 0..size {
+                            gt[v * rc + c] = pq[v] * (gq[v] - dot) * it;
                         }
                     }
                 }
                 match &mut neural {
                     Some(nn) => {
-                        nn.backward(&gtheta, d);
-                        adam.step(&mut nn.params, &nn.grads, nn.per, &active);
+                        nn.backward(&gtheta, rc, n);
+                        adam.step(&mut nn.params, &nn.grads, rc, n, None);
                     }
-                    None => adam.step(&mut theta, &gtheta, d, &active),
+                    None => adam.step(&mut theta, &gtheta, rc, n, (!reg).then_some(&mirror[..])),
                 }
             }
-            Method::Ste => adam.step(&mut theta, &grad, d, &active),
+            Method::Ste => {
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    gtheta[off * rc..(off + size) * rc].copy_from_slice(kernel.hole_grads(h));
+                }
+                adam.step(&mut theta, &gtheta, rc, n, None);
+            }
             Method::Bop => {
                 let gm = config.gamma;
-                for ri in 0..r {
-                    if !active[ri] {
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    let gr = kernel.hole_grads(h);
+                    let m = &mut avg[off * rc..(off + size) * rc];
+                    for v in 0..size {
+                        for (a, &x) in m[v * rc..v * rc + n].iter_mut().zip(&gr[v * rc..]) {
+                            *a = (1.0 - gm) * *a + gm * x;
+                        }
+                    }
+                    let cr = &mut cur[h * rc..h * rc + n];
+                    if size == 2 {
+                        // One candidate, no tie to break: the estimate of the flip is
+                        // m[other] − m[cur] = (1 − 2·cur)(m1 − m0) (exactly: a sign).
+                        let (m0, m1) = (&m[..n], &m[rc..rc + n]);
+                        for (((x, dt), a), b) in cr.iter_mut().zip(&mut dirty[..n]).zip(m0).zip(m1)
+                        {
+                            let sign = 1.0 - 2.0 * *x as f32;
+                            let flip = (b - a) * sign < -config.tau;
+                            *x ^= flip as u32;
+                            *dt |= flip;
+                        }
                         continue;
                     }
-                    for (a, &x) in avg[ri * d..(ri + 1) * d]
-                        .iter_mut()
-                        .zip(&grad[ri * d..(ri + 1) * d])
-                    {
-                        *a = (1.0 - gm) * *a + gm * x;
-                    }
-                    let rng = &mut rngs[ri];
-                    for (h, &(off, size)) in layout.iter().enumerate() {
-                        let c = cur[ri * nh + h] as usize;
-                        let m = &avg[ri * d + off..ri * d + off + size];
-                        if size == 2 {
-                            // One candidate: no tie to break.
-                            if m[1 - c] - m[c] < -config.tau {
-                                cur[ri * nh + h] = 1 - c as u32;
-                            }
-                            continue;
-                        }
+                    for (c, x) in cr.iter_mut().enumerate() {
+                        let now = *x as usize;
+                        let mc = m[now * rc + c];
                         if let Some((j, delta)) =
-                            argmin_random(size, |j| j == c, |j| m[j] - m[c], rng)
+                            argmin_random(size, |j| j == now, |j| m[j * rc + c] - mc, &mut rngs[c])
                         {
                             if delta < -config.tau {
-                                cur[ri * nh + h] = j as u32;
+                                *x = j as u32;
+                                dirty[c] = true;
                             }
                         }
                     }
@@ -633,31 +929,33 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
                 let ra = method != Method::GradSearch;
                 let plus = method == Method::GradSearchPlus;
                 let b = config.beta;
-                for ri in 0..r {
-                    if !active[ri] {
-                        continue;
-                    }
-                    let src = if ra {
-                        for (a, &x) in avg[ri * d..(ri + 1) * d]
-                            .iter_mut()
-                            .zip(&grad[ri * d..(ri + 1) * d])
-                        {
-                            *a = (1.0 - b) * *a + b * x;
+                // The signal ranked: the running average of the gradient, or the gradient.
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    let gr = kernel.hole_grads(h);
+                    let m = &mut avg[off * rc..(off + size) * rc];
+                    for v in 0..size {
+                        let (m, x) = (&mut m[v * rc..v * rc + n], &gr[v * rc..v * rc + n]);
+                        if ra {
+                            for (a, &x) in m.iter_mut().zip(x) {
+                                *a = (1.0 - b) * *a + b * x;
+                            }
+                        } else {
+                            m.copy_from_slice(x);
                         }
-                        &avg[ri * d..(ri + 1) * d]
-                    } else {
-                        &grad[ri * d..(ri + 1) * d]
-                    };
-                    let rng = &mut rngs[ri];
-                    let cr = &mut cur[ri * nh..(ri + 1) * nh];
+                    }
+                }
+                let src = &avg;
+                for c in 0..n {
+                    let rng = &mut rngs[c];
                     if plus && rng.random::<f32>() < config.greedy_eps {
                         // ε-greedy: a uniformly random Hamming-1 move.
                         let movable: Vec<usize> = (0..nh).filter(|&h| layout[h].1 > 1).collect();
                         if !movable.is_empty() {
                             let h = movable[rng.random_range(0..movable.len())];
                             let size = layout[h].1 as u32;
-                            let j = (cr[h] + rng.random_range(1..size)) % size;
-                            cr[h] = j;
+                            let x = &mut cur[h * rc + c];
+                            *x = (*x + rng.random_range(1..size)) % size;
+                            dirty[c] = true;
                         }
                     } else {
                         // Algorithm 1: every Hamming-1 move (hole h to value j) is estimated
@@ -665,59 +963,75 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
                         // two-value case of the categorical one); the best is taken.
                         let hole_of = |i: usize| hole_of[i] as usize;
                         for (h, &(off, _)) in layout.iter().enumerate() {
-                            cur_idx[h] = off + cr[h] as usize;
-                            cur_g[h] = src[cur_idx[h]];
+                            cur_idx[h] = off + cur[h * rc + c] as usize;
+                            cur_g[h] = src[cur_idx[h] * rc + c];
                         }
                         let pick = argmin_random(
                             d,
                             |i| i == cur_idx[hole_of(i)],
-                            |i| src[i] - cur_g[hole_of(i)],
+                            |i| src[i * rc + c] - cur_g[hole_of(i)],
                             rng,
                         );
                         if let Some((i, _)) = pick {
                             let h = hole_of(i);
-                            cr[h] = (i - layout[h].0) as u32;
+                            cur[h * rc + c] = (i - layout[h].0) as u32;
+                            dirty[c] = true;
                         }
                     }
                     if plus {
-                        let l = kernel.loss()[ri];
-                        if l < best_loss[ri] - 1e-6 * best_loss[ri].abs() {
-                            best_loss[ri] = l;
-                            since_best[ri] = 0;
+                        let l = loss[c];
+                        if l < best_loss[c] - 1e-6 * best_loss[c].abs() {
+                            best_loss[c] = l;
+                            since_best[c] = 0;
                         } else {
-                            since_best[ri] += 1;
-                            if since_best[ri] >= config.stall {
+                            since_best[c] += 1;
+                            if since_best[c] >= config.stall {
                                 // Stalemate: re-weight the examples at random, exponentially.
-                                let w = &mut kernel.weights_mut()[ri * e..(ri + 1) * e];
+                                let w = &mut kernel.weights_mut()[c * e..(c + 1) * e];
                                 for x in w.iter_mut() {
                                     *x = (config.reweight * rng.random::<f32>()).exp();
                                 }
-                                since_best[ri] = 0;
-                                best_loss[ri] = f32::INFINITY;
+                                since_best[c] = 0;
+                                best_loss[c] = f32::INFINITY;
                             }
                         }
                     }
                 }
             }
         }
-    }
-    Ok(Report {
-        config: config.clone(),
-        restarts: results,
-        steps_run,
-        elapsed: start.elapsed(),
-        stopped,
-    })
-}
 
-fn argmax(x: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in x.iter().enumerate() {
-        if v > x[best] {
-            best = i;
+        // 5. Finished restarts leave the batch: swapped to the end, no longer computed.
+        for c in (0..n).rev() {
+            if !finished[c] {
+                continue;
+            }
+            let last = n - 1;
+            if c != last {
+                swap_cols(&mut theta, rc, c, last);
+                swap_cols(&mut cur, rc, c, last);
+                swap_cols(&mut avg, rc, c, last);
+                swap_cols(&mut adam.m, rc, c, last);
+                swap_cols(&mut adam.v, rc, c, last);
+                if let Some(nn) = &mut neural {
+                    nn.swap(rc, c, last);
+                }
+                rngs.swap(c, last);
+                col.swap(c, last);
+                best_loss.swap(c, last);
+                since_best.swap(c, last);
+                dirty.swap(c, last);
+                finished.swap(c, last);
+                kernel.swap_columns(c, last);
+            }
+            n -= 1;
         }
     }
-    best
+    Ok(ChunkReport {
+        restarts: results,
+        steps_run,
+        restart_steps,
+        stopped,
+    })
 }
 
 fn softmax_in_place(x: &mut [f32]) {

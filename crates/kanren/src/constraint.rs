@@ -10,9 +10,10 @@
 
 use std::rc::Rc;
 
-use crate::subst::{IntMap, Subst};
+use crate::goal::Tpl;
+use crate::subst::{Cells, IntMap, Subst};
 use crate::term::{Term, Var};
-use crate::unify::{unify_all, unify_into, Added};
+use crate::unify::{occurs, unify, unify_all, unify_into};
 
 /// A type constraint. The three types are disjoint, infinite, and disjoint from pairs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -48,12 +49,15 @@ impl Type {
     }
 }
 
+/// A normalised disequality: the bindings that would violate it (one allocation).
+pub type Diseq = Rc<[(Var, Term)]>;
+
 /// The constraints attached to one variable.
 #[derive(Clone, Default)]
 pub struct Record {
     pub ty: Option<Type>,
     /// Disequalities, newest first.
-    pub diseqs: List<Rc<Added>>,
+    pub diseqs: List<Diseq>,
     /// Absento terms, newest first.
     pub absent: List<Term>,
 }
@@ -112,130 +116,168 @@ impl Record {
     }
 }
 
-/// A search state: the substitution and the constraint store.
+/// A search state: the substitution and the constraint store. Its methods take the
+/// search's [`Cells`] (the variables and their in-place values).
 #[derive(Clone, Default)]
 pub struct State {
     pub subst: Subst,
-    pub store: IntMap<Rc<Record>>,
+    /// Constraint records by variable; `None` while there are none (most searches): one
+    /// word instead of two keeps states, which the search moves around a lot, small.
+    pub store: Option<Rc<IntMap<Rc<Record>>>>,
 }
 
 impl State {
+    /// The empty state at the root of a search (scope 0).
     pub fn new() -> State {
-        State::default()
+        State {
+            subst: Subst::new().with_scope(0),
+            store: None,
+        }
     }
 
     /// The record of a variable (empty if none).
     pub fn record(&self, v: Var) -> Option<&Record> {
-        self.store.get(v.0).map(|r| &**r)
+        self.store.as_ref()?.get(v.0).map(|r| &**r)
     }
 
-    fn set_record(&self, v: Var, r: Record) -> State {
-        State {
-            subst: self.subst.clone(),
-            store: self.store.insert(v.0, Rc::new(r)),
-        }
-    }
-
-    fn with_subst(&self, subst: Subst) -> State {
-        State {
-            subst,
-            store: self.store.clone(),
-        }
+    fn set_record(mut self, v: Var, r: Record) -> State {
+        Rc::make_mut(self.store.get_or_insert_with(Default::default)).insert_mut(v.0, Rc::new(r));
+        self
     }
 
     /// `(== u v)`.
-    pub fn unify(&self, u: &Term, v: &Term) -> Option<State> {
-        let mut s = self.subst.clone();
-        let mut added = Vec::new();
-        if !unify_into(u, v, &mut s, &mut added) {
-            return None;
+    pub fn unify(self, cells: &mut Cells, u: &Term, v: &Term) -> Option<State> {
+        self.unify_by(cells, |s, cells, added| unify_into(u, v, s, cells, added))
+    }
+
+    /// `(== tpl t)` with `tpl` a template in `env`, unified without building the parts of
+    /// it that meet pairs (see [`Tpl::unify_into`]).
+    pub(crate) fn unify_tpl(
+        self,
+        cells: &mut Cells,
+        tpl: &Tpl,
+        env: &[Term],
+        t: &Term,
+        stack: &mut Vec<Term>,
+    ) -> Option<State> {
+        self.unify_by(cells, |s, cells, added| {
+            tpl.unify_into(env, t, s, cells, added, stack)
+        })
+    }
+
+    /// A unification `f` (which extends the substitution and lists what it added), then
+    /// the constraints of the variables it bound.
+    fn unify_by(
+        self,
+        cells: &mut Cells,
+        f: impl FnOnce(&mut Subst, &mut Cells, &mut Vec<(Var, Term)>) -> bool,
+    ) -> Option<State> {
+        let State { mut subst, store } = self;
+        let mut added = std::mem::take(&mut cells.added);
+        added.clear();
+        let ok = f(&mut subst, cells, &mut added);
+        if !ok || store.is_none() || added.is_empty() {
+            added.clear();
+            cells.added = added;
+            return ok.then_some(State { subst, store });
         }
-        let mut st = self.with_subst(s);
-        if st.store.is_empty() {
-            return Some(st);
+        let mut st = Some(State { subst, store });
+        for (x, t) in added.drain(..) {
+            st = st.and_then(|st| st.wake(cells, x, &t));
         }
-        for (x, t) in added {
-            st = st.wake(x, &t)?;
+        if cells.added.capacity() < added.capacity() {
+            cells.added = added;
         }
-        Some(st)
+        st
     }
 
     /// Re-asserts the constraints of `x`, now bound to `t`.
-    fn wake(self, x: Var, t: &Term) -> Option<State> {
-        let Some(old) = self.store.get(x.0).cloned() else {
+    fn wake(self, cells: &mut Cells, x: Var, t: &Term) -> Option<State> {
+        let Some(old) = self.store.as_ref().and_then(|m| m.get(x.0)).cloned() else {
             return Some(self);
         };
         if old.is_empty() {
             return Some(self);
         }
-        let mut st = self.set_record(x, Record::default());
+        // `x` is bound now, so its record is never read again (records are only consulted
+        // for unbound variables): it is left in place rather than cleared, which would
+        // cost a store write.
+        let mut st = self;
         if let Some(ty) = old.ty {
-            st = st.typed(ty, t)?;
+            st = st.typed(cells, ty, t)?;
         }
         for a in old.absent.iter() {
-            st = st.absento(a, t)?;
+            st = st.absento(cells, a, t)?;
         }
         for d in old.diseqs.iter() {
-            st = st.diseq_all(d)?;
+            st = st.diseq_all(cells, d)?;
         }
         Some(st)
     }
 
     /// `(symbolo t)`, `(numbero t)`, `(stringo t)`.
-    pub fn typed(&self, ty: Type, t: &Term) -> Option<State> {
-        let t = self.subst.walk(t);
+    pub fn typed(self, cells: &Cells, ty: Type, t: &Term) -> Option<State> {
+        let t = self.subst.walk(cells, t);
         match t {
             Term::Var(v) => {
-                let rec = self.record(*v).cloned().unwrap_or_default();
+                let v = *v;
+                let rec = self.record(v).cloned().unwrap_or_default();
                 match rec.ty {
-                    Some(old) if old == ty => Some(self.clone()),
+                    Some(old) if old == ty => Some(self),
                     Some(_) => None,
-                    None => {
-                        let v = *v;
-                        Some(self.set_record(
-                            v,
-                            Record {
-                                ty: Some(ty),
-                                ..rec
-                            },
-                        ))
-                    }
+                    None => Some(self.set_record(
+                        v,
+                        Record {
+                            ty: Some(ty),
+                            ..rec
+                        },
+                    )),
                 }
             }
-            t if ty.holds(t) => Some(self.clone()),
+            t if ty.holds(t) => Some(self),
             _ => None,
         }
     }
 
     /// `(=/= u v)`.
-    pub fn diseq(&self, u: &Term, v: &Term) -> Option<State> {
+    pub fn diseq(self, cells: &mut Cells, u: &Term, v: &Term) -> Option<State> {
         // Fast paths for terms that cannot be unified or are already equal atoms: no
         // substitution is copied.
-        let (a, b) = (self.subst.walk(u), self.subst.walk(v));
+        let (a, b) = (self.subst.walk(cells, u), self.subst.walk(cells, v));
         match (a, b) {
             (Term::Var(_), _) | (_, Term::Var(_)) | (Term::Pair(_), Term::Pair(_)) => {}
-            (Term::Pair(_), _) | (_, Term::Pair(_)) => return Some(self.clone()),
-            _ => {
-                return if a.atom_eq(b) {
-                    None
-                } else {
-                    Some(self.clone())
+            (Term::Pair(_), _) | (_, Term::Pair(_)) => return Some(self),
+            _ => return if a.atom_eq(b) { None } else { Some(self) },
+        }
+        // A variable against anything: the normalised constraint is that one binding (the
+        // younger variable pointing at the older, as `==` would bind it), unless the occurs
+        // check makes it true already. No substitution is built.
+        let one = match (a, b) {
+            (Term::Var(x), Term::Var(y)) if x == y => return None,
+            (Term::Var(x), Term::Var(y)) => Some(if x > y { (*x, b) } else { (*y, a) }),
+            (Term::Var(x), t) | (t, Term::Var(x)) => {
+                if occurs(*x, t, &self.subst, cells) {
+                    return Some(self);
                 }
+                Some((*x, t))
             }
+            _ => None,
+        };
+        if let Some((x, t)) = one {
+            let d: Diseq = Rc::from([(x, t.clone())]);
+            return self.attach(d);
         }
-        let mut s = self.subst.clone();
-        let mut added = Vec::new();
-        if !unify_into(a, b, &mut s, &mut added) {
-            return Some(self.clone());
+        let (a, b) = (a.clone(), b.clone());
+        match unify(&a, &b, &self.subst, cells) {
+            None => Some(self),
+            Some((_, added)) => self.attach(added.into()),
         }
-        self.attach(added)
     }
 
     /// Stores a normalised disequality (the bindings that would violate it).
-    fn attach(&self, added: Added) -> Option<State> {
-        let (x, t) = added.first()?;
+    fn attach(self, d: Diseq) -> Option<State> {
+        let (x, t) = d.first()?;
         let (x, y) = (*x, t.as_var());
-        let d = Rc::new(added);
         let mut st = self.add_diseq(x, d.clone());
         if let Some(y) = y {
             st = st.add_diseq(y, d);
@@ -244,38 +286,55 @@ impl State {
     }
 
     /// The disequality "not all of these pairs are equal at once".
-    fn diseq_all<T: Clone + Into<Term>, U: Clone + Into<Term>>(
-        &self,
-        pairs: &[(T, U)],
-    ) -> Option<State> {
+    fn diseq_all(self, cells: &mut Cells, pairs: &[(Var, Term)]) -> Option<State> {
         let pairs: Vec<(Term, Term)> = pairs
             .iter()
-            .map(|(a, b)| (a.clone().into(), b.clone().into()))
+            .map(|(a, b)| (Term::Var(*a), b.clone()))
             .collect();
-        let Some((_, added)) = unify_all(&pairs, &self.subst) else {
-            return Some(self.clone());
+        let Some((_, added)) = unify_all(&pairs, &self.subst, cells) else {
+            return Some(self);
         };
-        self.attach(added)
+        self.attach(added.into())
     }
 
-    fn add_diseq(&self, v: Var, d: Rc<Added>) -> State {
+    fn add_diseq(self, v: Var, d: Diseq) -> State {
         let mut rec = self.record(v).cloned().unwrap_or_default();
         rec.diseqs = rec.diseqs.push(d);
         self.set_record(v, rec)
     }
 
     /// `(absento needle hay)`: `needle` occurs nowhere in `hay`.
-    pub fn absento(&self, needle: &Term, hay: &Term) -> Option<State> {
-        let needle = self.subst.walk(needle).clone();
-        let mut st = self.clone();
-        let mut stack = vec![hay.clone()];
-        while let Some(h) = stack.pop() {
-            let h = st.subst.walk(&h).clone();
-            st = st.diseq(&needle, &h)?;
+    pub fn absento(self, cells: &mut Cells, needle: &Term, hay: &Term) -> Option<State> {
+        let needle = self.subst.walk(cells, needle).clone();
+        let mut st = self;
+        // Down the car side in a loop; cdrs wait on the stack (allocated only for pairs).
+        let mut stack: Vec<Term> = Vec::new();
+        let mut next = Some(hay.clone());
+        while let Some(h) = next.take().or_else(|| stack.pop()) {
+            let h = st.subst.walk(cells, &h).clone();
+            if let (Term::Var(v), false) = (&h, needle.is_var()) {
+                // The common case, an atom or pair kept out of a variable: the disequality
+                // `v ≠ needle` and the absento record go in one store write.
+                // (When `v` occurs in the needle, the disequality holds already.)
+                let diseq = !occurs(*v, &needle, &st.subst, cells);
+                let mut rec = st.record(*v).cloned().unwrap_or_default();
+                let absent = !rec.absent.iter().any(|a| eqv(a, &needle));
+                if diseq {
+                    rec.diseqs = rec.diseqs.push(Rc::from([(*v, needle.clone())]));
+                }
+                if absent {
+                    rec.absent = rec.absent.push(needle.clone());
+                }
+                if diseq || absent {
+                    st = st.set_record(*v, rec);
+                }
+                continue;
+            }
+            st = st.diseq(cells, &needle, &h)?;
             match &h {
                 Term::Pair(p) => {
                     stack.push(p.cdr().clone());
-                    stack.push(p.car().clone());
+                    next = Some(p.car().clone());
                 }
                 Term::Var(v) => {
                     let mut rec = st.record(*v).cloned().unwrap_or_default();

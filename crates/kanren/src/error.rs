@@ -25,6 +25,29 @@ pub enum Error {
     /// A `run` form index that does not exist.
     #[error("no run form number {0}")]
     NoSuchRun(usize),
+    /// Several errors in one source (each a [`Error::Syntax`]), in source order, one per
+    /// line when displayed.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<Error>),
+}
+
+impl Error {
+    /// One error, or [`Error::Many`] for several (`None` for none).
+    pub fn from_list(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Many(errors)),
+        }
+    }
+
+    /// The individual errors: the list of an [`Error::Many`], else this one.
+    pub fn list(&self) -> &[Error] {
+        match self {
+            Error::Many(es) => es,
+            e => std::slice::from_ref(e),
+        }
+    }
 }
 
 fn describe_stop(s: &Stop) -> String {

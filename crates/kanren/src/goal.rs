@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 
 use crate::constraint::Type;
+use crate::subst::{Cells, Subst};
 use crate::term::{write_term, Term, VarStyle};
+use crate::unify::{occurs, unify_into, Added};
 
 /// An index into [`Program::goals`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -45,27 +47,113 @@ pub enum Tpl {
 impl Tpl {
     /// The term this template denotes in `env`.
     pub fn build(&self, env: &[Term]) -> Term {
+        self.build_in(env, &mut Vec::new())
+    }
+
+    /// [`Tpl::build`] with a scratch stack (left empty), so that the search allocates none.
+    pub fn build_in(&self, env: &[Term], stack: &mut Vec<Term>) -> Term {
         match self {
             Tpl::Const(t) => t.clone(),
             Tpl::Slot(i) => env.get(*i as usize).cloned().unwrap_or(Term::Nil),
-            Tpl::Build(ops) => {
-                let mut stack: Vec<Term> = Vec::new();
-                for op in ops.iter() {
-                    match op {
-                        Op::Const(t) => stack.push(t.clone()),
-                        Op::Slot(i) => {
-                            stack.push(env.get(*i as usize).cloned().unwrap_or(Term::Nil))
+            Tpl::Build(ops) => build_ops(ops, env, stack),
+        }
+    }
+
+    /// Unifies the term this template denotes in `env` with `t`, as
+    /// [`unify_into`](crate::unify::unify_into) would (same bindings, in the same order),
+    /// but without building the parts of the template that meet pairs: a quasiquoted
+    /// pattern taking a bound term apart allocates nothing, and one that does not match
+    /// fails at the first mismatch. Only a part that meets an unbound variable is built (to
+    /// be bound to it).
+    pub(crate) fn unify_into(
+        &self,
+        env: &[Term],
+        t: &Term,
+        s: &mut Subst,
+        cells: &mut Cells,
+        added: &mut Added,
+        stack: &mut Vec<Term>,
+    ) -> bool {
+        let Tpl::Build(ops) = self else {
+            return unify_into(&self.build_in(env, stack), t, s, cells, added);
+        };
+        // `start[k]`: where the subterm whose last instruction is `k` begins.
+        let mut start = std::mem::take(&mut cells.spans);
+        start.clear();
+        let mut open: Vec<u32> = std::mem::take(&mut cells.open);
+        open.clear();
+        let mut ok = true;
+        for (k, op) in ops.iter().enumerate() {
+            let k = k as u32;
+            match op {
+                Op::Const(_) | Op::Slot(_) => {
+                    start.push(k);
+                    open.push(k);
+                }
+                Op::Cons => {
+                    let _cdr = open.pop();
+                    match open.pop() {
+                        Some(a) => {
+                            start.push(a);
+                            open.push(a);
                         }
-                        Op::Cons => {
-                            let d = stack.pop().unwrap_or(Term::Nil);
-                            let a = stack.pop().unwrap_or(Term::Nil);
-                            stack.push(Term::cons(a, d));
+                        None => {
+                            ok = false;
+                            break;
                         }
                     }
                 }
-                stack.pop().unwrap_or(Term::Nil)
             }
         }
+        cells.open = open;
+        if !ok || start.len() != ops.len() || ops.is_empty() {
+            cells.spans = start;
+            return unify_into(&self.build_in(env, stack), t, s, cells, added);
+        }
+        // Pre-order, car before cdr, as `unify_into` walks two terms.
+        let mut work = std::mem::take(&mut cells.work);
+        work.clear();
+        work.push((ops.len() as u32 - 1, t.clone()));
+        let mut ok = true;
+        while let Some((e, target)) = work.pop() {
+            let e = e as usize;
+            ok = match &ops[e] {
+                Op::Const(c) => unify_into(c, &target, s, cells, added),
+                Op::Slot(i) => {
+                    let u = env.get(*i as usize).cloned().unwrap_or(Term::Nil);
+                    unify_into(&u, &target, s, cells, added)
+                }
+                Op::Cons => match s.walk(cells, &target).clone() {
+                    Term::Pair(p) => {
+                        // The cdr's subterm ends just before this `Cons`; the car's just
+                        // before the cdr's begins.
+                        let cdr_end = e - 1;
+                        let car_end = start[cdr_end] as usize - 1;
+                        work.push((cdr_end as u32, p.cdr().clone()));
+                        work.push((car_end as u32, p.car().clone()));
+                        true
+                    }
+                    Term::Var(x) => {
+                        let u = build_ops(&ops[start[e] as usize..=e], env, stack);
+                        if occurs(x, &u, s, cells) {
+                            false
+                        } else {
+                            s.bind(cells, x, u.clone());
+                            added.push((x, u));
+                            true
+                        }
+                    }
+                    _ => false,
+                },
+            };
+            if !ok {
+                break;
+            }
+        }
+        work.clear();
+        cells.work = work;
+        cells.spans = start;
+        ok
     }
 
     /// `(cons a d)` of two templates.
@@ -84,6 +172,25 @@ impl Tpl {
         ops.push(Op::Cons);
         Tpl::Build(ops.into())
     }
+}
+
+/// Runs a postfix template program (left-over stack entries are ignored).
+fn build_ops(ops: &[Op], env: &[Term], stack: &mut Vec<Term>) -> Term {
+    stack.clear();
+    for op in ops {
+        match op {
+            Op::Const(t) => stack.push(t.clone()),
+            Op::Slot(i) => stack.push(env.get(*i as usize).cloned().unwrap_or(Term::Nil)),
+            Op::Cons => {
+                let d = stack.pop().unwrap_or(Term::Nil);
+                let a = stack.pop().unwrap_or(Term::Nil);
+                stack.push(Term::cons(a, d));
+            }
+        }
+    }
+    let t = stack.pop().unwrap_or(Term::Nil);
+    stack.clear();
+    t
 }
 
 /// A goal node.
@@ -111,6 +218,22 @@ pub enum Goal {
     },
     /// The end of a `run`: yields the state as an answer.
     Reify,
+}
+
+impl Goal {
+    /// Whether the goal's stream is always empty or a single state, computed on the spot
+    /// (no suspension, no branching): `succeed`, `fail` and the constraints.
+    pub fn is_immediate(&self) -> bool {
+        matches!(
+            self,
+            Goal::Succeed
+                | Goal::Fail
+                | Goal::Eq(..)
+                | Goal::Neq(..)
+                | Goal::Type(..)
+                | Goal::Absento(..)
+        )
+    }
 }
 
 /// A relation definition.
@@ -270,6 +393,57 @@ impl Program {
                         jobs.push(Job::Goal(*x));
                         jobs.push(Job::Sep);
                     }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::Var;
+
+    /// Matching a template against a term binds exactly what building it and unifying
+    /// would, in the same order, and fails exactly when that fails.
+    #[test]
+    fn template_unification_agrees_with_building() {
+        let v = |i| Term::Var(Var(i));
+        let sym = Term::sym;
+        // `(lambda (,x) ,body)` and `(,a ,a . ,d)` in env [x, body, a, d].
+        let lam = Tpl::cons(
+            Tpl::Const(sym("lambda")),
+            Tpl::cons(
+                Tpl::cons(Tpl::Slot(0), Tpl::Const(Term::Nil)),
+                Tpl::cons(Tpl::Slot(1), Tpl::Const(Term::Nil)),
+            ),
+        );
+        let twice = Tpl::cons(Tpl::Slot(2), Tpl::cons(Tpl::Slot(2), Tpl::Slot(3)));
+        let env = [v(0), v(1), v(2), v(3)];
+        let targets = [
+            v(4),
+            Term::list([sym("lambda"), Term::list([sym("y")]), v(5)]),
+            Term::list([sym("quote"), v(5)]),
+            Term::list([sym("lambda"), v(5), v(6)]),
+            Term::list_with_tail([Term::Int(1), v(5)], v(6)),
+            Term::list([Term::Int(1), Term::Int(2)]),
+            Term::list([v(5), v(5), v(2)]),
+        ];
+        for tpl in [&lam, &twice] {
+            for t in &targets {
+                let mut cells = Cells::new();
+                cells.fresh(8, 0);
+                let s0 = Subst::new();
+                let (mut s1, mut a1) = (s0.clone(), Vec::new());
+                let built = tpl.build(&env);
+                let ok1 = unify_into(&built, t, &mut s1, &mut cells, &mut a1);
+                let (mut s2, mut a2) = (s0.clone(), Vec::new());
+                let ok2 = tpl.unify_into(&env, t, &mut s2, &mut cells, &mut a2, &mut Vec::new());
+                assert_eq!(ok1, ok2, "{t}");
+                if ok1 {
+                    assert_eq!(format!("{a1:?}"), format!("{a2:?}"), "{t}: bindings differ");
+                    let w = |s: &Subst| s.walk_star(&cells, &built).to_string();
+                    assert_eq!(w(&s1), w(&s2));
                 }
             }
         }

@@ -9,6 +9,9 @@
 //! score) that decides what to expand next. Policies change the order of answers, never the
 //! answers.
 //!
+//! As in faster-miniKanren, a variable that no `conde` has branched over since it was
+//! created is bound in place rather than in the persistent substitution (see [`subst`]).
+//!
 //! The kernel (`term`, `subst`, `unify`, `goal`, `stream`) knows nothing of syntax;
 //! `constraint` and `reify` hold the constraint store and the answer format, `search` and
 //! `policy` the steerable search, `reader` the Scheme surface, `build` the Rust builder API,
@@ -76,6 +79,11 @@ impl Module {
         })
     }
 
+    /// A module with no relations and no runs (a REPL's starting point).
+    pub fn empty() -> Module {
+        Module::from_program(Program::new())
+    }
+
     /// A module over relations built in Rust (see [`goal::Program`]); add queries with
     /// [`Module::add_run`].
     pub fn from_program(prog: Program) -> Module {
@@ -111,6 +119,19 @@ impl Module {
         let r = reader::compile_run(prog, f)?;
         self.runs.push(r);
         Ok(self.runs.len() - 1)
+    }
+
+    /// Reads more source into this module (a REPL's next input): its relations are added
+    /// (a relation defined again is replaced) and its `run` forms appended; returns the
+    /// indices of the new runs. Nothing changes when the source has an error.
+    pub fn extend(&mut self, src: &str) -> Result<std::ops::Range<usize>, Error> {
+        let forms = reader::parse_sexps(src)?;
+        let mut prog = (*self.prog).clone();
+        let runs = reader::compile(&mut prog, &forms)?;
+        self.prog = Rc::new(prog);
+        let start = self.runs.len();
+        self.runs.extend(runs);
+        Ok(start..self.runs.len())
     }
 
     /// A search for the answers of run form `i`.

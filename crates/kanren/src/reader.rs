@@ -59,8 +59,21 @@ fn err(pos: Pos, msg: impl Into<String>) -> Error {
     }
 }
 
-/// Parses every s-expression in `src`.
+/// Parses every s-expression in `src`; all the errors, or the data.
 pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
+    let (forms, errors) = parse_sexps_recover(src);
+    match Error::from_list(errors) {
+        None => Ok(forms),
+        Some(e) => Err(e),
+    }
+}
+
+/// Parses every s-expression in `src`, recovering from errors: a stray or mismatched
+/// bracket, an unreadable token or a misplaced `.` is reported and skipped, so one pass
+/// reports them all. Returns the data read and the errors, in source order. (An
+/// unterminated string or block comment, or nesting past [`MAX_DEPTH`], ends the pass.)
+pub fn parse_sexps_recover(src: &str) -> (Vec<Sexp>, Vec<Error>) {
+    let mut errors: Vec<Error> = Vec::new();
     struct Open {
         pos: Pos,
         items: Vec<Sexp>,
@@ -91,7 +104,8 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
         mut pre: Vec<(&'static str, Pos)>,
         stack: &mut [Open],
         top: &mut Vec<Sexp>,
-    ) -> Result<(), Error> {
+        errors: &mut Vec<Error>,
+    ) {
         while let Some((name, pos)) = pre.pop() {
             d = Sexp {
                 kind: SexpKind::List(
@@ -112,7 +126,8 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
             Some(o) => {
                 if o.dot {
                     if o.tail.is_some() {
-                        return Err(err(d.pos, "more than one datum after `.`"));
+                        errors.push(err(d.pos, "more than one datum after `.`"));
+                        return;
                     }
                     o.tail = Some(Box::new(d));
                 } else {
@@ -120,7 +135,6 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                 }
             }
         }
-        Ok(())
     }
     while i < chars.len() {
         let c = chars[i];
@@ -140,7 +154,8 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                 adv(&mut i, &mut line, &mut col, '|');
                 loop {
                     if i >= chars.len() {
-                        return Err(err(pos, "unterminated block comment"));
+                        errors.push(err(pos, "unterminated block comment"));
+                        return (top, errors);
                     }
                     if chars[i] == '|' && chars.get(i + 1) == Some(&'#') {
                         adv(&mut i, &mut line, &mut col, '|');
@@ -155,7 +170,8 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
             }
             '(' | '[' => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(err(pos, format!("lists nested more than {MAX_DEPTH} deep")));
+                    errors.push(err(pos, format!("lists nested more than {MAX_DEPTH} deep")));
+                    return (top, errors);
                 }
                 adv(&mut i, &mut line, &mut col, c);
                 stack.push(Open {
@@ -169,14 +185,17 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
             }
             ')' | ']' => {
                 adv(&mut i, &mut line, &mut col, c);
-                if !prefix.is_empty() {
-                    return Err(err(pos, "a quote with nothing after it"));
+                if let Some((_, qpos)) = prefix.last() {
+                    errors.push(err(*qpos, "a quote with nothing after it"));
+                    prefix.clear();
                 }
                 let Some(o) = stack.pop() else {
-                    return Err(err(pos, format!("unexpected `{c}`")));
+                    errors.push(err(pos, format!("unexpected `{c}`")));
+                    continue;
                 };
                 if o.close != c {
-                    return Err(err(
+                    // Reported, then taken as the right bracket.
+                    errors.push(err(
                         pos,
                         format!(
                             "`{c}` closes a list opened with the other bracket at {}:{}",
@@ -185,31 +204,36 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                     ));
                 }
                 if o.dot && o.tail.is_none() {
-                    return Err(err(pos, "nothing after `.`"));
+                    errors.push(err(pos, "nothing after `.`"));
+                    continue;
                 }
                 if o.dot && o.items.is_empty() {
-                    return Err(err(o.pos, "nothing before `.`"));
+                    errors.push(err(o.pos, "nothing before `.`"));
+                    continue;
                 }
                 let d = Sexp {
                     kind: SexpKind::List(o.items, o.tail),
                     pos: o.pos,
                 };
-                place(d, o.prefix, &mut stack, &mut top)?;
+                place(d, o.prefix, &mut stack, &mut top, &mut errors);
             }
             '\'' | '`' => {
                 adv(&mut i, &mut line, &mut col, c);
                 if prefix.len() >= MAX_DEPTH {
-                    return Err(err(pos, "quotes nested too deeply"));
+                    errors.push(err(pos, "quotes nested too deeply"));
+                    return (top, errors);
                 }
                 prefix.push((if c == '\'' { "quote" } else { "quasiquote" }, pos));
             }
             ',' => {
                 adv(&mut i, &mut line, &mut col, c);
                 if chars.get(i) == Some(&'@') {
-                    return Err(err(pos, "`,@` (unquote-splicing) is not supported"));
+                    errors.push(err(pos, "`,@` (unquote-splicing) is not supported"));
+                    adv(&mut i, &mut line, &mut col, '@');
                 }
                 if prefix.len() >= MAX_DEPTH {
-                    return Err(err(pos, "quotes nested too deeply"));
+                    errors.push(err(pos, "quotes nested too deeply"));
+                    return (top, errors);
                 }
                 prefix.push(("unquote", pos));
             }
@@ -218,14 +242,16 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                 let mut s = String::new();
                 loop {
                     let Some(&ch) = chars.get(i) else {
-                        return Err(err(pos, "unterminated string"));
+                        errors.push(err(pos, "unterminated string"));
+                        return (top, errors);
                     };
                     adv(&mut i, &mut line, &mut col, ch);
                     match ch {
                         '"' => break,
                         '\\' => {
                             let Some(&e) = chars.get(i) else {
-                                return Err(err(pos, "unterminated string"));
+                                errors.push(err(pos, "unterminated string"));
+                                return (top, errors);
                             };
                             adv(&mut i, &mut line, &mut col, e);
                             s.push(match e {
@@ -241,7 +267,13 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                     kind: SexpKind::Str(s),
                     pos,
                 };
-                place(d, std::mem::take(&mut prefix), &mut stack, &mut top)?;
+                place(
+                    d,
+                    std::mem::take(&mut prefix),
+                    &mut stack,
+                    &mut top,
+                    &mut errors,
+                );
             }
             _ => {
                 let start = i;
@@ -256,23 +288,59 @@ pub fn parse_sexps(src: &str) -> Result<Vec<Sexp>, Error> {
                 if tok == "." {
                     match stack.last_mut() {
                         Some(o) if !o.dot && prefix.is_empty() => o.dot = true,
-                        _ => return Err(err(pos, "unexpected `.`")),
+                        _ => errors.push(err(pos, "unexpected `.`")),
                     }
                     continue;
                 }
-                let kind = atom(&tok).ok_or_else(|| err(pos, format!("cannot read `{tok}`")))?;
+                let Some(kind) = atom(&tok) else {
+                    errors.push(err(pos, format!("cannot read `{tok}`")));
+                    prefix.clear();
+                    continue;
+                };
                 let d = Sexp { kind, pos };
-                place(d, std::mem::take(&mut prefix), &mut stack, &mut top)?;
+                place(
+                    d,
+                    std::mem::take(&mut prefix),
+                    &mut stack,
+                    &mut top,
+                    &mut errors,
+                );
             }
         }
     }
-    if let Some(o) = stack.last() {
-        return Err(err(o.pos, "unclosed `(`"));
-    }
     if let Some((_, pos)) = prefix.last() {
-        return Err(err(*pos, "a quote with nothing after it"));
+        errors.push(err(*pos, "a quote with nothing after it"));
     }
-    Ok(top)
+    // The outermost unclosed list is the one to report.
+    if let Some(o) = stack.first() {
+        errors.push(err(o.pos, "unclosed `(`"));
+    }
+    sort_by_position(&mut errors);
+    (top, errors)
+}
+
+/// Whether `src` is the beginning of more input rather than an error: its only problems
+/// are ones that more text could fix (an unclosed list, string or block comment, a quote
+/// at the very end). A REPL keeps reading while this holds.
+pub fn needs_more(src: &str) -> bool {
+    let (_, errors) = parse_sexps_recover(src);
+    !errors.is_empty()
+        && errors.iter().all(|e| {
+            matches!(e, Error::Syntax { msg, .. } if [
+                "unclosed `(`",
+                "unterminated string",
+                "unterminated block comment",
+                "a quote with nothing after it",
+            ].contains(&msg.as_str()))
+        })
+}
+
+/// Errors in source order (stable: errors at one position keep their order).
+fn sort_by_position(errors: &mut [Error]) {
+    errors.sort_by_key(|e| match e {
+        Error::Syntax { line, col, .. } => (*line, *col),
+        _ => (0, 0),
+    });
 }
 
 fn atom(tok: &str) -> Option<SexpKind> {
@@ -351,100 +419,122 @@ impl Scope {
 /// A relation definition found in the first pass: id, parameters, body, `defrel`?, position.
 type Def<'a> = (RelId, Vec<&'a Sexp>, Vec<&'a Sexp>, bool, Pos);
 
-/// Compiles top-level forms into `prog`; returns the `run` forms in order.
+/// Compiles top-level forms into `prog`; returns the `run` forms in order. Each form is
+/// compiled even when an earlier one failed, and every error is reported (as
+/// [`Error::Many`] when there are several).
 pub fn compile(prog: &mut Program, forms: &[Sexp]) -> Result<Vec<RunForm>, Error> {
+    let mut errors: Vec<Error> = Vec::new();
     // Declare every relation first.
     let mut defs: Vec<Def<'_>> = Vec::new();
     let mut runs_src: Vec<&Sexp> = Vec::new();
     let mut arities: HashMap<String, usize> = HashMap::new();
     for f in forms {
         match f.head() {
-            Some("defrel") | Some("define") => {
-                let xs = f.list().unwrap_or(&[]);
-                let is_defrel = f.head() == Some("defrel");
-                let (name, params, body): (&Sexp, Vec<&Sexp>, Vec<&Sexp>) = match xs
-                    .get(1)
-                    .map(|x| &x.kind)
-                {
-                    Some(SexpKind::List(h, None)) if !h.is_empty() => {
-                        (&h[0], h[1..].iter().collect(), xs[2..].iter().collect())
-                    }
-                    Some(SexpKind::Sym(_)) if !is_defrel => {
-                        // (define name (lambda (params) body ...))
-                        let lam = xs.get(2).filter(|l| l.head() == Some("lambda"));
-                        let Some(lam) = lam else {
-                            return Err(err(f.pos, "`define` of a relation needs `(define (name arg ...) goal)` or `(define name (lambda (arg ...) goal))`"));
-                        };
-                        let ls = lam.list().unwrap_or(&[]);
-                        let Some(ps) = ls.get(1).and_then(|p| p.list()) else {
-                            return Err(err(lam.pos, "`lambda` needs a parameter list"));
-                        };
-                        (&xs[1], ps.iter().collect(), ls[2..].iter().collect())
-                    }
-                    _ => return Err(err(f.pos, "expected `(defrel (name arg ...) goal ...)`")),
-                };
-                let Some(n) = name.sym() else {
-                    return Err(err(name.pos, "a relation name must be a symbol"));
-                };
-                if body.is_empty() {
-                    return Err(err(f.pos, format!("relation `{n}` has no goals")));
-                }
-                if !is_defrel && body.len() > 1 {
-                    return Err(err(
-                        body[1].pos,
-                        "a `define`d relation has one goal; use `defrel` or `fresh ()` for several",
-                    ));
-                }
-                if let Some(&a) = arities.get(n) {
-                    if a != params.len() {
-                        return Err(err(
-                            name.pos,
-                            format!("relation `{n}` defined again with a different arity"),
-                        ));
-                    }
-                }
-                arities.insert(n.to_string(), params.len());
-                let id = prog.declare(n, params.len());
-                defs.push((id, params, body, is_defrel, f.pos));
-            }
+            Some("defrel") | Some("define") => match declare(prog, &mut arities, f) {
+                Ok(d) => defs.push(d),
+                Err(e) => errors.push(e),
+            },
             Some("run") | Some("run*") => runs_src.push(f),
-            _ => {
-                return Err(err(
-                    f.pos,
-                    "expected `defrel`, `define`, `run` or `run*` at top level",
-                ))
-            }
+            _ => errors.push(err(
+                f.pos,
+                "expected `defrel`, `define`, `run` or `run*` at top level",
+            )),
         }
     }
     for (id, params, body, _is_defrel, _) in &defs {
-        let mut scope = Scope {
-            names: Vec::new(),
-            frame: Vec::new(),
-        };
-        for p in params {
-            let Some(n) = p.sym() else {
-                return Err(err(p.pos, "a parameter must be a symbol"));
-            };
-            scope.bind(n, p.pos)?;
+        if let Err(e) = define(prog, *id, params, body) {
+            errors.extend(e.list().iter().cloned());
         }
-        let goal = if body.len() == 1 {
-            goal(prog, &mut scope, body[0], 0)?
-        } else {
-            let gs = goals(prog, &mut scope, body, 0)?;
-            let c = prog.add(Goal::Conj(gs));
-            prog.add(Goal::Fresh {
-                slots: Vec::new(),
-                body: c,
-            })
-        };
-        let arity = params.len();
-        prog.define(*id, arity, scope.frame, goal);
     }
     let mut runs = Vec::new();
     for f in runs_src {
-        runs.push(compile_run(prog, f)?);
+        match compile_run(prog, f) {
+            Ok(r) => runs.push(r),
+            Err(e) => errors.extend(e.list().iter().cloned()),
+        }
     }
-    Ok(runs)
+    sort_by_position(&mut errors);
+    match Error::from_list(errors) {
+        None => Ok(runs),
+        Some(e) => Err(e),
+    }
+}
+
+/// The first pass over a `defrel`/`define` form: checks its shape and declares the relation.
+fn declare<'a>(
+    prog: &mut Program,
+    arities: &mut HashMap<String, usize>,
+    f: &'a Sexp,
+) -> Result<Def<'a>, Error> {
+    let xs = f.list().unwrap_or(&[]);
+    let is_defrel = f.head() == Some("defrel");
+    let (name, params, body): (&Sexp, Vec<&Sexp>, Vec<&Sexp>) = match xs.get(1).map(|x| &x.kind) {
+        Some(SexpKind::List(h, None)) if !h.is_empty() => {
+            (&h[0], h[1..].iter().collect(), xs[2..].iter().collect())
+        }
+        Some(SexpKind::Sym(_)) if !is_defrel => {
+            // (define name (lambda (params) body ...))
+            let lam = xs.get(2).filter(|l| l.head() == Some("lambda"));
+            let Some(lam) = lam else {
+                return Err(err(f.pos, "`define` of a relation needs `(define (name arg ...) goal)` or `(define name (lambda (arg ...) goal))`"));
+            };
+            let ls = lam.list().unwrap_or(&[]);
+            let Some(ps) = ls.get(1).and_then(|p| p.list()) else {
+                return Err(err(lam.pos, "`lambda` needs a parameter list"));
+            };
+            (&xs[1], ps.iter().collect(), ls[2..].iter().collect())
+        }
+        _ => return Err(err(f.pos, "expected `(defrel (name arg ...) goal ...)`")),
+    };
+    let Some(n) = name.sym() else {
+        return Err(err(name.pos, "a relation name must be a symbol"));
+    };
+    if body.is_empty() {
+        return Err(err(f.pos, format!("relation `{n}` has no goals")));
+    }
+    if !is_defrel && body.len() > 1 {
+        return Err(err(
+            body[1].pos,
+            "a `define`d relation has one goal; use `defrel` or `fresh ()` for several",
+        ));
+    }
+    if let Some(&a) = arities.get(n) {
+        if a != params.len() {
+            return Err(err(
+                name.pos,
+                format!("relation `{n}` defined again with a different arity"),
+            ));
+        }
+    }
+    arities.insert(n.to_string(), params.len());
+    let id = prog.declare(n, params.len());
+    Ok((id, params, body, is_defrel, f.pos))
+}
+
+/// The second pass: compiles a declared relation's body.
+fn define(prog: &mut Program, id: RelId, params: &[&Sexp], body: &[&Sexp]) -> Result<(), Error> {
+    let mut scope = Scope {
+        names: Vec::new(),
+        frame: Vec::new(),
+    };
+    for p in params {
+        let Some(n) = p.sym() else {
+            return Err(err(p.pos, "a parameter must be a symbol"));
+        };
+        scope.bind(n, p.pos)?;
+    }
+    let goal = if body.len() == 1 {
+        goal(prog, &mut scope, body[0], 0)?
+    } else {
+        let gs = goals(prog, &mut scope, body, 0)?;
+        let c = prog.add(Goal::Conj(gs));
+        prog.add(Goal::Fresh {
+            slots: Vec::new(),
+            body: c,
+        })
+    };
+    prog.define(id, params.len(), scope.frame, goal);
+    Ok(())
 }
 
 /// Compiles one `(run n (q ...) goal ...)` or `(run* (q ...) goal ...)` form.
@@ -533,7 +623,19 @@ fn goals(
     gs: &[&Sexp],
     depth: usize,
 ) -> Result<Vec<GoalId>, Error> {
-    gs.iter().map(|g| goal(prog, scope, g, depth)).collect()
+    // Every goal is compiled, so that errors in several of them are all reported.
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for g in gs {
+        match goal(prog, scope, g, depth) {
+            Ok(id) => out.push(id),
+            Err(e) => errors.extend(e.list().iter().cloned()),
+        }
+    }
+    match Error::from_list(errors) {
+        None => Ok(out),
+        Some(e) => Err(e),
+    }
 }
 
 fn goal(prog: &mut Program, scope: &mut Scope, g: &Sexp, depth: usize) -> Result<GoalId, Error> {
@@ -603,23 +705,31 @@ fn goal(prog: &mut Program, scope: &mut Scope, g: &Sexp, depth: usize) -> Result
                 slots.push(scope.bind(n, v.pos)?);
             }
             let body: Vec<&Sexp> = args[1..].iter().collect();
-            let gs = goals(prog, scope, &body, depth + 1)?;
+            let gs = goals(prog, scope, &body, depth + 1);
             scope.names.truncate(saved);
-            let body = prog.add(Goal::Conj(gs));
+            let body = prog.add(Goal::Conj(gs?));
             Goal::Fresh { slots, body }
         }
         "conde" => {
             if args.is_empty() {
                 return Err(err(g.pos, "`conde` needs at least one clause"));
             }
+            // Every clause is compiled, so that errors in several are all reported.
             let mut cs = Vec::new();
+            let mut errors = Vec::new();
             for c in args {
                 let Some(cl) = c.list().filter(|l| !l.is_empty()) else {
-                    return Err(err(c.pos, "a `conde` clause is a non-empty list of goals"));
+                    errors.push(err(c.pos, "a `conde` clause is a non-empty list of goals"));
+                    continue;
                 };
                 let body: Vec<&Sexp> = cl.iter().collect();
-                let gs = goals(prog, scope, &body, depth + 1)?;
-                cs.push(prog.add(Goal::Conj(gs)));
+                match goals(prog, scope, &body, depth + 1) {
+                    Ok(gs) => cs.push(prog.add(Goal::Conj(gs))),
+                    Err(e) => errors.extend(e.list().iter().cloned()),
+                }
+            }
+            if let Some(e) = Error::from_list(errors) {
+                return Err(e);
             }
             Goal::Conde(cs)
         }

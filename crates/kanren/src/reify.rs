@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::constraint::{State, Type};
-use crate::subst::Subst;
+use crate::subst::{Cells, Subst, NO_CELLS};
 use crate::term::{Term, Var};
 use crate::unify::{occurs, unify_all};
 
@@ -21,9 +21,9 @@ use crate::unify::{occurs, unify_all};
 type Diseq = Vec<(Var, Term)>;
 
 /// The reified form of `q` in `st`.
-pub fn reify(q: &Term, st: &State) -> Term {
+pub fn reify(q: &Term, st: &State, cells: &mut Cells) -> Term {
     let s = &st.subst;
-    let v = s.walk_star(q);
+    let v = s.walk_star(cells, q);
     let mut order: Vec<Var> = Vec::new();
     let mut names: HashMap<Var, usize> = HashMap::new();
     v.for_each_var(|x| {
@@ -32,6 +32,11 @@ pub fn reify(q: &Term, st: &State) -> Term {
             order.push(x);
         }
     });
+    if order.is_empty() {
+        // A ground answer: nothing to rename, and every constraint that could still be
+        // shown is on a variable of the answer.
+        return v;
+    }
     let relevant = |x: Var| names.contains_key(&x);
     let ty_of = |x: Var| st.record(x).and_then(|r| r.ty);
 
@@ -43,12 +48,17 @@ pub fn reify(q: &Term, st: &State) -> Term {
         for d in rec.diseqs.iter() {
             let pairs: Vec<(Term, Term)> =
                 d.iter().map(|(a, b)| (Term::Var(*a), b.clone())).collect();
-            if let Some((_, added)) = unify_all(&pairs, s) {
-                ds.push(added.iter().map(|(a, b)| (*a, s.walk_star(b))).collect());
+            if let Some((_, added)) = unify_all(&pairs, s, cells) {
+                ds.push(
+                    added
+                        .iter()
+                        .map(|(a, b)| (*a, s.walk_star(cells, b)))
+                        .collect(),
+                );
             }
         }
         for a in rec.absent.iter() {
-            abs.push((s.walk_star(a), x));
+            abs.push((s.walk_star(cells, a), x));
         }
     }
     // Drop the irrelevant.
@@ -85,7 +95,7 @@ pub fn reify(q: &Term, st: &State) -> Term {
     let kept_ds = remove_subsumed(kept_ds, |a, b| diseq_subsumed_by(a, b));
     let kept_abs: Vec<(Term, Var)> = abs
         .into_iter()
-        .filter(|(t, x)| !(atomic(*x) || occurs(*x, t, s)))
+        .filter(|(t, x)| !(atomic(*x) || occurs(*x, t, s, cells)))
         .collect();
     let kept_abs = remove_subsumed(kept_abs, |(t1, x1), (t2, x2)| x1 == x2 && t1.contains(t2));
 
@@ -94,7 +104,7 @@ pub fn reify(q: &Term, st: &State) -> Term {
     for (i, &x) in order.iter().enumerate() {
         rn = rn.extend(x, Term::sym(&format!("_.{i}")));
     }
-    let answer = rn.walk_star(&v);
+    let answer = rn.walk_star(&NO_CELLS, &v);
     let mut extra: Vec<Term> = Vec::new();
 
     let mut fd: Vec<Vec<(Term, Term)>> = kept_ds
@@ -103,7 +113,10 @@ pub fn reify(q: &Term, st: &State) -> Term {
             let mut d: Vec<(Term, Term)> = d
                 .iter()
                 .map(|(x, t)| {
-                    let (l, r) = (rn.walk_star(&Term::Var(*x)), rn.walk_star(t));
+                    let (l, r) = (
+                        rn.walk_star(&NO_CELLS, &Term::Var(*x)),
+                        rn.walk_star(&NO_CELLS, t),
+                    );
                     if is_reified_var(&r) && sym_less(&r, &l) {
                         (r, l)
                     } else {
@@ -145,7 +158,7 @@ pub fn reify(q: &Term, st: &State) -> Term {
         let mut vs: Vec<Term> = order
             .iter()
             .filter(|x| ty_of(**x) == Some(ty))
-            .map(|x| rn.walk_star(&Term::Var(*x)))
+            .map(|x| rn.walk_star(&NO_CELLS, &Term::Var(*x)))
             .collect();
         if !vs.is_empty() {
             vs.sort_by(lex_compare);
@@ -155,7 +168,12 @@ pub fn reify(q: &Term, st: &State) -> Term {
     if !kept_abs.is_empty() {
         let mut fa: Vec<(Term, Term)> = kept_abs
             .iter()
-            .map(|(t, x)| (rn.walk_star(t), rn.walk_star(&Term::Var(*x))))
+            .map(|(t, x)| {
+                (
+                    rn.walk_star(&NO_CELLS, t),
+                    rn.walk_star(&NO_CELLS, &Term::Var(*x)),
+                )
+            })
             .collect();
         fa.sort_by(lex_pair);
         let items: Vec<Term> = fa.into_iter().map(|(l, r)| Term::list([l, r])).collect();
@@ -171,11 +189,11 @@ pub fn reify(q: &Term, st: &State) -> Term {
 /// `d1` is implied by `d2`: whenever `d1` would be violated, so would `d2`.
 fn diseq_subsumed_by(d1: &[(Var, Term)], d2: &[(Var, Term)]) -> bool {
     let p1: Vec<(Term, Term)> = d1.iter().map(|(a, b)| (Term::Var(*a), b.clone())).collect();
-    let Some((s, _)) = unify_all(&p1, &Subst::new()) else {
+    let Some((s, _)) = unify_all(&p1, &Subst::new(), &mut Cells::new()) else {
         return false;
     };
     let p2: Vec<(Term, Term)> = d2.iter().map(|(a, b)| (Term::Var(*a), b.clone())).collect();
-    matches!(unify_all(&p2, &s), Some((_, added)) if added.is_empty())
+    matches!(unify_all(&p2, &s, &mut Cells::new()), Some((_, added)) if added.is_empty())
 }
 
 /// Keeps the elements not subsumed by a later element or by one already kept.

@@ -13,7 +13,7 @@ use crate::constraint::State;
 use crate::goal::{Goal, GoalId, Program};
 use crate::policy::Policy;
 use crate::reify::reify;
-use crate::stream::{teardown, Limits, Machine, Stop, Stream, Thunk};
+use crate::stream::{teardown, Binds, Limits, Machine, Stop, Stream, Thunk};
 use crate::term::{write_term, Term, Var, VarStyle};
 
 /// A query being answered.
@@ -76,8 +76,8 @@ impl Search {
         self.machine.steps
     }
 
-    fn answer(st: &State) -> Term {
-        reify(&Term::Var(Var(0)), st)
+    fn answer(&mut self, st: &State) -> Term {
+        reify(&Term::Var(Var(0)), st, &mut self.machine.cells)
     }
 
     /// The next answer under `policy`, `Ok(None)` when there are no more.
@@ -116,10 +116,10 @@ impl Search {
             match self.machine.force(t)? {
                 Stream::Empty => return Ok(None),
                 Stream::Inc(f) => self.root = Some(f),
-                Stream::Unit(c) => return Ok(Some(Self::answer(&c))),
+                Stream::Unit(c) => return Ok(Some(self.answer(&c))),
                 Stream::Choice(c, f) => {
                     self.root = Some(f);
-                    return Ok(Some(Self::answer(&c)));
+                    return Ok(Some(self.answer(&c)));
                 }
             }
         }
@@ -132,7 +132,8 @@ impl Search {
             let mut stack: Vec<(&Thunk, Vec<u8>)> = vec![(r, Vec::new())];
             while let Some((t, path)) = stack.pop() {
                 match t {
-                    Thunk::Mplus(a, b) => {
+                    Thunk::Mplus(ab) => {
+                        let (a, b) = &**ab;
                         let mut pb = path.clone();
                         pb.push(1);
                         stack.push((b, pb));
@@ -140,7 +141,7 @@ impl Search {
                         pa.push(0);
                         stack.push((a, pa));
                     }
-                    Thunk::Bind(a, _, _) => {
+                    Thunk::Bind(a, _) => {
                         let mut pa = path;
                         pa.push(0);
                         stack.push((a, pa));
@@ -157,22 +158,27 @@ impl Search {
 
     fn describe(&self, path: &[u8]) -> String {
         let prog = &self.machine.prog;
+        // Outermost first; `depth` counts one level per `bind`, as nested `bind` nodes.
         let mut binds: Vec<(GoalId, &[Term])> = Vec::new();
+        let mut depth = 0;
         let mut t = match &self.root {
             Some(t) => t,
             None => return String::new(),
         };
         for &d in path {
             t = match t {
-                Thunk::Mplus(a, b) => {
+                Thunk::Mplus(ab) => {
+                    let (a, b) = &**ab;
+                    depth += 1;
                     if d == 0 {
                         a
                     } else {
                         b
                     }
                 }
-                Thunk::Bind(a, g, env) => {
-                    binds.push((*g, env));
+                Thunk::Bind(a, gs) => {
+                    depth += gs.len();
+                    binds.extend(gs.iter().rev().map(|(g, env)| (*g, &**env)));
                     a
                 }
                 _ => break,
@@ -185,10 +191,11 @@ impl Search {
             _ => (None, None),
         };
         let Some(st) = st else {
-            return format!("(choice (depth {}) (done))", path.len());
+            return format!("(choice (depth {depth}) (done))");
         };
-        let walk = |t: &Term| st.subst.walk_star(t);
-        let mut out = format!("(choice (depth {}) (state ", path.len());
+        let cells = &self.machine.cells;
+        let walk = |t: &Term| st.subst.walk_star(cells, t);
+        let mut out = format!("(choice (depth {depth}) (state ");
         let _ = write_term(&mut out, &walk(&Term::Var(Var(0))), VarStyle::Raw);
         out.push_str(") (goals");
         if let Some((g, env, from)) = first {
@@ -223,18 +230,18 @@ impl Search {
         let mut spine: Vec<(Thunk, u8)> = Vec::new();
         for &d in path {
             match t {
-                Thunk::Mplus(mut a, mut b) => {
+                Thunk::Mplus(mut ab) => {
                     let child = if d == 0 {
-                        std::mem::replace(&mut *a, Thunk::Tail(0))
+                        std::mem::replace(&mut ab.0, Thunk::Tail(0))
                     } else {
-                        std::mem::replace(&mut *b, Thunk::Tail(0))
+                        std::mem::replace(&mut ab.1, Thunk::Tail(0))
                     };
-                    spine.push((Thunk::Mplus(a, b), d));
+                    spine.push((Thunk::Mplus(ab), d));
                     t = child;
                 }
-                Thunk::Bind(mut a, g, env) => {
+                Thunk::Bind(mut a, gs) => {
                     let child = std::mem::replace(&mut *a, Thunk::Tail(0));
-                    spine.push((Thunk::Bind(a, g, env), 0));
+                    spine.push((Thunk::Bind(a, gs), 0));
                     t = child;
                 }
                 other => {
@@ -263,10 +270,10 @@ impl Search {
                     self.root = Some(f);
                     Ok(None)
                 }
-                Stream::Unit(c) => Ok(Some(Self::answer(&c))),
+                Stream::Unit(c) => Ok(Some(self.answer(&c))),
                 Stream::Choice(c, f) => {
                     self.root = Some(f);
-                    Ok(Some(Self::answer(&c)))
+                    Ok(Some(self.answer(&c)))
                 }
             },
             other => {
@@ -288,35 +295,55 @@ fn simplify(parent: Thunk, d: u8, child: Thunk) -> Thunk {
         c => c,
     };
     match parent {
-        Thunk::Bind(_, g, env) => match child {
-            Thunk::Ready(s) => match *s {
-                Stream::Empty => Thunk::Ready(Box::new(Stream::Empty)),
-                Stream::Unit(c) => Thunk::Suspend(g, env, c),
-                Stream::Choice(c, f) => Thunk::Mplus(
-                    Box::new(Thunk::Suspend(g, env.clone(), c)),
-                    Box::new(Thunk::Bind(Box::new(f), g, env)),
-                ),
-                Stream::Inc(f) => Thunk::Bind(Box::new(f), g, env),
-            },
-            c => Thunk::Bind(Box::new(c), g, env),
-        },
-        Thunk::Mplus(a, b) => {
-            let other = if d == 0 { *b } else { *a };
+        Thunk::Bind(_, mut gs) => {
+            // As if the binds were nested: the innermost meets the stream, the others
+            // stay around the result.
+            let wrap = |t: Thunk, rest: Binds| {
+                if rest.is_empty() {
+                    t
+                } else {
+                    Thunk::Bind(Box::new(t), rest)
+                }
+            };
+            match child {
+                Thunk::Ready(s) if gs.is_empty() => Thunk::Ready(s),
+                Thunk::Ready(s) => match *s {
+                    Stream::Empty => Thunk::Ready(Box::new(Stream::Empty)),
+                    Stream::Unit(c) => {
+                        let (g, env) = gs.remove(0);
+                        wrap(Thunk::Suspend(g, env, c), gs)
+                    }
+                    Stream::Choice(c, f) => {
+                        let (g, env) = gs.remove(0);
+                        let inner = Thunk::Mplus(Box::new((
+                            Thunk::Suspend(g, env.clone(), c),
+                            Thunk::Bind(Box::new(f), vec![(g, env)]),
+                        )));
+                        wrap(inner, gs)
+                    }
+                    Stream::Inc(f) => Thunk::Bind(Box::new(f), gs),
+                },
+                c => Thunk::Bind(Box::new(c), gs),
+            }
+        }
+        Thunk::Mplus(ab) => {
+            let (a, b) = *ab;
+            let other = if d == 0 { b } else { a };
             match child {
                 Thunk::Ready(s) => match *s {
                     Stream::Empty => other,
                     Stream::Unit(c) => Thunk::Ready(Box::new(Stream::Choice(c, other))),
                     Stream::Choice(c, f) => Thunk::Ready(Box::new(Stream::Choice(
                         c,
-                        Thunk::Mplus(Box::new(f), Box::new(other)),
+                        Thunk::Mplus(Box::new((f, other))),
                     ))),
-                    Stream::Inc(f) => Thunk::Mplus(Box::new(f), Box::new(other)),
+                    Stream::Inc(f) => Thunk::Mplus(Box::new((f, other))),
                 },
                 c => {
                     if d == 0 {
-                        Thunk::Mplus(Box::new(c), Box::new(other))
+                        Thunk::Mplus(Box::new((c, other)))
                     } else {
-                        Thunk::Mplus(Box::new(other), Box::new(c))
+                        Thunk::Mplus(Box::new((other, c)))
                     }
                 }
             }

@@ -64,11 +64,15 @@ pub enum Term {
     Var(Var),
     Sym(Sym),
     Int(i64),
-    Str(Rc<str>),
+    /// A string (behind a thin pointer, so that a term is two words).
+    Str(Rc<String>),
     Bool(bool),
     Nil,
     Pair(Pair),
 }
+
+// Terms travel everywhere (frames, tries, pairs): keep them two words.
+const _: () = assert!(std::mem::size_of::<Term>() == 16);
 
 /// A shared cons cell. `ManuallyDrop` lets `Drop` take the `Rc` out and free long spines
 /// with an explicit stack instead of recursion.
@@ -129,7 +133,7 @@ impl Term {
         Term::Sym(Sym::new(name))
     }
     pub fn str(s: &str) -> Term {
-        Term::Str(Rc::from(s))
+        Term::Str(Rc::new(s.to_string()))
     }
     pub fn cons(a: Term, d: Term) -> Term {
         Term::Pair(Pair(ManuallyDrop::new(Rc::new((a, d)))))

@@ -5,26 +5,34 @@
 //! violate it, and a binding wakes the constraints of the variable it binds). Both the
 //! traversal and the occurs check use explicit stacks: no input depth reaches the Rust stack.
 
-use crate::subst::Subst;
+use crate::subst::{Cells, Subst, NONLOCAL};
 use crate::term::{Term, Var};
 
 /// Bindings added by one unification, oldest first.
 pub type Added = Vec<(Var, Term)>;
 
 /// Whether `x` occurs in `t` under `s`.
-pub fn occurs(x: Var, t: &Term, s: &Subst) -> bool {
-    match s.walk(t) {
+pub fn occurs(x: Var, t: &Term, s: &Subst, cells: &Cells) -> bool {
+    match s.walk(cells, t) {
         Term::Var(v) => return *v == x,
         Term::Pair(_) => {}
         _ => return false,
     }
-    let mut stack = vec![t];
-    while let Some(t) = stack.pop() {
-        match s.walk(t) {
+    // Down the cdr spine in a loop; only cars that are pairs wait on the stack (which is
+    // then allocated).
+    let mut stack: Vec<&Term> = Vec::new();
+    let mut cur = Some(t);
+    while let Some(t) = cur.or_else(|| stack.pop()) {
+        cur = None;
+        match s.walk(cells, t) {
             Term::Var(v) if *v == x => return true,
             Term::Pair(p) => {
-                stack.push(p.cdr());
-                stack.push(p.car());
+                match s.walk(cells, p.car()) {
+                    Term::Var(v) if *v == x => return true,
+                    car @ Term::Pair(_) => stack.push(car),
+                    _ => {}
+                }
+                cur = Some(p.cdr());
             }
             _ => {}
         }
@@ -32,33 +40,51 @@ pub fn occurs(x: Var, t: &Term, s: &Subst) -> bool {
     false
 }
 
-/// Unifies each `(u, v)` pair in order; `None` when they cannot be made equal.
-pub fn unify_all(pairs: &[(Term, Term)], s: &Subst) -> Option<(Subst, Added)> {
-    let mut s = s.clone();
+/// Unifies each `(u, v)` pair in order, never binding in place (for constraint solving and
+/// reification, which must not disturb the search); `None` when they cannot be made equal.
+pub fn unify_all(pairs: &[(Term, Term)], s: &Subst, cells: &mut Cells) -> Option<(Subst, Added)> {
+    let mut s = s.with_scope(NONLOCAL);
     let mut added = Vec::new();
     for (u, v) in pairs {
-        if !unify_into(u, v, &mut s, &mut added) {
+        if !unify_into(u, v, &mut s, cells, &mut added) {
             return None;
         }
     }
     Some((s, added))
 }
 
-/// Unifies `u` and `v`.
-pub fn unify(u: &Term, v: &Term, s: &Subst) -> Option<(Subst, Added)> {
-    let mut s = s.clone();
+/// Unifies `u` and `v` without binding in place.
+pub fn unify(u: &Term, v: &Term, s: &Subst, cells: &mut Cells) -> Option<(Subst, Added)> {
+    let mut s = s.with_scope(NONLOCAL);
     let mut added = Vec::new();
-    unify_into(u, v, &mut s, &mut added).then_some((s, added))
+    unify_into(u, v, &mut s, cells, &mut added).then_some((s, added))
 }
 
-/// Unifies `u` and `v` in place, appending the new bindings to `added`. The explicit stack
-/// is only allocated when both sides are pairs.
-pub fn unify_into(u: &Term, v: &Term, s: &mut Subst, added: &mut Added) -> bool {
-    let mut stack: Vec<(Term, Term)> = Vec::new();
+/// Unifies `u` and `v` into `s` (binding in place where its scope allows, see
+/// [`Subst::bind`]), appending the new bindings to `added`. The explicit stack is only
+/// allocated when both sides are pairs. On failure, bindings made in place are left behind:
+/// they belong to variables no other branch can see, and this branch is dead.
+pub fn unify_into(u: &Term, v: &Term, s: &mut Subst, cells: &mut Cells, added: &mut Added) -> bool {
+    let mut stack = std::mem::take(&mut cells.pairs);
+    stack.clear();
+    let ok = unify_with(u, v, s, cells, added, &mut stack);
+    stack.clear();
+    cells.pairs = stack;
+    ok
+}
+
+fn unify_with(
+    u: &Term,
+    v: &Term,
+    s: &mut Subst,
+    cells: &mut Cells,
+    added: &mut Added,
+    stack: &mut Vec<(Term, Term)>,
+) -> bool {
     let mut cur = (u.clone(), v.clone());
     loop {
-        let u = s.walk(&cur.0).clone();
-        let v = s.walk(&cur.1).clone();
+        let u = s.walk(cells, &cur.0).clone();
+        let v = s.walk(cells, &cur.1).clone();
         if !u.is_eq(&v) {
             match (&u, &v) {
                 (Term::Var(a), Term::Var(b)) => {
@@ -68,21 +94,21 @@ pub fn unify_into(u: &Term, v: &Term, s: &mut Subst, added: &mut Added) -> bool 
                     } else {
                         (*b, u.clone())
                     };
-                    *s = s.extend(x, t.clone());
+                    s.bind(cells, x, t.clone());
                     added.push((x, t));
                 }
                 (Term::Var(x), _) => {
-                    if occurs(*x, &v, s) {
+                    if occurs(*x, &v, s, cells) {
                         return false;
                     }
-                    *s = s.extend(*x, v.clone());
+                    s.bind(cells, *x, v.clone());
                     added.push((*x, v));
                 }
                 (_, Term::Var(x)) => {
-                    if occurs(*x, &u, s) {
+                    if occurs(*x, &u, s, cells) {
                         return false;
                     }
-                    *s = s.extend(*x, u.clone());
+                    s.bind(cells, *x, u.clone());
                     added.push((*x, u));
                 }
                 (Term::Pair(a), Term::Pair(b)) => {
@@ -107,21 +133,28 @@ pub fn unify_into(u: &Term, v: &Term, s: &mut Subst, added: &mut Added) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::subst::NO_CELLS;
 
     #[test]
     fn occurs_check_and_direction() {
         let s = Subst::new();
         let x = Term::Var(Var(0));
         let y = Term::Var(Var(1));
-        assert!(unify(&x, &Term::cons(Term::Int(1), x.clone()), &s).is_none());
-        let (s2, added) = unify(&x, &y, &s).unwrap();
+        assert!(unify(
+            &x,
+            &Term::cons(Term::Int(1), x.clone()),
+            &s,
+            &mut Cells::new()
+        )
+        .is_none());
+        let (s2, added) = unify(&x, &y, &s, &mut Cells::new()).unwrap();
         assert_eq!(added[0].0, Var(1));
-        assert!(s2.walk(&y).is_eq(&x));
+        assert!(s2.walk(&NO_CELLS, &y).is_eq(&x));
         let l1 = Term::list([x.clone(), Term::Int(2)]);
         let l2 = Term::list([Term::Int(1), y.clone()]);
-        let (s3, added) = unify(&l1, &l2, &s).unwrap();
+        let (s3, added) = unify(&l1, &l2, &s, &mut Cells::new()).unwrap();
         assert_eq!(added.len(), 2);
-        assert_eq!(s3.walk_star(&l1).to_string(), "(1 2)");
+        assert_eq!(s3.walk_star(&NO_CELLS, &l1).to_string(), "(1 2)");
     }
 
     #[test]
@@ -132,11 +165,12 @@ mod tests {
             a = Term::cons(Term::Int(i), a);
             b = Term::cons(Term::Int(i), b);
         }
-        assert!(unify(&a, &b, &Subst::new()).is_none() || unify(&a, &b, &Subst::new()).is_some());
+        assert!(unify(&a, &b, &Subst::new(), &mut Cells::new()).is_some());
         let (s, _) = unify(
             &a,
             &Term::cons(Term::Int(299_999), Term::Var(Var(1))),
             &Subst::new(),
+            &mut Cells::new(),
         )
         .unwrap();
         assert!(s.len() == 1);

@@ -57,7 +57,7 @@ use thiserror::Error;
 pub use cnf::Preset;
 pub use encode::HoleEncoding;
 pub use formula::{encode_problem, size, Formula, Size};
-pub use solver::{Enumeration, FitOutcome, Sat, SatConfig};
+pub use solver::{Enumeration, FitOutcome, Sat, SatConfig, EAGER_MAX};
 
 /// Why the SAT backend could not answer.
 #[derive(Clone, Debug, PartialEq, Error)]

@@ -45,8 +45,12 @@ pub struct SatConfig {
     pub holes: HoleEncoding,
     /// Encode examples lazily: start from one, add each example a candidate fails (checked by
     /// the exact evaluator) until a candidate passes all or the solver proves none exists.
-    /// Used when every cost is a once-cost (per-example costs need every example).
+    /// Used when every cost is a once-cost (per-example costs need every example), and only
+    /// when encoding every example would take more than `eager_max` clauses (estimated from
+    /// the first example's copy); below that every example is encoded up front.
     pub cegis: bool,
+    /// The size (clauses) up to which every example is encoded up front even with `cegis`.
+    pub eager_max: usize,
     /// CaDiCaL's configuration preset.
     pub preset: Preset,
     /// Pin holes that cannot matter to their first value ([`crate::encode::Encoder::break_redundancy`]).
@@ -61,11 +65,18 @@ impl Default for SatConfig {
             max_clauses: 20_000_000,
             holes: HoleEncoding::Direct,
             cegis: true,
+            eager_max: EAGER_MAX,
             preset: Preset::Sat,
             redundancy: false,
         }
     }
 }
+
+/// Below this many clauses (all examples encoded), examples are encoded up front rather than
+/// lazily: measured in BENCHMARKS.md ("Encoding and solver choices"), the counterexample loop
+/// pays off only on the large basic-block encodings (~100 000 clauses), and costs the 2-bit
+/// adder (11 000) a factor of two.
+pub const EAGER_MAX: usize = 50_000;
 
 /// The SAT solver; see the module documentation.
 #[derive(Clone, Debug, Default)]
@@ -149,7 +160,14 @@ impl Sat {
                 &mut be,
             )?;
             if !f.added.is_empty() {
+                let before = be.clauses;
                 f.add_example(p.examples, 0, &mut be)?;
+                let estimate = (be.clauses - before).saturating_mul(f.added.len());
+                if estimate <= self.config.eager_max {
+                    for e in 1..f.added.len() {
+                        f.add_example(p.examples, e, &mut be)?;
+                    }
+                }
             }
             f
         } else {

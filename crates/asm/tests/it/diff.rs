@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use weft_asm::compile::{compile, decompile, random_logits, weights_from_json, weights_to_json};
 use weft_asm::diff::{DiffMachine, LossConfig, Shape};
 use weft_asm::machine::run;
+use weft_asm::program::parse;
 use weft_asm::rng::Rng;
 use weft_asm::task;
 
@@ -91,6 +92,73 @@ fn gradients_match_finite_differences() {
         }
         assert_eq!(checked, 80);
     }
+}
+
+#[test]
+fn gradients_match_finite_differences_through_whole_loops() {
+    // The tasks' full step budgets (24 and 29 steps: four or more trips around a loop, the jump
+    // taken and not taken, mass wrapping around and halting), from a compiled loop, a loop of
+    // no-ops and random logits. Every gradient entry large enough to rise above the f32 noise
+    // of the finite difference is checked.
+    let noop = parse("l:\nnoop\nnoop\nnoop\nnoop\njump 3 -> l\n", 4).unwrap();
+    for (ti, name) in ["map-inc", "fibonacci"].iter().enumerate() {
+        let t = task::get(name).unwrap();
+        let p = t.reference_program().unwrap();
+        let shape = Shape {
+            lines: p.len(),
+            registers: t.machine.registers,
+        };
+        let mut rng = Rng::new(21 + ti as u64);
+        let mut w = compile(&p, &shape, 0.3, &mut rng).unwrap();
+        let mut q = noop.clone();
+        while q.len() < p.len() {
+            q.instrs.insert(0, q.instrs[0]);
+        }
+        w.extend(compile(&q, &shape, 0.3, &mut rng).unwrap());
+        w.extend(random_logits(&shape, &mut rng));
+        let runs = 3;
+        let ex = t.examples(2, &mut rng);
+        let dm = DiffMachine::new(t.machine, shape, LossConfig::default(), ex).unwrap();
+        let mut g = vec![0.0; w.len()];
+        let mut l = vec![0.0; runs];
+        dm.loss_and_grad(&w, &mut g, &mut l);
+        let np = shape.params();
+        let mut checked = 0;
+        for i in 0..w.len() {
+            let h = 1e-2f32;
+            let mut wp = w.clone();
+            wp[i] += h;
+            let mut wm = w.clone();
+            wm[i] -= h;
+            let run = i / np;
+            let fd = (dm.loss(&wp, runs)[run] - dm.loss(&wm, runs)[run]) / (2.0 * h);
+            let big = g[i].abs().max(fd.abs());
+            if big < 5e-3 {
+                continue;
+            }
+            assert!(
+                (fd - g[i]).abs() < 2e-3 + 0.03 * big,
+                "task {name} run {run} param {}: analytic {} vs numeric {fd}",
+                i % np,
+                g[i]
+            );
+            checked += 1;
+        }
+        assert!(checked > 100, "{name}: only {checked} entries checked");
+    }
+}
+
+#[test]
+fn unused_fields_compile_to_no_choice() {
+    let shape = Shape {
+        lines: 1,
+        registers: 4,
+    };
+    let p = parse("noop\n", 4).unwrap();
+    let w = compile(&p, &shape, 0.0, &mut Rng::new(1)).unwrap();
+    let (o, n) = shape.head(1);
+    assert!(w[o..o + n].iter().all(|&x| x == w[o]));
+    assert!(w[0] < w[1], "the instruction is still chosen");
 }
 
 #[test]

@@ -5,7 +5,9 @@ use weft_asm::program::{parse, print, Instr, Program};
 use weft_asm::task;
 
 const MAP: &str = "map_loop:\n  read 1 2\n  inc 2 2\n  write 1 2\n  inc 1 1\n  jump 3 ↪ map_loop\n";
-const SUM: &str = "inc 4 4\ninc 4 4\nsum_loop:\nread 3 2\nadd 1 2 1\ninc 3 3\nmax 3 4 5\nsub 4 5 5\njump 5 -> sum_loop\nwrite 3 1\n";
+// Listing 1's sum-reduce plus a final `stop`: the instruction register counts modulo the
+// program length (seed 003 eq. 9), so a program that should end says so.
+const SUM: &str = "inc 4 4\ninc 4 4\nsum_loop:\nread 3 2\nadd 1 2 1\ninc 3 3\nmax 3 4 5\nsub 4 5 5\njump 5 -> sum_loop\nwrite 3 1\nstop\n";
 const FIB: &str =
     "inc 2 2\nfib_loop:\nwrite 3 2\nadd 1 2 2\nread 3 1\nwrite 3 2\ninc 3 3\njump 4 -> fib_loop\n";
 
@@ -36,6 +38,24 @@ fn listing1_sum_reduce() {
     let out = run(&m, &p, &[1, 2, 3, 0, 0, 0, 0, 0]).unwrap();
     assert_eq!(out.memory[3], 6);
     assert!(out.halted);
+}
+
+#[test]
+fn the_instruction_register_wraps_around() {
+    // No stop: after the last line comes the first again; only `stop` or a jump to the end
+    // (a label after the last line) halts.
+    let m = Machine {
+        registers: 4,
+        base: 8,
+        cells: 8,
+        steps: 7,
+    };
+    let p = parse("inc 1 1\nwrite 2 1\n", 4).unwrap();
+    let out = run(&m, &p, &[0; 8]).unwrap();
+    assert_eq!((out.registers[0], out.memory[0], out.halted), (4, 3, false));
+    let p = parse("inc 1 1\njump 2 -> end\nwrite 2 1\nend:\n", 4).unwrap();
+    let out = run(&m, &p, &[0; 8]).unwrap();
+    assert_eq!((out.registers[0], out.steps, out.halted), (1, 2, true));
 }
 
 #[test]

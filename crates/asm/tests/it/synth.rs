@@ -22,7 +22,7 @@ fn listing1_programs_are_templates() {
     };
     assert_eq!(t.expand_with([1, 2, 4, 3, 5], 4).unwrap(), map);
     let sum = parse(
-        "inc 4 4\ninc 4 4\nsum_loop:\nread 3 2\nadd 1 2 1\ninc 3 3\nmax 3 4 5\nsub 4 5 5\njump 5 -> sum_loop\nwrite 3 1\n",
+        "inc 4 4\ninc 4 4\nsum_loop:\nread 3 2\nadd 1 2 1\ninc 3 3\nmax 3 4 5\nsub 4 5 5\njump 5 -> sum_loop\nwrite 3 1\nstop\n",
         5,
     )
     .unwrap();

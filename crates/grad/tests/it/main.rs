@@ -253,3 +253,127 @@ fn kernel_loss_is_zero_on_a_correct_one_hot_program() {
     let l = k.forward().to_vec();
     assert!(l.iter().all(|&x| x.abs() < 1e-4), "{l:?}");
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let (g, ex) = parity(12);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    for m in [Method::Fmgd, Method::Ste, Method::Bop, Method::GradSearchRa] {
+        let one = Config::new(m)
+            .with_restarts(7)
+            .with_steps(300)
+            .with_seed(4)
+            .with_threads(1);
+        let a = run(&p, &one, &mut NoopObserver).unwrap();
+        let b = run(&p, &one.clone().with_threads(3), &mut NoopObserver).unwrap();
+        assert_eq!(a.steps_run, b.steps_run, "{m}");
+        assert_eq!(a.restart_steps, b.restart_steps, "{m}");
+        for (x, y) in a.restarts.iter().zip(&b.restarts) {
+            match (&x.outcome, &y.outcome) {
+                (
+                    RestartOutcome::Solved {
+                        step: s1,
+                        assignment: a1,
+                        ..
+                    },
+                    RestartOutcome::Solved {
+                        step: s2,
+                        assignment: a2,
+                        ..
+                    },
+                ) => assert_eq!((s1, a1), (s2, a2), "{m}"),
+                (o1, o2) => assert_eq!(o1, o2, "{m}"),
+            }
+            assert_eq!(x.final_loss.to_bits(), y.final_loss.to_bits(), "{m}");
+        }
+    }
+}
+
+#[test]
+fn the_discrete_sweep_agrees_with_the_exact_evaluator() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for (g, ex) in [nand(), swap(), parity(6)] {
+        let r = 16;
+        let mut k = Kernel::new(&g, &ex, r, 1e-12, 0.0).unwrap();
+        let layout = k.hole_layout();
+        let mut ev = weft_ir::Evaluator::new(&g).unwrap();
+        for _ in 0..20 {
+            let mut prog = vec![0u32; layout.len() * r];
+            for (h, &(_, size)) in layout.iter().enumerate() {
+                for c in 0..r {
+                    prog[h * r + c] = rng.random_range(0..size as u32);
+                }
+            }
+            let mut viol = vec![0u32; r];
+            k.violations(&prog, &mut viol);
+            for c in 0..r {
+                let a = weft_ir::Assignment((0..layout.len()).map(|h| prog[h * r + c]).collect());
+                assert_eq!(viol[c] == 0, ev.passes_all(&g, &a, &ex).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_satisfied_observation_pulls_on_nothing_at_a_one_hot_point() {
+    // PyTorch's binary cross entropy: the gradient at p = 1 is 0, not −1 (what STE's latent
+    // logits see of an observation that holds).
+    let (g, ex) = parity(4);
+    let mut k = Kernel::new(&g, &ex, 1, 1e-12, 0.0).unwrap();
+    let d = k.dims();
+    let mut probs = vec![0.0; d];
+    for &(off, _) in &k.hole_layout() {
+        probs[off] = 1.0; // every bit false: the solution
+    }
+    k.set_holes(&probs);
+    assert_eq!(k.forward()[0], 0.0);
+    let mut grad = vec![f32::NAN; d];
+    k.backward(&mut grad);
+    assert!(grad.iter().all(|&x| x == 0.0), "{grad:?}");
+}
+
+#[test]
+fn the_loss_is_the_sum_of_minus_log_probabilities() {
+    // The kernel takes one ln per product of probabilities; compare with the sum of logs in
+    // f64 on the parity chain (chain[0] = false, chain[i] = x[i − 1], every bit equals the
+    // next), for a few restarts with different distributions.
+    let k = 40;
+    let (g, ex) = parity(k);
+    let r = 3;
+    let mut kern = Kernel::new(&g, &ex, r, 1e-12, 0.0).unwrap();
+    let d = kern.dims();
+    let mut probs = vec![0f32; r * d];
+    for c in 0..r {
+        for (h, &(off, _)) in kern.hole_layout().iter().enumerate() {
+            let p1 = ((h * 7 + c * 3) % 10) as f32 / 10.0 + 0.05;
+            probs[c * d + off] = 1.0 - p1;
+            probs[c * d + off + 1] = p1;
+        }
+    }
+    kern.set_holes(&probs);
+    let loss = kern.forward().to_vec();
+    for c in 0..r {
+        let bit = |i: usize| -> f64 {
+            if i == 0 {
+                0.0
+            } else {
+                probs[c * d + kern.hole_layout()[i - 1].0 + 1] as f64
+            }
+        };
+        let want: f64 = (0..k as usize)
+            .map(|i| {
+                let (a, b) = (bit(i), bit((i + 1) % k as usize));
+                -(a * b + (1.0 - a) * (1.0 - b)).ln()
+            })
+            .sum();
+        assert!(
+            (loss[c] as f64 - want).abs() < 1e-4 * want,
+            "{c}: {} vs {want}",
+            loss[c]
+        );
+    }
+}

@@ -273,3 +273,81 @@ fn rust_api_builds_relations() {
     let i = m.add_run("(run 3 (q) (nato q))").unwrap();
     assert_eq!(show(&m.run(i).unwrap()), "(z (s . z) (s s . z))");
 }
+
+/// The reader and the compiler report every error they find, in source order, each with its
+/// line and column, rather than stopping at the first.
+#[test]
+fn several_errors_are_reported_at_once() {
+    let cases = [
+        (
+            "(run* (q) (== q #z))\n)\n(run* (q) (== q 1]\n(run* (q) (== q '(1 . )))",
+            vec![
+                "1:17: cannot read `#z`",
+                "2:1: unexpected `)`",
+                // `]` is taken for `)`, so the `run` of line 3 is never closed.
+                "3:1: unclosed `(`",
+                "3:18: `]` closes a list opened with the other bracket at 3:11",
+                "4:23: nothing after `.`",
+            ],
+        ),
+        (
+            "(defrel (f x) (foo x) (== x y))\n(frob)\n(run* (q)\n  (conde ((bar q)) ((f q q))))",
+            vec![
+                "1:16: unknown relation `foo`",
+                "1:29: unbound variable `y`",
+                "2:1: expected `defrel`, `define`, `run` or `run*` at top level",
+                "4:12: unknown relation `bar`",
+                "4:21: relation `f` takes 1 arguments, given 2",
+            ],
+        ),
+    ];
+    for (src, want) in cases {
+        let e = Module::parse(src).expect_err(src);
+        assert!(matches!(e, Error::Many(_)), "{src}: {e:?}");
+        let got: Vec<String> = e.list().iter().map(|e| e.to_string()).collect();
+        assert_eq!(got, want, "{src}");
+        assert_eq!(e.to_string(), want.join("\n"));
+    }
+}
+
+/// What a REPL needs: input that more text could complete is told apart from an error, and
+/// a module grows form by form (relations redefined, runs appended), unchanged by bad input.
+#[test]
+fn a_module_grows_form_by_form() {
+    use weft_kanren::reader::needs_more;
+    for src in [
+        "(run* (q)",
+        "(run* (q) (== q \"ab",
+        "#| comment",
+        "(run 1 (q) (== q '",
+    ] {
+        assert!(needs_more(src), "{src}");
+    }
+    for src in [
+        "",
+        "(run* (q) (== q 1))",
+        ")",
+        "(run* (q) (== q #z)",
+        "(a . )",
+    ] {
+        assert!(!needs_more(src), "{src}");
+    }
+    let mut m = Module::empty();
+    assert_eq!(m.extend(APPENDO).unwrap(), 0..0);
+    let r = m.extend("(run* (q) (appendo q '(3) '(1 2 3)))").unwrap();
+    assert_eq!(r, 0..1);
+    assert_eq!(show(&m.run(0).unwrap()), "((1 2))");
+    // Bad input changes nothing.
+    assert!(m.extend("(defrel (appendo l) (foo l))").is_err());
+    assert!(m.extend("(run* (q) (== q 1)) )").is_err());
+    assert_eq!(m.runs().len(), 1);
+    // A redefinition replaces the relation for the runs that follow.
+    m.extend("(defrel (appendo l s out) (== out 'replaced))")
+        .unwrap();
+    let r = m
+        .extend("(run* (q) (appendo 1 2 q)) (run 1 (q) (== q 7))")
+        .unwrap();
+    assert_eq!(r, 1..3);
+    assert_eq!(show(&m.run(1).unwrap()), "(replaced)");
+    assert_eq!(show(&m.run(2).unwrap()), "(7)");
+}

@@ -173,6 +173,8 @@ fn check(seed: u64) {
             minimize: true,
             holes,
             cegis,
+            // Lazy examples even on tiny sketches, so the counterexample loop is tested.
+            eager_max: 0,
             redundancy,
             ..SatConfig::default()
         };
