@@ -21,7 +21,9 @@ pub struct GradArgs {
     /// Gradient solvers: optimisation steps per restart [default: 2000].
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
-    /// Gradient solvers: random seed; every run is reproducible from it [default: 0].
+    /// Random seed; every run is reproducible from it [default: 0]. Gradient solvers: the
+    /// initialisation and noise; sat with lazy examples: which failed example is added next
+    /// (0: the first), to sample the spread of solve times.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Adam learning rate (fmgd*, temp*, gumbel, neural, ste) [default: 0.1, TerpreT's].

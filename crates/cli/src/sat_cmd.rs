@@ -127,6 +127,7 @@ pub fn config(a: &SolveArgs) -> SatConfig {
         },
         cegis: !a.sat.no_cegis,
         eager_max: a.sat.lazy_above,
+        seed: a.grad.seed.unwrap_or(0),
         redundancy: a.sat.redundancy,
         preset: match a.sat.cadical {
             CadicalPreset::Default => weft_sat::Preset::Default,
@@ -492,6 +493,11 @@ pub struct ExportArgs {
     /// Refuse problems whose CNF needs more clauses than this (or SMT-LIB `ite` leaves).
     #[arg(long, value_name = "N", default_value_t = 20_000_000)]
     pub max_clauses: usize,
+    /// (smtlib) Ask for a program of least total cost: `(minimize weft_cost)` before
+    /// `(check-sat)` (a z3 / OptiMathSAT extension of SMT-LIB; the cost itself is always
+    /// defined, as `weft_cost`).
+    #[arg(long)]
+    pub minimize: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -504,7 +510,14 @@ pub enum ExportFormat {
 
 pub fn export(a: &ExportArgs) -> Result<u8> {
     let l = load::load(&a.sketch)?;
-    let text = match export_text(&l, a.format, a.max_clauses) {
+    if a.minimize && matches!(a.format, ExportFormat::Dimacs) {
+        eprintln!(
+            "error: --minimize needs --format smtlib (DIMACS has no objective; solve with \
+             `weft solve --minimize` or hand the SMT-LIB script to z3)"
+        );
+        return Ok(2);
+    }
+    let text = match export_text(&l, a.format, a.max_clauses, a.minimize) {
         Ok(t) => t,
         Err(e) => return refused(e),
     };
@@ -517,10 +530,15 @@ pub fn export(a: &ExportArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn export_text(l: &Loaded, f: ExportFormat, max: usize) -> Result<String, weft_sat::SatError> {
+pub fn export_text(
+    l: &Loaded,
+    f: ExportFormat,
+    max: usize,
+    minimize: bool,
+) -> Result<String, weft_sat::SatError> {
     match f {
         ExportFormat::Dimacs => weft_sat::export::dimacs(l.graph(), &l.examples, max),
-        ExportFormat::Smtlib => weft_sat::export::smtlib(l.graph(), &l.examples, max),
+        ExportFormat::Smtlib => weft_sat::export::smtlib(l.graph(), &l.examples, max, minimize),
     }
 }
 
@@ -641,7 +659,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
         let mut peer_t = None;
         if z3 {
             let path = tmp.join(format!("{name}.smt2"));
-            match export_text(&l, ExportFormat::Smtlib, 50_000_000) {
+            match export_text(&l, ExportFormat::Smtlib, 50_000_000, false) {
                 Ok(s) => {
                     std::fs::write(&path, s)?;
                     let mut zt = Vec::new();

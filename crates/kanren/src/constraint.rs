@@ -287,6 +287,12 @@ impl State {
 
     /// The disequality "not all of these pairs are equal at once".
     fn diseq_all(self, cells: &mut Cells, pairs: &[(Var, Term)]) -> Option<State> {
+        // One binding (every disequality `absento` adds, and most others): `diseq`'s fast
+        // paths normalise it the same way without building a list of pairs or a
+        // substitution (8,200 calls on twines, 2 % of its instructions).
+        if let [(x, t)] = pairs {
+            return self.diseq(cells, &Term::Var(*x), t);
+        }
         let pairs: Vec<(Term, Term)> = pairs
             .iter()
             .map(|(a, b)| (Term::Var(*a), b.clone()))

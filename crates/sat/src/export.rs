@@ -8,8 +8,13 @@
 //!   static nodes) whose body is an `ite` chain over its non-constant arguments (a table) or
 //!   over its selector (a multiplexer), and every observation and expected output an
 //!   `assert`. Example inputs are numerals, so tables over them fold while writing, as in the
-//!   CNF. The script ends with `(check-sat)` and `(get-value (...holes))`; [`parse_values`]
-//!   reads that answer back into an assignment. Costs are not exported.
+//!   CNF. Costs are the `Int` constant `weft_cost`: the sum of each `cost` statement's weight
+//!   of its node's value (`ite` over the value), once for once-costs and once per example for
+//!   the others, as `--minimize` counts them. The script ends with `(check-sat)` and
+//!   `(get-value (...holes))`; [`parse_values`] reads that answer back into an assignment.
+//!   With `minimize`, `(minimize weft_cost)` comes before `(check-sat)`: that command is not
+//!   in the SMT-LIB standard but is understood by z3 (νZ) and OptiMathSAT, which then answer
+//!   with a model of least cost.
 //!
 //! QF_LIA with bounded `Int` was chosen over QF_BV because the IR's values are indices into
 //! finite domains, not machine words: the script reads like the sketch, and every SMT solver
@@ -93,7 +98,12 @@ impl Term {
 
 /// The SMT-LIB2 script; see the module documentation. `max_terms` bounds the size of the
 /// `ite` trees written (in leaves), like the clause budget of the CNF.
-pub fn smtlib(g: &Graph, ex: &Examples, max_terms: usize) -> Result<String, SatError> {
+pub fn smtlib(
+    g: &Graph,
+    ex: &Examples,
+    max_terms: usize,
+    minimize: bool,
+) -> Result<String, SatError> {
     weft_ir::validate_examples(g, ex)?;
     weft_ir::Evaluator::new(g)?;
     let mut s = String::new();
@@ -129,6 +139,24 @@ pub fn smtlib(g: &Graph, ex: &Examples, max_terms: usize) -> Result<String, SatE
             stat[i] = Some(t);
         }
     }
+    // The terms of the total cost.
+    let mut costs: Vec<String> = Vec::new();
+    let weighted = |t: &Term, w: &[i64]| -> String {
+        match t {
+            Term::Const(v) => w.get(*v as usize).copied().unwrap_or(0).to_string(),
+            Term::Name(n) => {
+                let mut body = w.last().copied().unwrap_or(0).to_string();
+                for v in (0..w.len().saturating_sub(1)).rev() {
+                    body = format!("(ite (= {n} {v}) {} {body})", w[v]);
+                }
+                body
+            }
+        }
+    };
+    for c in g.costs.iter().filter(|c| c.once) {
+        let t = stat[c.node.0 as usize].clone().unwrap_or(Term::Const(0));
+        costs.push(weighted(&t, &c.weights));
+    }
     for e in 0..n_examples(g, ex) {
         let inputs: Vec<u32> = ex
             .inputs
@@ -151,10 +179,28 @@ pub fn smtlib(g: &Graph, ex: &Examples, max_terms: usize) -> Result<String, SatE
                 let _ = writeln!(s, "(assert (= {} {w}))", term(out.node));
             }
         }
+        for c in g.costs.iter().filter(|c| !c.once) {
+            let t = copy[c.node.0 as usize].clone().unwrap_or(Term::Const(0));
+            costs.push(weighted(&t, &c.weights));
+        }
+    }
+    if !g.costs.is_empty() {
+        let total = match costs.len() {
+            0 => "0".to_string(),
+            1 => costs.pop().unwrap_or_default(),
+            _ => format!("(+ {})", costs.join(" ")),
+        };
+        let _ = writeln!(s, "(define-fun weft_cost () Int {total})");
+        if minimize {
+            let _ = writeln!(s, "(minimize weft_cost)");
+        }
     }
     let _ = writeln!(s, "(check-sat)");
     if !g.holes.is_empty() {
-        let syms: Vec<String> = g.holes.iter().map(|h| hole_symbol(&h.name)).collect();
+        let mut syms: Vec<String> = g.holes.iter().map(|h| hole_symbol(&h.name)).collect();
+        if !g.costs.is_empty() {
+            syms.push("weft_cost".to_string());
+        }
         let _ = writeln!(s, "(get-value ({}))", syms.join(" "));
     }
     Ok(s)

@@ -51,6 +51,12 @@ pub struct SatConfig {
     pub cegis: bool,
     /// The size (clauses) up to which every example is encoded up front even with `cegis`.
     pub eager_max: usize,
+    /// With lazy examples: 0 starts from the first example and adds the first one a candidate
+    /// fails; any other value picks the starting example and each added one pseudo-randomly
+    /// from this seed (among the failed ones); examples encoded up front are encoded in a
+    /// seeded order. Either gives the solver a different but equally valid path. Benchmarks use it to sample the spread of solve times, which one fixed
+    /// path hides (CaDiCaL is deterministic).
+    pub seed: u64,
     /// CaDiCaL's configuration preset.
     pub preset: Preset,
     /// Pin holes that cannot matter to their first value ([`crate::encode::Encoder::break_redundancy`]).
@@ -66,6 +72,7 @@ impl Default for SatConfig {
             holes: HoleEncoding::Direct,
             cegis: true,
             eager_max: EAGER_MAX,
+            seed: 0,
             preset: Preset::Sat,
             redundancy: false,
         }
@@ -77,6 +84,21 @@ impl Default for SatConfig {
 /// pays off only on the large basic-block encodings (~100 000 clauses), and costs the 2-bit
 /// adder (11 000) a factor of two.
 pub const EAGER_MAX: usize = 50_000;
+
+/// Which of `n` candidates to take in round `round`: the first when `seed` is 0, otherwise
+/// one drawn from `seed` and `round` (splitmix64).
+fn pick(seed: u64, round: u64, n: usize) -> usize {
+    if seed == 0 || n == 0 {
+        return 0;
+    }
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(round.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % n as u64) as usize
+}
 
 /// The SAT solver; see the module documentation.
 #[derive(Clone, Debug, Default)]
@@ -161,10 +183,16 @@ impl Sat {
             )?;
             if !f.added.is_empty() {
                 let before = be.clauses;
-                f.add_example(p.examples, 0, &mut be)?;
+                let first = pick(self.config.seed, 0, f.added.len());
+                f.add_example(p.examples, first, &mut be)?;
                 let estimate = (be.clauses - before).saturating_mul(f.added.len());
                 if estimate <= self.config.eager_max {
-                    for e in 1..f.added.len() {
+                    // In a seeded order (a different variable numbering: another valid path).
+                    let mut order: Vec<usize> = (0..f.added.len()).collect();
+                    for i in (1..order.len()).rev() {
+                        order.swap(i, pick(self.config.seed, i as u64, i + 1));
+                    }
+                    for e in order {
                         f.add_example(p.examples, e, &mut be)?;
                     }
                 }
@@ -184,6 +212,7 @@ impl Sat {
             f,
             start,
             p: *p,
+            seed: self.config.seed,
         })
     }
 
@@ -435,6 +464,8 @@ struct Session<'g, 'o> {
     f: Formula<'g>,
     start: Instant,
     p: Problem<'g>,
+    /// [`SatConfig::seed`].
+    seed: u64,
 }
 
 impl Session<'_, '_> {
@@ -452,9 +483,14 @@ impl Session<'_, '_> {
             }
             let a = self.model();
             let ev_r = ev.evaluate(self.p.graph, &a, self.p.examples)?;
-            let Some(e) = ev_r.first_failure() else {
+            let failed: Vec<usize> = (0..ev_r.passed.len())
+                .filter(|&i| !ev_r.passed[i])
+                .collect();
+            if failed.is_empty() {
                 return Ok(r);
-            };
+            }
+            let round = self.f.added.iter().filter(|&&x| x).count() as u64;
+            let e = failed[pick(self.seed, round, failed.len())];
             if self.f.added[e] {
                 return Err(SatError::Unsound(format!(
                     "the model fails example {e}, which is encoded"

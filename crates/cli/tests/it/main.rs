@@ -5,6 +5,7 @@ mod asm;
 mod corpus;
 mod errors;
 mod grad;
+mod kanren;
 mod sat;
 mod solve;
 

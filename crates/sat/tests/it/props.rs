@@ -164,17 +164,22 @@ fn check(seed: u64) {
         .with_minimize(true)
         .solve(&p, &mut NoopObserver)
         .unwrap();
-    for (holes, cegis, redundancy) in [
-        (HoleEncoding::Direct, true, true),
-        (HoleEncoding::Direct, false, false),
-        (HoleEncoding::Log, true, true),
+    // (hole encoding, lazy examples, redundancy pinning, seed, lazy above this many clauses)
+    for (holes, cegis, redundancy, seed, eager_max) in [
+        (HoleEncoding::Direct, true, true, 0, 0),
+        (HoleEncoding::Direct, false, false, 0, 0),
+        (HoleEncoding::Log, true, true, 0, 0),
+        // Other orders of counterexamples, or of the examples encoded up front: same answers.
+        (HoleEncoding::Direct, true, false, 5, 0),
+        (HoleEncoding::Direct, true, false, 5, weft_sat::EAGER_MAX),
     ] {
         let config = SatConfig {
             minimize: true,
             holes,
             cegis,
-            // Lazy examples even on tiny sketches, so the counterexample loop is tested.
-            eager_max: 0,
+            // Lazy examples even on tiny sketches (0), so the counterexample loop is tested.
+            eager_max,
+            seed,
             redundancy,
             ..SatConfig::default()
         };

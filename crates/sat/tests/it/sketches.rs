@@ -188,7 +188,7 @@ fn the_dimacs_export_is_the_solved_cnf() {
 #[test]
 fn z3_solves_the_smtlib_export_correctly() {
     let (g, ex) = compile(CIRCUIT, &[]);
-    let text = weft_sat::export::smtlib(&g, &ex, 1_000_000).unwrap();
+    let text = weft_sat::export::smtlib(&g, &ex, 1_000_000, false).unwrap();
     assert!(text.starts_with("; weft sketch"));
     let dir = std::env::temp_dir().join(format!("weft-sat-z3-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -212,7 +212,7 @@ fn z3_solves_the_smtlib_export_correctly() {
     let (g1, ex1) = compile(CIRCUIT, &[("G", 1)]);
     std::fs::write(
         &path,
-        weft_sat::export::smtlib(&g1, &ex1, 1_000_000).unwrap(),
+        weft_sat::export::smtlib(&g1, &ex1, 1_000_000, false).unwrap(),
     )
     .unwrap();
     let out = std::process::Command::new("z3")
@@ -267,4 +267,57 @@ fn redundancy_pins_in2_of_unary_gates_and_keeps_answers() {
     };
     let o = Sat::new(config).solve(&p1, &mut NoopObserver).unwrap();
     assert!(matches!(o, Outcome::NoSolution { .. }), "{o:?}");
+}
+
+/// z3 minimises the cost the SMT-LIB export defines: its model is a correct program whose
+/// exact cost is the optimum weft proves.
+#[test]
+fn z3_minimizes_the_exported_cost_to_the_proved_optimum() {
+    let (g, ex) = compile(XOR, &[]);
+    let text = weft_sat::export::smtlib(&g, &ex, 1_000_000, true).unwrap();
+    assert!(text.contains("(define-fun weft_cost () Int"));
+    assert!(text.contains("(minimize weft_cost)"));
+    // Without the flag the cost is defined but not an objective.
+    let plain = weft_sat::export::smtlib(&g, &ex, 1_000_000, false).unwrap();
+    assert!(plain.contains("(define-fun weft_cost () Int") && !plain.contains("(minimize"));
+    let dir = std::env::temp_dir().join(format!("weft-sat-z3-min-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("xor.smt2");
+    std::fs::write(&path, &text).unwrap();
+    let out = match std::process::Command::new("z3").arg(&path).output() {
+        Ok(o) => o,
+        Err(_) => {
+            eprintln!("SKIPPED: z3 is not installed (apt-get install -y z3)");
+            return;
+        }
+    };
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let a = weft_sat::export::parse_values(&g, &answer).unwrap_or_else(|| panic!("{answer}"));
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    weft_solve::verify(&p, "z3", &a).unwrap();
+    let z3_cost = weft_ir::Evaluator::new(&g)
+        .unwrap()
+        .evaluate(&g, &a, &ex)
+        .unwrap()
+        .cost;
+    let o = Sat::new(SatConfig {
+        minimize: true,
+        ..SatConfig::default()
+    })
+    .solve(&p, &mut NoopObserver)
+    .unwrap();
+    let Outcome::Found {
+        cost,
+        optimal: true,
+        ..
+    } = o
+    else {
+        panic!("{o:?}")
+    };
+    assert_eq!(z3_cost, cost);
+    assert!(answer.contains(&format!("(weft_cost {cost})")), "{answer}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,64 @@
+//! `weft kanren` as a REPL: forms piped into standard input are evaluated as they complete,
+//! a bad form is reported with its line and column, and the loop goes on.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::root;
+
+/// Runs `weft kanren` with `input` on standard input; returns (stdout, stderr, exit code).
+fn repl(input: &str) -> (String, String, Option<i32>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("kanren")
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the weft binary runs");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .expect("stdin takes the input");
+    let o = child.wait_with_output().expect("weft kanren finishes");
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.status.code(),
+    )
+}
+
+const APPENDO: &str = "(defrel (appendo l s out)
+  (conde ((== l '()) (== s out))
+         ((fresh (a d res)
+            (== l (cons a d))
+            (== out (cons a res))
+            (appendo d s res)))))
+";
+
+#[test]
+fn repl_answers_each_run_as_it_completes() {
+    let input = format!(
+        "{APPENDO}(run* (q) (appendo q '(3) '(1 2 3)))\n(run 2 (x y)\n  (appendo x y '(1)))\n"
+    );
+    let (out, err, code) = repl(&input);
+    assert_eq!(out, "((1 2))\n((() (1)) ((1) ()))\n", "stderr: {err}");
+    assert_eq!(err, "");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn repl_reports_a_bad_form_and_goes_on() {
+    // Line 8 (counted in the whole input), column 12: the `==` with one argument.
+    let input = format!(
+        "{APPENDO}(run* (q) (appendo q '(3) '(1 2 3)))\n(run 1 (q) (== q))\n(run* (q) (appendo '(1) '(2) q))\n"
+    );
+    let (out, err, code) = repl(&input);
+    assert_eq!(out, "((1 2))\n((1 2))\n", "stderr: {err}");
+    assert!(err.contains("<stdin>:8:12:"), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert_eq!(code, Some(2));
+}
