@@ -64,7 +64,7 @@ impl Search {
     /// A search for the answers of `goal` (a goal whose first `fresh` allocates the query
     /// variable and which ends with [`Goal::Reify`]).
     pub(crate) fn new(prog: Rc<Program>, goal: GoalId, frame: &[Term], limits: Limits) -> Search {
-        let root = Thunk::Suspend(goal, frame.into(), State::new());
+        let root = Thunk::suspend(goal, frame.into(), State::new());
         Search {
             machine: Machine::new(prog, limits),
             root: Some(root),
@@ -141,7 +141,8 @@ impl Search {
                         pa.push(0);
                         stack.push((a, pa));
                     }
-                    Thunk::Bind(a, _) => {
+                    Thunk::Bind(ab) => {
+                        let a = &ab.0;
                         let mut pa = path;
                         pa.push(0);
                         stack.push((a, pa));
@@ -176,7 +177,8 @@ impl Search {
                         b
                     }
                 }
-                Thunk::Bind(a, gs) => {
+                Thunk::Bind(ab) => {
+                    let (a, gs) = &**ab;
                     depth += gs.len();
                     binds.extend(gs.iter().rev().map(|(g, env)| (*g, &**env)));
                     a
@@ -186,8 +188,8 @@ impl Search {
         }
         type Head<'a> = Option<(GoalId, &'a [Term], Option<u32>)>;
         let (st, first): (Option<&State>, Head<'_>) = match t {
-            Thunk::Suspend(g, env, st) => (Some(st), Some((*g, env, None))),
-            Thunk::CondeRest(g, i, env, st) => (Some(st), Some((*g, env, Some(*i)))),
+            Thunk::Suspend(g, b) => (Some(&b.st), Some((*g, &b.env[..], None))),
+            Thunk::CondeRest(g, i, b) => (Some(&b.st), Some((*g, &b.env[..], Some(*i)))),
             _ => (None, None),
         };
         let Some(st) = st else {
@@ -239,9 +241,9 @@ impl Search {
                     spine.push((Thunk::Mplus(ab), d));
                     t = child;
                 }
-                Thunk::Bind(mut a, gs) => {
-                    let child = std::mem::replace(&mut *a, Thunk::Tail(0));
-                    spine.push((Thunk::Bind(a, gs), 0));
+                Thunk::Bind(mut a) => {
+                    let child = std::mem::replace(&mut a.0, Thunk::Tail(0));
+                    spine.push((Thunk::Bind(a), 0));
                     t = child;
                 }
                 other => {
@@ -295,14 +297,15 @@ fn simplify(parent: Thunk, d: u8, child: Thunk) -> Thunk {
         c => c,
     };
     match parent {
-        Thunk::Bind(_, mut gs) => {
+        Thunk::Bind(ab) => {
+            let mut gs = ab.1;
             // As if the binds were nested: the innermost meets the stream, the others
             // stay around the result.
             let wrap = |t: Thunk, rest: Binds| {
                 if rest.is_empty() {
                     t
                 } else {
-                    Thunk::Bind(Box::new(t), rest)
+                    Thunk::Bind(Box::new((t, rest)))
                 }
             };
             match child {
@@ -311,19 +314,19 @@ fn simplify(parent: Thunk, d: u8, child: Thunk) -> Thunk {
                     Stream::Empty => Thunk::Ready(Box::new(Stream::Empty)),
                     Stream::Unit(c) => {
                         let (g, env) = gs.remove(0);
-                        wrap(Thunk::Suspend(g, env, c), gs)
+                        wrap(Thunk::suspend(g, env, c), gs)
                     }
                     Stream::Choice(c, f) => {
                         let (g, env) = gs.remove(0);
                         let inner = Thunk::Mplus(Box::new((
-                            Thunk::Suspend(g, env.clone(), c),
-                            Thunk::Bind(Box::new(f), vec![(g, env)]),
+                            Thunk::suspend(g, env.clone(), c),
+                            Thunk::Bind(Box::new((f, vec![(g, env)]))),
                         )));
                         wrap(inner, gs)
                     }
-                    Stream::Inc(f) => Thunk::Bind(Box::new(f), gs),
+                    Stream::Inc(f) => Thunk::Bind(Box::new((f, gs))),
                 },
-                c => Thunk::Bind(Box::new(c), gs),
+                c => Thunk::Bind(Box::new((c, gs))),
             }
         }
         Thunk::Mplus(ab) => {

@@ -25,7 +25,7 @@ use std::rc::Rc;
 
 use crate::constraint::State;
 use crate::goal::{Env, Goal, GoalId, Program, Tpl};
-use crate::subst::{Cells, Scope};
+use crate::subst::{Cells, Scope, Subst};
 use crate::term::{Term, Var};
 
 /// Why a search stopped before it was finished.
@@ -61,9 +61,9 @@ pub(crate) enum Stream {
 #[repr(C)]
 pub(crate) enum Thunk {
     /// The inside of a `fresh` or `conde` suspension (or any goal, applied when forced).
-    Suspend(GoalId, Env, State),
+    Suspend(GoalId, Box<Susp>),
     /// The clauses of a `conde` from the given index on.
-    CondeRest(GoalId, u32, Env, State),
+    CondeRest(GoalId, u32, Box<Susp>),
     /// Force the first, then `mplus` its stream with the second (one box for both).
     Mplus(Box<(Thunk, Thunk)>),
     /// Force the thunk, then `bind` its stream with each goal in turn: `Bind(f, [g1, g2])`
@@ -71,11 +71,24 @@ pub(crate) enum Thunk {
     /// a conjunction meets one `bind` per pending goal; they are collected in one node
     /// rather than nested (13 % fewer boxes on `*o`, though no measurable time: the chains
     /// are short).
-    Bind(Box<Thunk>, Binds),
+    Bind(Box<(Thunk, Binds)>),
     /// The tail after the last answer of a `run` (`(lambda () (lambda () #f))`).
     Tail(u32),
     /// A stream already computed (used by policy-driven expansion).
     Ready(Box<Stream>),
+}
+
+/// The environment and state of a suspension, behind one pointer so that a thunk stays
+/// small.
+pub(crate) struct Susp {
+    pub env: Env,
+    pub st: State,
+}
+
+impl Thunk {
+    pub(crate) fn suspend(g: GoalId, env: Env, st: State) -> Thunk {
+        Thunk::Suspend(g, Box::new(Susp { env, st }))
+    }
 }
 
 /// Frees a thunk tree without recursion.
@@ -88,7 +101,7 @@ pub(crate) fn teardown(t: Thunk) {
                 stack.push(a);
                 stack.push(b);
             }
-            Thunk::Bind(a, _) => stack.push(*a),
+            Thunk::Bind(ab) => stack.push(ab.0),
             Thunk::Ready(s) => match *s {
                 Stream::Choice(_, f) | Stream::Inc(f) => stack.push(f),
                 _ => {}
@@ -144,11 +157,16 @@ pub(crate) struct Machine {
     /// allocations (460,000 on the twine benchmark). The boxes themselves are the point
     /// (they are handed back out as boxes), hence `Vec<Box<_>>`.
     #[allow(clippy::vec_box)]
-    spare: Vec<Box<Thunk>>,
+    spare: Vec<Box<(Thunk, Binds)>>,
     #[allow(clippy::vec_box)]
     spare2: Vec<Box<(Thunk, Thunk)>>,
     /// Emptied vectors of [`Thunk::Bind`], for reuse.
     spare_binds: Vec<Binds>,
+    /// Emptied boxes of suspensions (`Thunk::Suspend`/`CondeRest`), for reuse.
+    #[allow(clippy::vec_box)]
+    spare_susp: Vec<Box<Susp>>,
+    /// The empty frame left in an emptied suspension box.
+    nil_env: Env,
     pub steps: u64,
     pub limits: Limits,
     /// The continuation stack, kept between forcings to reuse its allocation.
@@ -165,6 +183,8 @@ impl Machine {
             spare: Vec::new(),
             spare2: Vec::new(),
             spare_binds: Vec::new(),
+            spare_susp: Vec::new(),
+            nil_env: Rc::from(Vec::new()),
             steps: 0,
             limits,
             konts: Vec::new(),
@@ -173,22 +193,22 @@ impl Machine {
 
     /// A box holding `t`, reusing a spare one if there is one.
     #[inline]
-    fn boxed(&mut self, t: Thunk) -> Box<Thunk> {
+    fn boxed(&mut self, t: Thunk, gs: Binds) -> Box<(Thunk, Binds)> {
         match self.spare.pop() {
             Some(mut b) => {
-                // The spare holds a `Tail` placeholder: nothing to drop, so skip its drop
-                // glue (a call per box otherwise).
-                std::mem::forget(std::mem::replace(&mut *b, t));
+                // The spare holds a `Tail` placeholder and an empty vector: nothing to
+                // drop, so skip its drop glue (a call per box otherwise).
+                std::mem::forget(std::mem::replace(&mut *b, (t, gs)));
                 b
             }
-            None => Box::new(t),
+            None => Box::new((t, gs)),
         }
     }
 
-    /// The thunk in `b`; the box is kept for [`Machine::boxed`].
+    /// The thunk and goals in `b`; the box is kept for [`Machine::boxed`].
     #[inline]
-    fn unbox(&mut self, mut b: Box<Thunk>) -> Thunk {
-        let t = std::mem::replace(&mut *b, Thunk::Tail(0));
+    fn unbox(&mut self, mut b: Box<(Thunk, Binds)>) -> (Thunk, Binds) {
+        let t = std::mem::replace(&mut *b, (Thunk::Tail(0), Vec::new()));
         if self.spare.len() < SPARE_BOXES {
             self.spare.push(b);
         }
@@ -215,6 +235,35 @@ impl Machine {
             self.spare2.push(bx);
         }
         ab
+    }
+
+    /// A box holding a suspension's frame and state, reusing a spare one if there is one.
+    #[inline]
+    fn susp(&mut self, env: Env, st: State) -> Box<Susp> {
+        match self.spare_susp.pop() {
+            Some(mut b) => {
+                *b = Susp { env, st };
+                b
+            }
+            None => Box::new(Susp { env, st }),
+        }
+    }
+
+    /// The frame and state in `b`; the box is kept for [`Machine::susp`].
+    #[inline]
+    fn unsusp(&mut self, mut b: Box<Susp>) -> (Env, State) {
+        let placeholder = Susp {
+            env: self.nil_env.clone(),
+            st: State {
+                subst: Subst::default(),
+                store: None,
+            },
+        };
+        let Susp { env, st } = std::mem::replace(&mut *b, placeholder);
+        if self.spare_susp.len() < SPARE_BOXES {
+            self.spare_susp.push(b);
+        }
+        (env, st)
     }
 
     fn binds(&mut self) -> Binds {
@@ -280,12 +329,12 @@ impl Machine {
                                 }
                             }
                             let t = match f {
-                                Thunk::Bind(inner, mut gs0) => {
-                                    gs0.append(&mut gs);
+                                Thunk::Bind(mut inner) => {
+                                    inner.1.append(&mut gs);
                                     self.recycle(gs);
-                                    Thunk::Bind(inner, gs0)
+                                    Thunk::Bind(inner)
                                 }
-                                f => Thunk::Bind(self.boxed(f), gs),
+                                f => Thunk::Bind(self.boxed(f, gs)),
                             };
                             Task::Ret(Stream::Inc(t))
                         }
@@ -293,7 +342,7 @@ impl Machine {
                         Stream::Choice(c, f) => {
                             let mut gs = self.binds();
                             gs.push((g, env.clone()));
-                            konts.push(Kont::Mplus(Thunk::Bind(self.boxed(f), gs)));
+                            konts.push(Kont::Mplus(Thunk::Bind(self.boxed(f, gs))));
                             self.apply(&prog, g, env, c, konts)
                         }
                     },
@@ -386,7 +435,7 @@ impl Machine {
                     },
                 },
                 Goal::Fresh { .. } | Goal::Conde(_) => {
-                    return Task::Ret(Stream::Inc(Thunk::Suspend(g, env, st)))
+                    return Task::Ret(Stream::Inc(Thunk::Suspend(g, self.susp(env, st))))
                 }
                 Goal::Call { rel, args } => {
                     if let Err(e) = self.tick() {
@@ -425,13 +474,14 @@ impl Machine {
                     konts.push(Kont::Mplus(b));
                     a
                 }
-                Thunk::Bind(a, mut gs) => {
+                Thunk::Bind(b) => {
+                    let (a, mut gs) = self.unbox(b);
                     // Outermost first, so that the innermost is on top.
                     while let Some((g, env)) = gs.pop() {
                         konts.push(Kont::Bind(g, env));
                     }
                     self.recycle(gs);
-                    self.unbox(a)
+                    a
                 }
                 other => break other,
             };
@@ -441,45 +491,51 @@ impl Machine {
             }
         };
         match t {
-            Thunk::Suspend(g, env, st) => match prog.goal(g) {
-                Goal::Fresh { slots, body } => {
-                    // Variables are numbered in declaration order (slots are increasing),
-                    // and the new frame is built in one allocation.
-                    let next = self.cells.len() as u64 + slots.len() as u64;
-                    let cap = self.limits.max_vars.unwrap_or(u64::from(u32::MAX));
-                    if next > cap {
-                        return Task::Stop(Stop::Vars(cap));
-                    }
-                    let base = self.cells.fresh(slots.len(), st.subst.scope).0;
-                    let mut env = env;
-                    // The frame is usually this activation's own (a relation whose body is a
-                    // `fresh`): then the variables are written into it; otherwise (a `fresh`
-                    // inside a `conde` clause, whose frame the other clauses share) it is
-                    // copied, in one allocation.
-                    if Rc::get_mut(&mut env).is_none() {
-                        env = Rc::from(&env[..]);
-                    }
-                    if let Some(frame) = Rc::get_mut(&mut env) {
-                        for (k, s) in slots.iter().enumerate() {
-                            if let Some(t) = frame.get_mut(*s as usize) {
-                                *t = Term::Var(Var(base.saturating_add(k as u32)));
+            Thunk::Suspend(g, b) => {
+                let (env, st) = self.unsusp(b);
+                match prog.goal(g) {
+                    Goal::Fresh { slots, body } => {
+                        // Variables are numbered in declaration order (slots are increasing),
+                        // and the new frame is built in one allocation.
+                        let next = self.cells.len() as u64 + slots.len() as u64;
+                        let cap = self.limits.max_vars.unwrap_or(u64::from(u32::MAX));
+                        if next > cap {
+                            return Task::Stop(Stop::Vars(cap));
+                        }
+                        let base = self.cells.fresh(slots.len(), st.subst.scope).0;
+                        let mut env = env;
+                        // The frame is usually this activation's own (a relation whose body is a
+                        // `fresh`): then the variables are written into it; otherwise (a `fresh`
+                        // inside a `conde` clause, whose frame the other clauses share) it is
+                        // copied, in one allocation.
+                        if Rc::get_mut(&mut env).is_none() {
+                            env = Rc::from(&env[..]);
+                        }
+                        if let Some(frame) = Rc::get_mut(&mut env) {
+                            for (k, s) in slots.iter().enumerate() {
+                                if let Some(t) = frame.get_mut(*s as usize) {
+                                    *t = Term::Var(Var(base.saturating_add(k as u32)));
+                                }
                             }
                         }
+                        self.apply(prog, *body, env, st, konts)
                     }
-                    self.apply(prog, *body, env, st, konts)
+                    Goal::Conde(cs) => {
+                        // Every state leaving a `conde` is in a new scope: variables made
+                        // before it can no longer be bound in place.
+                        let mut st = st;
+                        self.scope += 1;
+                        st.subst.scope = self.scope;
+                        self.conde_from(g, cs, 0, env, st, konts)
+                    }
+                    _ => self.apply(prog, g, env, st, konts),
                 }
+            }
+            Thunk::CondeRest(g, i, b) => match prog.goal(g) {
                 Goal::Conde(cs) => {
-                    // Every state leaving a `conde` is in a new scope: variables made
-                    // before it can no longer be bound in place.
-                    let mut st = st;
-                    self.scope += 1;
-                    st.subst.scope = self.scope;
-                    self.conde_from(g, cs, 0, env, st, konts)
+                    let (env, st) = self.unsusp(b);
+                    self.conde_from(g, cs, i as usize, env, st, konts)
                 }
-                _ => self.apply(prog, g, env, st, konts),
-            },
-            Thunk::CondeRest(g, i, env, st) => match prog.goal(g) {
-                Goal::Conde(cs) => self.conde_from(g, cs, i as usize, env, st, konts),
                 _ => Task::Ret(Stream::Empty),
             },
             // (Not reached: taken apart above.)
@@ -589,12 +645,11 @@ impl Machine {
         Task::Ret(Stream::Empty)
     }
 
-    fn conde_rest(&self, g: GoalId, i: usize, env: &Env, st: &State) -> Thunk {
+    fn conde_rest(&mut self, g: GoalId, i: usize, env: &Env, st: &State) -> Thunk {
         Thunk::CondeRest(
             g,
             u32::try_from(i).unwrap_or(u32::MAX),
-            env.clone(),
-            st.clone(),
+            self.susp(env.clone(), st.clone()),
         )
     }
 }
@@ -610,8 +665,9 @@ mod tests {
         use std::mem::size_of;
         assert_eq!(size_of::<Term>(), 16);
         assert!(size_of::<State>() <= 32, "{}", size_of::<State>());
-        assert!(size_of::<Thunk>() <= 64, "{}", size_of::<Thunk>());
-        // (`repr(C)` makes a task 112 bytes rather than 96, and is still faster.)
-        assert!(size_of::<Task>() <= 112, "{}", size_of::<Task>());
+        // A suspension's frame and state, and a `bind`'s goals, sit behind one pointer.
+        assert!(size_of::<Thunk>() <= 24, "{}", size_of::<Thunk>());
+        assert!(size_of::<Kont>() <= 32, "{}", size_of::<Kont>());
+        assert!(size_of::<Task>() <= 72, "{}", size_of::<Task>());
     }
 }

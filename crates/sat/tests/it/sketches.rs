@@ -184,24 +184,32 @@ fn the_dimacs_export_is_the_solved_cnf() {
     assert_eq!((size.vars as usize, size.clauses), (n[0], n[1]));
 }
 
+/// Writes `text` to a fresh file and runs Debian's z3 on it; `None` (the test is skipped)
+/// when z3 is not installed. Returns z3's answer and the file's directory.
+fn run_z3(text: &str, name: &str) -> Option<(String, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("weft-sat-z3-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.smt2"));
+    std::fs::write(&path, text).unwrap();
+    match std::process::Command::new("z3").arg(&path).output() {
+        Ok(o) => Some((String::from_utf8_lossy(&o.stdout).into_owned(), dir)),
+        Err(_) => {
+            eprintln!("SKIPPED: z3 is not installed (apt-get install -y z3)");
+            None
+        }
+    }
+}
+
 /// Runs Debian's z3 on the SMT-LIB export; its model must be a correct program.
 #[test]
 fn z3_solves_the_smtlib_export_correctly() {
     let (g, ex) = compile(CIRCUIT, &[]);
     let text = weft_sat::export::smtlib(&g, &ex, 1_000_000, false).unwrap();
     assert!(text.starts_with("; weft sketch"));
-    let dir = std::env::temp_dir().join(format!("weft-sat-z3-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("swap.smt2");
-    std::fs::write(&path, &text).unwrap();
-    let out = match std::process::Command::new("z3").arg(&path).output() {
-        Ok(o) => o,
-        Err(_) => {
-            eprintln!("SKIPPED: z3 is not installed (apt-get install -y z3)");
-            return;
-        }
+    let Some((answer, dir)) = run_z3(&text, "swap") else {
+        return;
     };
-    let answer = String::from_utf8_lossy(&out.stdout);
+    let path = dir.join("swap.smt2");
     let a = weft_sat::export::parse_values(&g, &answer).unwrap_or_else(|| panic!("{answer}"));
     let p = Problem {
         graph: &g,
@@ -280,18 +288,9 @@ fn z3_minimizes_the_exported_cost_to_the_proved_optimum() {
     // Without the flag the cost is defined but not an objective.
     let plain = weft_sat::export::smtlib(&g, &ex, 1_000_000, false).unwrap();
     assert!(plain.contains("(define-fun weft_cost () Int") && !plain.contains("(minimize"));
-    let dir = std::env::temp_dir().join(format!("weft-sat-z3-min-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("xor.smt2");
-    std::fs::write(&path, &text).unwrap();
-    let out = match std::process::Command::new("z3").arg(&path).output() {
-        Ok(o) => o,
-        Err(_) => {
-            eprintln!("SKIPPED: z3 is not installed (apt-get install -y z3)");
-            return;
-        }
+    let Some((answer, dir)) = run_z3(&text, "xor") else {
+        return;
     };
-    let answer = String::from_utf8_lossy(&out.stdout);
     let a = weft_sat::export::parse_values(&g, &answer).unwrap_or_else(|| panic!("{answer}"));
     let p = Problem {
         graph: &g,
