@@ -145,11 +145,8 @@ pub fn smtlib(
         match t {
             Term::Const(v) => w.get(*v as usize).copied().unwrap_or(0).to_string(),
             Term::Name(n) => {
-                let mut body = w.last().copied().unwrap_or(0).to_string();
-                for v in (0..w.len().saturating_sub(1)).rev() {
-                    body = format!("(ite (= {n} {v}) {} {body})", w[v]);
-                }
-                body
+                let arms: Vec<String> = w.iter().map(i64::to_string).collect();
+                ite_chain(n, &arms)
             }
         }
     };
@@ -231,11 +228,7 @@ fn node_term(
                 if terms.iter().all(|t| *t == terms[0]) {
                     return Ok(get(cases[0]));
                 }
-                let mut body = terms[terms.len() - 1].clone();
-                for k in (0..terms.len() - 1).rev() {
-                    body = format!("(ite (= {sel} {k}) {} {body})", terms[k]);
-                }
-                body
+                ite_chain(&sel, &terms)
             }
         },
         Node::Apply(t, args) => {
@@ -301,13 +294,23 @@ fn ite(
                 Ok(v) => v.to_string(),
                 Err(t) => t.clone(),
             };
-            let mut body = text(&subs[subs.len() - 1]);
-            for v in (0..subs.len() - 1).rev() {
-                body = format!("(ite (= {n} {v}) {} {body})", text(&subs[v]));
-            }
-            Some(Err(body))
+            let arms: Vec<String> = subs.iter().map(text).collect();
+            Some(Err(ite_chain(n, &arms)))
         }
     }
+}
+
+/// `(ite (= sel 0) arms[0] (ite (= sel 1) arms[1] … arms[last]))`: the arm the value of `sel`
+/// picks (the last arm for every value from `arms.len() - 1` on; `0` when there is none).
+fn ite_chain(sel: &str, arms: &[String]) -> String {
+    let Some((last, rest)) = arms.split_last() else {
+        return "0".to_string();
+    };
+    let mut body = last.clone();
+    for (v, arm) in rest.iter().enumerate().rev() {
+        body = format!("(ite (= {sel} {v}) {arm} {body})");
+    }
+    body
 }
 
 /// Reads an SMT solver's answer to the script of [`smtlib`] (`sat` and the `get-value` list)

@@ -51,11 +51,11 @@ pub struct SatConfig {
     pub cegis: bool,
     /// The size (clauses) up to which every example is encoded up front even with `cegis`.
     pub eager_max: usize,
-    /// With lazy examples: 0 starts from the first example and adds the first one a candidate
-    /// fails; any other value picks the starting example and each added one pseudo-randomly
-    /// from this seed (among the failed ones); examples encoded up front are encoded in a
-    /// seeded order. Either gives the solver a different but equally valid path. Benchmarks use it to sample the spread of solve times, which one fixed
-    /// path hides (CaDiCaL is deterministic).
+    /// 0: examples in their order (lazily: start from the first, add the first one a
+    /// candidate fails). Any other value starts from, adds, or (up front) encodes the examples
+    /// in an order drawn from this seed, which gives the solver a different but equally valid
+    /// path. Benchmarks use it to sample the spread of solve times, which one fixed path hides
+    /// (CaDiCaL is deterministic).
     pub seed: u64,
     /// CaDiCaL's configuration preset.
     pub preset: Preset,
@@ -80,7 +80,7 @@ impl Default for SatConfig {
 }
 
 /// Below this many clauses (all examples encoded), examples are encoded up front rather than
-/// lazily: measured in BENCHMARKS.md ("Encoding and solver choices"), the counterexample loop
+/// lazily: measured in BENCHMARKS.md ("The 2-bit adder"), the counterexample loop
 /// pays off only on the large basic-block encodings (~100 000 clauses), and costs the 2-bit
 /// adder (11 000) a factor of two.
 pub const EAGER_MAX: usize = 50_000;
@@ -187,10 +187,12 @@ impl Sat {
                 f.add_example(p.examples, first, &mut be)?;
                 let estimate = (be.clauses - before).saturating_mul(f.added.len());
                 if estimate <= self.config.eager_max {
-                    // In a seeded order (a different variable numbering: another valid path).
+                    // In the seed's order (another variable numbering: another valid path).
                     let mut order: Vec<usize> = (0..f.added.len()).collect();
-                    for i in (1..order.len()).rev() {
-                        order.swap(i, pick(self.config.seed, i as u64, i + 1));
+                    if self.config.seed != 0 {
+                        for i in (1..order.len()).rev() {
+                            order.swap(i, pick(self.config.seed, i as u64, i + 1));
+                        }
                     }
                     for e in order {
                         f.add_example(p.examples, e, &mut be)?;
