@@ -59,15 +59,32 @@ pub fn exp_fast(x: f32) -> f32 {
     y * f32::from_bits((n.wrapping_add(127) as u32) << 23)
 }
 
-/// Whether this CPU has AVX2. The hot loops are compiled twice, for the baseline instruction
-/// set and for AVX2 (eight lanes instead of four), and this picks one at run time. Both
-/// compute exactly the same thing (no fused multiply-add, no reassociation), so results do
-/// not depend on the CPU.
+/// Whether this CPU has AVX2. The hot loops are compiled three times, for the baseline
+/// instruction set, for AVX2 (eight lanes instead of four) and for AVX-512 (sixteen), and
+/// this and [`has_avx512`] pick one at run time. All compute exactly the same thing (no fused
+/// multiply-add, no reassociation), so results do not depend on the CPU.
 #[inline]
 pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether this CPU has the AVX-512 subsets the compiler uses for `f32`/`u32` loops (F, BW,
+/// VL, DQ); see [`has_avx2`].
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512dq")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

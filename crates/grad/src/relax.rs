@@ -23,14 +23,28 @@
 //! table entry directly. Every other table runs the generic contraction, entry by entry. Both
 //! give bit-identical results: the fused forward adds the products of each output value in
 //! table order, as the generic loop does. What depends on no hole is computed once, in
-//! [`Kernel::new`]. The hot sweeps are compiled twice, for the baseline instruction set and
-//! for AVX2, and picked at run time; both compute exactly the same (no fused multiply-add).
+//! [`Kernel::new`]. The hot sweeps are compiled three times, for the baseline instruction set,
+//! for AVX2 and for AVX-512, and picked at run time; all compute exactly the same (no fused
+//! multiply-add).
+//!
+//! *Fewer passes over memory.* No gradient row is zeroed before the backward pass unless it
+//! has to be: the first write of a row assigns (`Kernel::plan_grads`), a row nothing writes
+//! stays 0 and is read from one shared zero row, and a `Bool2` whose row 0 nothing reads (an
+//! observed comparison) computes row 1 only. An observation's gradient seed and the tests that
+//! choose its loss path are one pass. When the driver promises one-hot hole values
+//! ([`Kernel::set_one_hot`], the discrete methods), every value is exactly 0 or 1 and the loss
+//! takes its exact path without testing or dividing.
 //!
 //! *Measured* (parity chain, K = 256, 100 restarts, one thread, CPU seconds for 2000 steps on
 //! the shared 2-core development machine): the previous kernel (per-entry loops, restarts
 //! innermost only within a row, parameters restart-major) took ~1.06 s for FMGD; this one
 //! 0.20 s (0.37 s without the AVX2 copy and the loss as a log of products); Bop 0.13 s
-//! (0.17 s without the AVX2 copy).
+//! (0.17 s without the AVX2 copy). Then (medians of 11 interleaved runs, load 3–4, the same
+//! command): FMGD 213 → 152 ms, Bop 175 → 100 ms of task clock, from the AVX-512 copy, the
+//! fused end-of-step passes of the driver, the gradient-row plan and the one-hot loss. Tried
+//! and dropped: padding the columns to a multiple of 16 (no partial vector at the end of a
+//! row): no faster at 100 restarts (Bop 72–77 ms unpadded against 81–87 ms padded), since the
+//! padding lanes cost as much as the partial vector saved.
 //!
 //! *The discrete sweep* ([`Kernel::violations`]) runs the discrete programs of all columns at
 //! once on integer rows (the same ops, on value indices) and counts violated observations and
@@ -51,7 +65,7 @@
 
 use weft_ir::{Examples, Graph, Node};
 
-use crate::math::{has_avx2, ln_fast};
+use crate::math::{has_avx2, has_avx512, ln_fast};
 use crate::GradError;
 
 #[derive(Clone, Copy, Debug)]
@@ -76,6 +90,11 @@ enum Op {
         /// Bit `t` set: entry `t` yields 1 (the table, as a number 0..16).
         mask: u8,
         data: [usize; 4],
+        /// Per argument: the backward pass writes its gradient rows first (`=`, not `+=`;
+        /// see [`Kernel::plan_grads`]).
+        assign: [bool; 2],
+        /// Nothing reads the output's row 0 (an observation's "false"): it is not computed.
+        only1: bool,
     },
     /// A two-valued output of one two-valued argument.
     Bool1 {
@@ -83,6 +102,8 @@ enum Op {
         a: usize,
         mask: [[f32; 2]; 2],
         data: [usize; 2],
+        /// As `Bool2`'s.
+        assign: bool,
     },
     /// Any other table: `args[a.0..a.1]` are the arguments.
     Table {
@@ -149,6 +170,17 @@ pub struct Kernel {
     ln_eps: f32,
     cost_weight: f32,
     scratch: Vec<usize>,
+    /// Nodes whose gradient rows are zeroed before every backward pass (see
+    /// [`Kernel::plan_grads`]); per observation: its seed is the first write of its row.
+    gzero: Vec<usize>,
+    obs_assign: Vec<bool>,
+    /// Per node: bit `v` set when nothing ever writes gradient row `v` (it stays 0; the
+    /// backward pass reads [`Kernel::zeros`] instead, a row that stays in the L1 cache).
+    gzrow: Vec<u64>,
+    zeros: Vec<f32>,
+    /// Every hole distribution is one-hot, so every value is exactly 0 or 1
+    /// ([`Kernel::set_one_hot`]).
+    one_hot: bool,
     /// Running products of probabilities (`R` static, then `R · E` per example) and their
     /// exponents, for the loss.
     prod: Vec<f32>,
@@ -157,6 +189,8 @@ pub struct Kernel {
     /// `doffs[node]` (`u32::MAX`: undefined, e.g. a multiplexer selecting no case).
     dvals: Vec<u32>,
     doffs: Vec<usize>,
+    /// Gathered programs, for [`Kernel::violations_of`].
+    dprog: Vec<u32>,
     row: Vec<f32>,
 }
 
@@ -231,6 +265,8 @@ impl Kernel {
                                 b: y,
                                 mask,
                                 data,
+                                assign: [false; 2],
+                                only1: false,
                             }
                         }
                         (&[x], &[2], 2) => {
@@ -245,6 +281,7 @@ impl Kernel {
                                 a: x,
                                 mask,
                                 data,
+                                assign: false,
                             }
                         }
                         _ => {
@@ -393,12 +430,19 @@ impl Kernel {
             ln_eps: eps.ln(),
             cost_weight,
             scratch: Vec::new(),
+            gzero: Vec::new(),
+            obs_assign: Vec::new(),
+            gzrow: Vec::new(),
+            zeros: vec![0.0; r * e],
+            one_hot: false,
             prod: vec![1.0; r + r * e],
             prod_exp: vec![0; r + r * e],
             dvals: Vec::new(),
             doffs: Vec::new(),
+            dprog: Vec::new(),
             row: vec![0.0; r * e],
         };
+        k.plan_grads();
         // What depends on no hole (constants, inputs and what is computed from them alone)
         // never changes: computed once, for every column.
         for i in 0..k.ops.len() {
@@ -428,6 +472,120 @@ impl Kernel {
         Ok(k)
     }
 
+    /// Decides who initialises each gradient row, so that the rows need not all be zeroed
+    /// before every backward pass (a pass over all of them that cost ~3% of a step). The
+    /// writes of one pass, in order: the observation seeds, the output and cost seeds, then
+    /// the ops' backward passes in reverse. The first write of a row assigns instead of
+    /// adding (`0 + x`, so that even the sign of a zero is what the sum gave); a row nothing
+    /// writes stays 0 from construction. Nodes whose rows are written piecemeal (output and
+    /// cost seeds, generic tables, multiplexers, broadcasts), or whose rows would be
+    /// initialised by different writers, are zeroed as before.
+    fn plan_grads(&mut self) {
+        let nn = self.nodes.len();
+        let mut zero = vec![false; nn];
+        for (node, _) in &self.outputs {
+            zero[*node] = true;
+        }
+        for (node, _, _) in &self.costs {
+            zero[*node] = true;
+        }
+        loop {
+            // Rows written so far: `written[node] & (1 << v)` (zeroed nodes: all).
+            let mut written: Vec<u64> = zero.iter().map(|&z| if z { !0 } else { 0 }).collect();
+            let mut more = false;
+            let mut obs_assign = Vec::with_capacity(self.observations.len());
+            for &node in &self.observations {
+                let k = self.nodes[node];
+                if k.size < 2 || !k.needs_grad {
+                    obs_assign.push(false);
+                    continue;
+                }
+                obs_assign.push(written[node] & 2 == 0);
+                written[node] |= 2;
+            }
+            for op in self.ops.iter_mut().rev() {
+                if !self.nodes[op.out()].needs_grad {
+                    continue;
+                }
+                // (argument, whether the op writes it whole).
+                let mut args: Vec<(usize, Option<&mut bool>)> = Vec::new();
+                match op {
+                    Op::Bool2 { a, b, assign, .. } => {
+                        let [aa, ab] = assign;
+                        args.push((*a, Some(aa)));
+                        args.push((*b, Some(ab)));
+                    }
+                    Op::Bool1 { a, assign, .. } => args.push((*a, Some(assign))),
+                    Op::Table { args: (a0, a1), .. } | Op::Mux { args: (a0, a1), .. } => {
+                        args.extend(self.args[*a0..*a1].iter().map(|&x| (x, None)));
+                    }
+                    Op::Broadcast { src, .. } => args.push((*src, None)),
+                }
+                for (x, flag) in args {
+                    if !self.nodes[x].needs_grad {
+                        continue;
+                    }
+                    // Two-valued: both rows (bits 0 and 1).
+                    let w = written[x];
+                    match flag {
+                        Some(f) if self.nodes[x].size == 2 && w & 3 == 0 => *f = true,
+                        Some(f) if self.nodes[x].size == 2 && w & 3 == 3 => *f = false,
+                        _ if w == !0 => {
+                            if let Some(f) = flag {
+                                *f = false;
+                            }
+                        }
+                        _ => {
+                            zero[x] = true;
+                            more = true;
+                        }
+                    }
+                    written[x] = !0;
+                }
+            }
+            if !more {
+                self.obs_assign = obs_assign;
+                self.gzrow = written.iter().map(|&w| !w).collect();
+                break;
+            }
+        }
+        // Output rows nothing reads: a `Bool2` computing a gradient-bearing value that is
+        // only observed need not compute its row 0.
+        let mut read = vec![0u64; nn];
+        for op in &self.ops {
+            match *op {
+                Op::Bool2 { a, b, .. } => {
+                    read[a] = !0;
+                    read[b] = !0;
+                }
+                Op::Bool1 { a, .. } => read[a] = !0,
+                Op::Table { args: (a0, a1), .. } | Op::Mux { args: (a0, a1), .. } => {
+                    for &x in &self.args[a0..a1] {
+                        read[x] = !0;
+                    }
+                }
+                Op::Broadcast { src, .. } => read[src] = !0,
+            }
+        }
+        for (node, _) in &self.outputs {
+            read[*node] = !0;
+        }
+        for (node, _, _) in &self.costs {
+            read[*node] = !0;
+        }
+        for &node in &self.observations {
+            read[node] |= 2;
+        }
+        for op in &mut self.ops {
+            if let Op::Bool2 { out, only1, .. } = op {
+                *only1 = self.nodes[*out].needs_grad && read[*out] & 1 == 0;
+            }
+        }
+        self.gzero = (0..nn)
+            .filter(|&i| zero[i] && self.nodes[i].needs_grad)
+            .collect();
+    }
+
     /// Restarts (columns).
     pub fn restarts(&self) -> usize {
         self.r
@@ -448,6 +606,14 @@ impl Kernel {
             .map(|(&(_, off), &size)| (off, size))
             .collect()
     }
+    /// Promises (or withdraws the promise) that every hole distribution the driver sets is
+    /// one-hot, as the discrete methods' are. Then every value the forward pass computes is
+    /// exactly 0 or 1 (products and sums of one-hot rows, one term at most per value), and the
+    /// loss skips the tests and divisions it would otherwise make per value, with exactly the
+    /// same results.
+    pub fn set_one_hot(&mut self, one_hot: bool) {
+        self.one_hot = one_hot;
+    }
     /// Computes only the first `n` restart columns from now on (`n ≤ R`).
     pub fn set_active(&mut self, n: usize) {
         assert!(n <= self.r, "{n} active columns of {}", self.r);
@@ -461,11 +627,18 @@ impl Kernel {
     pub fn weights_mut(&mut self) -> &mut [f32] {
         &mut self.weights
     }
-    /// Swaps the per-column state (the example weights) of columns `a` and `b`.
+    /// Swaps the per-column state of columns `a` and `b`: the example weights and the hole
+    /// distributions (which a driver may set for the next step before it moves columns).
     pub fn swap_columns(&mut self, a: usize, b: usize) {
-        let e = self.e;
+        let (r, e) = (self.r, self.e);
         for ei in 0..e {
             self.weights.swap(a * e + ei, b * e + ei);
+        }
+        for &(node, _) in &self.holes {
+            let k = self.nodes[node];
+            for v in 0..k.size {
+                self.vals.swap(k.off + v * r + a, k.off + v * r + b);
+            }
         }
     }
     /// The loss of every active column from the last [`Kernel::forward`].
@@ -484,6 +657,14 @@ impl Kernel {
         let (node, _) = self.holes[h];
         let k = self.nodes[node];
         &self.vals[k.off..k.off + k.size * self.r]
+    }
+    /// The distribution rows of hole `h` (as [`Kernel::hole_vals_mut`]) and their gradient
+    /// rows (as [`Kernel::hole_grads`]) at once.
+    pub fn hole_rows_mut(&mut self, h: usize) -> (&mut [f32], &[f32]) {
+        let (node, _) = self.holes[h];
+        let k = self.nodes[node];
+        let rows = k.off..k.off + k.size * self.r;
+        (&mut self.vals[rows.clone()], &self.grads[rows])
     }
     /// `∂loss_c/∂p(hole h = v)` of the last [`Kernel::backward_rows`], `[v · R + c]`.
     pub fn hole_grads(&self, h: usize) -> &[f32] {
@@ -526,6 +707,12 @@ impl Kernel {
     /// The forward pass over the active columns; returns their losses.
     pub fn forward(&mut self) -> &[f32] {
         #[cfg(target_arch = "x86_64")]
+        if has_avx512() {
+            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
+            unsafe { self.forward_avx512() };
+            return &self.loss[..self.n];
+        }
+        #[cfg(target_arch = "x86_64")]
         if has_avx2() {
             // SAFETY: the CPU has AVX2 (checked just above).
             unsafe { self.forward_avx2() };
@@ -538,6 +725,12 @@ impl Kernel {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn forward_avx2(&mut self) {
+        self.forward_body()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+    unsafe fn forward_avx512(&mut self) {
         self.forward_body()
     }
 
@@ -557,7 +750,12 @@ impl Kernel {
         {
             match self.ops[i] {
                 Op::Bool2 {
-                    out, a, b, mask, ..
+                    out,
+                    a,
+                    b,
+                    mask,
+                    only1,
+                    ..
                 } => {
                     let (len, w) = self.len_stride(out);
                     let (ka, kb, ko) = (self.nodes[a], self.nodes[b], self.nodes[out]);
@@ -568,7 +766,7 @@ impl Kernel {
                     let x1 = &lo[ka.off + w..ka.off + w + len];
                     let y0 = &lo[kb.off..kb.off + len];
                     let y1 = &lo[kb.off + w..kb.off + w + len];
-                    bool2_forward(mask, [x0, x1, y0, y1], o0, o1);
+                    bool2_forward(mask, only1, [x0, x1, y0, y1], o0, o1);
                 }
                 Op::Bool1 {
                     out, a, ref mask, ..
@@ -669,12 +867,11 @@ impl Kernel {
         let (r, e, n, eps) = (self.r, self.e, self.n, self.eps);
         let loss = &mut self.loss[..n];
         loss.fill(0.0);
-        for k in &self.nodes {
-            if k.needs_grad {
-                let (len, w) = if k.dynamic { (n * e, r * e) } else { (n, r) };
-                for v in 0..k.size {
-                    self.grads[k.off + v * w..k.off + v * w + len].fill(0.0);
-                }
+        for &node in &self.gzero {
+            let k = self.nodes[node];
+            let (len, w) = if k.dynamic { (n * e, r * e) } else { (n, r) };
+            for v in 0..k.size {
+                self.grads[k.off + v * w..k.off + v * w + len].fill(0.0);
             }
         }
         let fast = eps >= f32::MIN_POSITIVE;
@@ -697,44 +894,68 @@ impl Kernel {
         let (mut fs, mut fd) = (0usize, 0usize);
         // Two factors of at least eps stay normal (times [1, 2)) down to eps = 1e-18.
         let every = if eps >= 1e-18 { 2 } else { 1 };
-        for &node in &self.observations {
+        for (&node, &assign) in self.observations.iter().zip(&self.obs_assign) {
             let k = self.nodes[node];
             if k.size < 2 {
                 continue;
             }
             let (len, w) = if k.dynamic { (n * e, r * e) } else { (n, r) };
             let p = &self.vals[k.off + w..k.off + w + len];
-            if k.needs_grad {
+            // The seed of the gradient, and the row's class, in one pass.
+            let (finite, exact) = if k.needs_grad && self.one_hot {
+                // Every value is exactly 0 or 1 (see `set_one_hot`): the seed takes one of two
+                // values, computed once by the same function, and the row is exact.
                 let g = &mut self.grads[k.off + w..k.off + w + len];
-                if k.dynamic {
-                    let wt = &self.weights[..len];
-                    for ((g, &p), &wt) in g.iter_mut().zip(p).zip(wt) {
-                        *g -= wt * bce_grad(p, eps);
-                    }
-                } else {
-                    for (g, &p) in g.iter_mut().zip(p) {
-                        *g -= bce_grad(p, eps);
-                    }
+                let wt = &self.weights[..len];
+                let d = [bce_grad(0.0, eps), bce_grad(1.0, eps)];
+                match (k.dynamic, assign) {
+                    (true, true) => seed_one_hot::<true, true>(g, p, wt, d),
+                    (true, false) => seed_one_hot::<true, false>(g, p, wt, d),
+                    (false, true) => seed_one_hot::<false, true>(g, p, wt, d),
+                    (false, false) => seed_one_hot::<false, false>(g, p, wt, d),
                 }
-            }
-            let (finite, exact) = classify(p, eps);
+                (true, true)
+            } else if self.one_hot {
+                (true, true)
+            } else if k.needs_grad {
+                let g = &mut self.grads[k.off + w..k.off + w + len];
+                let wt = &self.weights[..len];
+                match (k.dynamic, assign) {
+                    (true, true) => seed_classify::<true, true>(g, p, wt, eps),
+                    (true, false) => seed_classify::<true, false>(g, p, wt, eps),
+                    (false, true) => seed_classify::<false, true>(g, p, wt, eps),
+                    (false, false) => seed_classify::<false, false>(g, p, wt, eps),
+                }
+            } else {
+                classify(p, eps)
+            };
             if !exact && fast && finite && (unit || !k.dynamic) {
                 let (acc, ex, f) = if k.dynamic {
                     (&mut *pd, &mut *ed, &mut fd)
                 } else {
                     (&mut *ps, &mut *es, &mut fs)
                 };
-                for (a, &x) in acc.iter_mut().zip(p) {
-                    *a *= x.max(eps);
-                }
                 *f += 1;
                 if *f % every == 0 {
-                    renormalise(acc, ex);
+                    multiply_renormalise(acc, ex, p, eps);
+                } else {
+                    for (a, &x) in acc.iter_mut().zip(p) {
+                        *a *= x.max(eps);
+                    }
+                }
+                continue;
+            }
+            if exact && !k.dynamic {
+                // One-hot values (the discrete methods): −ln 1 = 0 or −ln eps, straight into
+                // the loss (what the general path below computes, without the row between).
+                let ln_eps = self.ln_eps;
+                for (l, &x) in loss.iter_mut().zip(p) {
+                    *l -= if x == 1.0 { 0.0 } else { ln_eps };
                 }
                 continue;
             }
             let ln = &mut lnrow[..len];
-            ln_clamped(p, eps, self.ln_eps, fast, ln);
+            ln_clamped(p, eps, self.ln_eps, fast, (finite, exact), ln);
             if k.dynamic {
                 let wt = &self.weights[..len];
                 for c in 0..n {
@@ -810,6 +1031,26 @@ impl Kernel {
         }
     }
 
+    /// [`Kernel::violations`] of the columns `cols` (ascending, active) only: `out[j]` is
+    /// column `cols[j]`'s count. Their programs are gathered into the first columns and the
+    /// sweep runs over those alone (every column reads the same inputs and constants, so a
+    /// program's verdict does not depend on its column).
+    pub fn violations_of(&mut self, prog: &[u32], cols: &[usize], out: &mut [u32]) {
+        let r = self.r;
+        let mut g = std::mem::take(&mut self.dprog);
+        g.resize(self.holes.len() * r, 0);
+        for h in 0..self.holes.len() {
+            for (j, &c) in cols.iter().enumerate() {
+                g[h * r + j] = prog[h * r + c];
+            }
+        }
+        let n = self.n;
+        self.n = cols.len();
+        self.violations(&g, out);
+        self.n = n;
+        self.dprog = g;
+    }
+
     /// The discrete sweep: runs the program `prog` (hole `h`'s value for column `c` at
     /// `prog[h · R + c]`) on every example, exactly, for every active column at once, and
     /// writes into `out[c]` how many observations and expected outputs it violates (an
@@ -817,6 +1058,11 @@ impl Kernel {
     /// violation, so that `0` never rules out a program the exact evaluator would accept).
     /// A cheap filter before [`weft_ir::Evaluator::passes_all`], which stays the judge.
     pub fn violations(&mut self, prog: &[u32], out: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx512() {
+            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
+            return unsafe { self.violations_avx512(prog, out) };
+        }
         #[cfg(target_arch = "x86_64")]
         if has_avx2() {
             // SAFETY: the CPU has AVX2 (checked just above).
@@ -828,6 +1074,12 @@ impl Kernel {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn violations_avx2(&mut self, prog: &[u32], out: &mut [u32]) {
+        self.violations_body(prog, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+    unsafe fn violations_avx512(&mut self, prog: &[u32], out: &mut [u32]) {
         self.violations_body(prog, out)
     }
 
@@ -945,6 +1197,11 @@ impl Kernel {
     /// with [`Kernel::hole_grads`].
     pub fn backward_rows(&mut self) {
         #[cfg(target_arch = "x86_64")]
+        if has_avx512() {
+            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
+            return unsafe { self.backward_avx512() };
+        }
+        #[cfg(target_arch = "x86_64")]
         if has_avx2() {
             // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { self.backward_avx2() };
@@ -955,6 +1212,12 @@ impl Kernel {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn backward_avx2(&mut self) {
+        self.backward_body()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+    unsafe fn backward_avx512(&mut self) {
         self.backward_body()
     }
 
@@ -972,14 +1235,23 @@ impl Kernel {
             let gout = &ghi[..ko.size * w];
             let vals = &self.vals;
             match self.ops[i] {
-                Op::Bool2 { a, b, data, .. } => {
+                Op::Bool2 {
+                    a, b, data, assign, ..
+                } => {
                     let (ka, kb) = (self.nodes[a], self.nodes[b]);
                     let x0 = &vals[ka.off..ka.off + len];
                     let x1 = &vals[ka.off + w..ka.off + w + len];
                     let y0 = &vals[kb.off..kb.off + len];
                     let y1 = &vals[kb.off + w..kb.off + w + len];
-                    // The output gradient of each table entry.
-                    let g = |t: usize| &gout[data[t] * w..data[t] * w + len];
+                    // The output gradient of each table entry (a row never written is 0).
+                    let zero = self.gzrow[out];
+                    let g = |t: usize| {
+                        if zero >> data[t] & 1 == 1 {
+                            &self.zeros[..len]
+                        } else {
+                            &gout[data[t] * w..data[t] * w + len]
+                        }
+                    };
                     let (g0, g1, g2, g3) = (g(0), g(1), g(2), g(3));
                     if ka.needs_grad && kb.needs_grad {
                         // One pass for both arguments (distinct nodes, so disjoint rows).
@@ -991,35 +1263,44 @@ impl Kernel {
                         };
                         let (ga0, ga1) = two_rows(ga, 0, w, len);
                         let (gb0, gb1) = two_rows(gb, 0, w, len);
-                        for c in 0..len {
-                            ga0[c] = ga0[c] + g0[c] * y0[c] + g1[c] * y1[c];
-                            ga1[c] = ga1[c] + g2[c] * y0[c] + g3[c] * y1[c];
-                            gb0[c] = gb0[c] + g0[c] * x0[c] + g2[c] * x1[c];
-                            gb1[c] = gb1[c] + g1[c] * x0[c] + g3[c] * x1[c];
+                        let (gs, xy) = ([g0, g1, g2, g3], [x0, x1, y0, y1]);
+                        match assign {
+                            [false, false] => {
+                                bool2_back2::<false, false>(gs, xy, ga0, ga1, gb0, gb1)
+                            }
+                            [false, true] => bool2_back2::<false, true>(gs, xy, ga0, ga1, gb0, gb1),
+                            [true, false] => bool2_back2::<true, false>(gs, xy, ga0, ga1, gb0, gb1),
+                            [true, true] => bool2_back2::<true, true>(gs, xy, ga0, ga1, gb0, gb1),
                         }
                     } else if ka.needs_grad {
                         let (ga0, ga1) = two_rows(glo, ka.off, w, len);
-                        for c in 0..len {
-                            ga0[c] = ga0[c] + g0[c] * y0[c] + g1[c] * y1[c];
-                            ga1[c] = ga1[c] + g2[c] * y0[c] + g3[c] * y1[c];
+                        if assign[0] {
+                            bool2_back1::<true>([g0, g1, g2, g3], [y0, y1], ga0, ga1);
+                        } else {
+                            bool2_back1::<false>([g0, g1, g2, g3], [y0, y1], ga0, ga1);
                         }
                     } else if kb.needs_grad {
                         let (gb0, gb1) = two_rows(glo, kb.off, w, len);
-                        for c in 0..len {
-                            gb0[c] = gb0[c] + g0[c] * x0[c] + g2[c] * x1[c];
-                            gb1[c] = gb1[c] + g1[c] * x0[c] + g3[c] * x1[c];
+                        // The same with the roles of the arguments exchanged: entries 1, 2.
+                        if assign[1] {
+                            bool2_back1::<true>([g0, g2, g1, g3], [x0, x1], gb0, gb1);
+                        } else {
+                            bool2_back1::<false>([g0, g2, g1, g3], [x0, x1], gb0, gb1);
                         }
                     }
                 }
-                Op::Bool1 { a, data, .. } => {
+                Op::Bool1 {
+                    a, data, assign, ..
+                } => {
                     let ka = self.nodes[a];
                     if ka.needs_grad {
                         let g0 = &gout[data[0] * w..data[0] * w + len];
                         let g1 = &gout[data[1] * w..data[1] * w + len];
                         let (ga0, ga1) = two_rows(glo, ka.off, w, len);
+                        let base = |x: f32| if assign { 0.0 } else { x };
                         for c in 0..len {
-                            ga0[c] += g0[c];
-                            ga1[c] += g1[c];
+                            ga0[c] = base(ga0[c]) + g0[c];
+                            ga1[c] = base(ga1[c]) + g1[c];
                         }
                     }
                 }
@@ -1084,12 +1365,20 @@ impl Kernel {
 /// The forward pass of a Boolean table of two Boolean arguments, specialised (a const
 /// generic) for each of the 16 tables: each output value is the sum of its entries' products
 /// in table order, exactly as the generic loop adds them, without multiplying by masks.
+/// `only1`: compute output row 1 only (row 0 is left as it was).
 #[inline(always)]
-fn bool2_forward(table: u8, [x0, x1, y0, y1]: [&[f32]; 4], o0: &mut [f32], o1: &mut [f32]) {
+fn bool2_forward(
+    table: u8,
+    only1: bool,
+    [x0, x1, y0, y1]: [&[f32]; 4],
+    o0: &mut [f32],
+    o1: &mut [f32],
+) {
     macro_rules! dispatch {
         ($($t:literal)*) => {
-            match table {
-                $($t => bool2::<$t>(x0, x1, y0, y1, o0, o1),)*
+            match (table, only1) {
+                $(($t, false) => bool2::<$t, false>(x0, x1, y0, y1, o0, o1),)*
+                $(($t, true) => bool2::<$t, true>(x0, x1, y0, y1, o0, o1),)*
                 _ => unreachable!("a 2×2 Boolean table is a number below 16"),
             }
         };
@@ -1098,7 +1387,7 @@ fn bool2_forward(table: u8, [x0, x1, y0, y1]: [&[f32]; 4], o0: &mut [f32], o1: &
 }
 
 #[inline(always)]
-fn bool2<const T: u8>(
+fn bool2<const T: u8, const ONLY1: bool>(
     x0: &[f32],
     x1: &[f32],
     y0: &[f32],
@@ -1124,8 +1413,56 @@ fn bool2<const T: u8>(
                 s0 += pt;
             }
         }
-        o0[c] = s0;
+        if !ONLY1 {
+            o0[c] = s0;
+        }
         o1[c] = s1;
+    }
+}
+
+/// The backward pass of a `Bool2` into both arguments (`AA`, `AB`: the first write of that
+/// argument's rows, `0 + …`; otherwise `+=`), from the output gradient of each table entry
+/// `g` and the argument rows `[x0, x1, y0, y1]`.
+#[inline(always)]
+fn bool2_back2<const AA: bool, const AB: bool>(
+    [g0, g1, g2, g3]: [&[f32]; 4],
+    [x0, x1, y0, y1]: [&[f32]; 4],
+    ga0: &mut [f32],
+    ga1: &mut [f32],
+    gb0: &mut [f32],
+    gb1: &mut [f32],
+) {
+    let len = ga0.len();
+    let (g0, g1, g2, g3) = (&g0[..len], &g1[..len], &g2[..len], &g3[..len]);
+    let (x0, x1, y0, y1) = (&x0[..len], &x1[..len], &y0[..len], &y1[..len]);
+    let (ga1, gb0, gb1) = (&mut ga1[..len], &mut gb0[..len], &mut gb1[..len]);
+    for c in 0..len {
+        let (a0, a1) = if AA { (0.0, 0.0) } else { (ga0[c], ga1[c]) };
+        let (b0, b1) = if AB { (0.0, 0.0) } else { (gb0[c], gb1[c]) };
+        ga0[c] = a0 + g0[c] * y0[c] + g1[c] * y1[c];
+        ga1[c] = a1 + g2[c] * y0[c] + g3[c] * y1[c];
+        gb0[c] = b0 + g0[c] * x0[c] + g2[c] * x1[c];
+        gb1[c] = b1 + g1[c] * x0[c] + g3[c] * x1[c];
+    }
+}
+
+/// The backward pass of a `Bool2` into its first argument only (for the second, pass the
+/// entry gradients as `[g0, g2, g1, g3]` and the first argument's rows): `ga0 (=|+=) g0 y0 +
+/// g1 y1`, `ga1 (=|+=) g2 y0 + g3 y1`.
+#[inline(always)]
+fn bool2_back1<const A: bool>(
+    [g0, g1, g2, g3]: [&[f32]; 4],
+    [y0, y1]: [&[f32]; 2],
+    ga0: &mut [f32],
+    ga1: &mut [f32],
+) {
+    let len = ga0.len();
+    let (g0, g1, g2, g3) = (&g0[..len], &g1[..len], &g2[..len], &g3[..len]);
+    let (y0, y1, ga1) = (&y0[..len], &y1[..len], &mut ga1[..len]);
+    for c in 0..len {
+        let (a0, a1) = if A { (0.0, 0.0) } else { (ga0[c], ga1[c]) };
+        ga0[c] = a0 + g0[c] * y0[c] + g1[c] * y1[c];
+        ga1[c] = a1 + g2[c] * y0[c] + g3[c] * y1[c];
     }
 }
 
@@ -1143,15 +1480,20 @@ fn two_rows(buf: &mut [f32], off: usize, w: usize, len: usize) -> (&mut [f32], &
 /// is −1 at `p = 1`; under Adam's per-coordinate normalisation that −1 pushed STE's latent
 /// logits towards their current values at the full learning rate, and STE solved 56% of the
 /// runs at K = 4 against the seed's 100%.)
+///
+/// One division, of operands chosen first: the two quotients are each one IEEE division, so
+/// this is exactly what dividing in both branches gives, at half the cost in vector code
+/// (which computes both sides of a select).
 #[inline(always)]
 fn bce_grad(p: f32, eps: f32) -> f32 {
     let q = 1.0 - p;
     // Above 1 (only unnormalised inputs get there) it stays the derivative of −ln p.
-    if p * q >= eps || q < 0.0 {
-        1.0 / p
+    let (num, den) = if p * q >= eps || q < 0.0 {
+        (1.0, p)
     } else {
-        q / eps
-    }
+        (q, eps)
+    };
+    num / den
 }
 
 /// One pass over a row (no early exit, so it vectorises): are the probabilities finite, and
@@ -1164,6 +1506,63 @@ fn classify(p: &[f32], eps: f32) -> (bool, bool) {
         exact &= x == 1.0 || x <= eps;
     }
     (finite, exact)
+}
+
+/// An observation's gradient seed `g (=|-=) wt · bce_grad(p)` (`=`: the first write of the
+/// row, as `0 − x`; `wt` = 1 for a static row) and [`classify`] of `p`, in one pass.
+#[inline(always)]
+fn seed_classify<const DYN: bool, const ASSIGN: bool>(
+    g: &mut [f32],
+    p: &[f32],
+    wt: &[f32],
+    eps: f32,
+) -> (bool, bool) {
+    let len = p.len();
+    let (g, wt) = (&mut g[..len], &wt[..len]);
+    let (mut finite, mut exact) = (true, true);
+    for c in 0..len {
+        let x = p[c];
+        let d = if DYN {
+            wt[c] * bce_grad(x, eps)
+        } else {
+            bce_grad(x, eps)
+        };
+        g[c] = if ASSIGN { 0.0 - d } else { g[c] - d };
+        finite &= x.is_finite();
+        exact &= x == 1.0 || x <= eps;
+    }
+    (finite, exact)
+}
+
+/// [`seed_classify`]'s seed on a row of values that are all exactly 0 or 1: `d[x]` is
+/// `bce_grad(x, eps)`. No division (a quarter of a discrete method's forward pass).
+#[inline(always)]
+fn seed_one_hot<const DYN: bool, const ASSIGN: bool>(
+    g: &mut [f32],
+    p: &[f32],
+    wt: &[f32],
+    [d0, d1]: [f32; 2],
+) {
+    let len = p.len();
+    let (g, wt) = (&mut g[..len], &wt[..len]);
+    for c in 0..len {
+        debug_assert!(p[c] == 0.0 || p[c] == 1.0, "not one-hot: {}", p[c]);
+        let d = if p[c] == 1.0 { d1 } else { d0 };
+        let d = if DYN { wt[c] * d } else { d };
+        g[c] = if ASSIGN { 0.0 - d } else { g[c] - d };
+    }
+}
+
+/// `acc *= max(p, eps)`, then [`renormalise`], in one pass.
+#[inline(always)]
+fn multiply_renormalise(acc: &mut [f32], exp: &mut [i32], p: &[f32], eps: f32) {
+    let len = acc.len();
+    let (exp, p) = (&mut exp[..len], &p[..len]);
+    for c in 0..len {
+        let bits = (acc[c] * p[c].max(eps)).to_bits();
+        exp[c] += ((bits >> 23) & 0xff) as i32 - 127;
+        acc[c] = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    }
 }
 
 /// Moves the binary exponent of every (positive, normal) `acc` into `exp`, leaving `acc` in
@@ -1185,10 +1584,11 @@ fn ln_product(m: f32, e: i32) -> f32 {
 
 /// `out = ln(max(p, eps))`, vectorised: a Cephes-style polynomial (within 2 ulp of the
 /// correctly rounded value, exact at 1 and at `eps`) when `fast`; `f32::ln` otherwise (an
-/// `eps` below the smallest normal number, or a non-finite probability).
+/// `eps` below the smallest normal number, or a non-finite probability). `class`: what
+/// [`classify`] says of `p`.
 #[inline(always)]
-fn ln_clamped(p: &[f32], eps: f32, ln_eps: f32, fast: bool, out: &mut [f32]) {
-    let (finite, exact) = classify(p, eps);
+fn ln_clamped(p: &[f32], eps: f32, ln_eps: f32, fast: bool, class: (bool, bool), out: &mut [f32]) {
+    let (finite, exact) = class;
     if exact {
         for (o, &x) in out.iter_mut().zip(p) {
             *o = if x == 1.0 { 0.0 } else { ln_eps };

@@ -13,7 +13,7 @@ use weft_ir::{Assignment, Evaluator};
 use weft_solve::{Observer, Problem};
 
 use crate::config::{Config, Method};
-use crate::math::{exp_fast, has_avx2};
+use crate::math::{exp_fast, has_avx2, has_avx512};
 use crate::relax::Kernel;
 use crate::GradError;
 
@@ -136,6 +136,9 @@ fn gumbel(rng: &mut StdRng) -> f32 {
     -(-u.ln()).ln()
 }
 
+const B1: f32 = 0.9;
+const B2: f32 = 0.999;
+
 /// Adam over rows of parameters in column layout (`[i · RC + c]`); only the first `n` columns
 /// (the running restarts) are touched.
 struct Adam {
@@ -154,6 +157,13 @@ impl Adam {
             lr,
         }
     }
+    /// Starts step `t + 1`; returns its bias-corrected learning rate.
+    fn advance(&mut self) -> f32 {
+        self.t += 1;
+        let c1 = 1.0 - B1.powi(self.t);
+        let c2 = 1.0 - B2.powi(self.t);
+        self.lr * c2.sqrt() / c1
+    }
     /// One Adam step. `mirror[i]`: the gradient of row `i` is always exactly the negation of
     /// row `i − 1`'s (the two logits of a two-valued hole), so its moments are the negation
     /// and the copy of row `i − 1`'s and its update is exactly the negated update: computed
@@ -167,16 +177,27 @@ impl Adam {
         n: usize,
         mirror: Option<&[bool]>,
     ) {
-        const B1: f32 = 0.9;
-        const B2: f32 = 0.999;
-        self.t += 1;
-        let c1 = 1.0 - B1.powi(self.t);
-        let c2 = 1.0 - B2.powi(self.t);
-        let a = self.lr * c2.sqrt() / c1;
+        let a = self.advance();
+        self.rows(a, params, grads, rc, n, mirror, None);
+    }
+    /// The rows of one step with learning rate `a` (from [`Adam::advance`]), except those
+    /// marked in `skip` (updated elsewhere, by a fused pass).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn rows(
+        &mut self,
+        a: f32,
+        params: &mut [f32],
+        grads: &[f32],
+        rc: usize,
+        n: usize,
+        mirror: Option<&[bool]>,
+        skip: Option<&[bool]>,
+    ) {
         let rows = params.len() / rc.max(1);
         let is_mirror = |i: usize| mirror.is_some_and(|m| m.get(i) == Some(&true));
         for i in 0..rows {
-            if is_mirror(i) {
+            if is_mirror(i) || skip.is_some_and(|s| s[i]) {
                 continue;
             }
             let s = i * rc..i * rc + n;
@@ -210,8 +231,6 @@ impl Adam {
 /// own so that the slices are known not to alias and the loop is vectorised.
 #[inline(always)]
 fn adam_paired(a: f32, p: &mut [f32], q: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-    const B1: f32 = 0.9;
-    const B2: f32 = 0.999;
     let n = p.len();
     let (q, g, m, v) = (&mut q[..n], &g[..n], &mut m[..n], &mut v[..n]);
     for c in 0..n {
@@ -220,6 +239,98 @@ fn adam_paired(a: f32, p: &mut [f32], q: &mut [f32], g: &[f32], m: &mut [f32], v
         let u = a * m[c] / (v[c].sqrt() + 1e-8);
         p[c] -= u;
         q[c] += u;
+    }
+}
+
+/// The rows of one two-valued hole over the running columns, for the fused updates.
+struct Rows2<'a> {
+    /// Its distribution `p(false)`, `p(true)` (the kernel's rows: this step's, overwritten
+    /// with the next step's).
+    p0: &'a mut [f32],
+    p1: &'a mut [f32],
+    /// `∂loss/∂p(false)`, `∂loss/∂p(true)` of this step.
+    g0: &'a [f32],
+    g1: &'a [f32],
+    /// The current program's value of the hole, and whether it changed since last checked.
+    cur: &'a mut [u32],
+    dirty: &'a mut [bool],
+    /// Non-finite detector: `+ g · 0` is NaN exactly when `g` is not finite.
+    bad: &'a mut [f32],
+}
+
+/// The whole end of an FMGD step for one two-valued hole, in one pass over its columns:
+/// the softmax gradient with respect to the logits, Adam (paired: the second logit moves
+/// by exactly the negation), the non-finite check, then the next step's argmax and
+/// sigmoid (at inverse temperature `it_next`). Computes exactly what the separate passes
+/// did (the same operations in the same order on every value), with the rows read once
+/// instead of six times.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fmgd2_fused(
+    r: Rows2,
+    a: f32,
+    it: f32,
+    it_next: f32,
+    t0: &mut [f32],
+    t1: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    let n = r.cur.len();
+    let (p0, p1, g0, g1) = (&mut r.p0[..n], &mut r.p1[..n], &r.g0[..n], &r.g1[..n]);
+    let (dirty, bad) = (&mut r.dirty[..n], &mut r.bad[..n]);
+    let (t0, t1, m, v) = (&mut t0[..n], &mut t1[..n], &mut m[..n], &mut v[..n]);
+    for c in 0..n {
+        bad[c] = (bad[c] + g0[c] * 0.0) + g1[c] * 0.0;
+        // p0 (g0 − p·g) = p0 p1 (g0 − g1), and the other logit's is its negative.
+        let x = p0[c] * p1[c] * (g0[c] - g1[c]) * it;
+        let mc = B1 * m[c] + (1.0 - B1) * x;
+        let vc = B2 * v[c] + (1.0 - B2) * x * x;
+        m[c] = mc;
+        v[c] = vc;
+        let u = a * mc / (vc.sqrt() + 1e-8);
+        let (th0, th1) = (t0[c] - u, t1[c] + u);
+        t0[c] = th0;
+        t1[c] = th1;
+        // The next step: the argmax (the first maximum) and the two-way softmax.
+        let am = (th1 > th0) as u32;
+        dirty[c] |= am != r.cur[c];
+        r.cur[c] = am;
+        let q1 = 1.0 / (1.0 + exp_fast((th0 - th1) * it_next));
+        p0[c] = 1.0 - q1;
+        p1[c] = q1;
+    }
+}
+
+/// The whole end of a Bop step for one two-valued hole, in one pass: the non-finite check,
+/// the running average (rate `gm`) of both gradient rows, the thresholded flip, and the next
+/// step's one-hot distribution. Exactly what the separate passes computed.
+#[inline(always)]
+fn bop2_fused(r: Rows2, gm: f32, tau: f32, m0: &mut [f32], m1: &mut [f32]) {
+    let n = r.cur.len();
+    let (p0, p1, g0, g1) = (&mut r.p0[..n], &mut r.p1[..n], &r.g0[..n], &r.g1[..n]);
+    let (dirty, bad, m0, m1) = (
+        &mut r.dirty[..n],
+        &mut r.bad[..n],
+        &mut m0[..n],
+        &mut m1[..n],
+    );
+    for c in 0..n {
+        bad[c] = (bad[c] + g0[c] * 0.0) + g1[c] * 0.0;
+        let a0 = (1.0 - gm) * m0[c] + gm * g0[c];
+        let a1 = (1.0 - gm) * m1[c] + gm * g1[c];
+        m0[c] = a0;
+        m1[c] = a1;
+        // One candidate, no tie to break: the estimate of the flip is m[other] − m[cur] =
+        // (1 − 2·cur)(m1 − m0) (exactly: a sign).
+        let x = r.cur[c];
+        let sign = 1.0 - 2.0 * x as f32;
+        let flip = (a1 - a0) * sign < -tau;
+        let x = x ^ flip as u32;
+        r.cur[c] = x;
+        dirty[c] |= flip;
+        p0[c] = if x == 0 { 1.0 } else { 0.0 };
+        p1[c] = if x == 0 { 0.0 } else { 1.0 };
     }
 }
 
@@ -486,6 +597,11 @@ fn run_chunk(
     obs: Option<&mut dyn Observer>,
 ) -> Result<ChunkReport, GradError> {
     #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
+        return unsafe { run_chunk_avx512(p, config, restarts, shared, obs) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU has AVX2 (checked just above).
         return unsafe { run_chunk_avx2(p, config, restarts, shared, obs) };
@@ -496,6 +612,18 @@ fn run_chunk(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_chunk_avx2(
+    p: &Problem,
+    config: &Config,
+    restarts: Range<usize>,
+    shared: &Shared,
+    obs: Option<&mut dyn Observer>,
+) -> Result<ChunkReport, GradError> {
+    run_chunk_body(p, config, restarts, shared, obs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+unsafe fn run_chunk_avx512(
     p: &Problem,
     config: &Config,
     restarts: Range<usize>,
@@ -582,6 +710,7 @@ fn run_chunk_body(
     let mut finished = vec![false; rc];
     let mut bad = vec![0f32; rc];
     let mut viol = vec![0u32; rc];
+    let mut need: Vec<usize> = Vec::with_capacity(rc);
 
     let mut results: Vec<RestartResult> = (0..rc)
         .map(|_| RestartResult {
@@ -595,6 +724,33 @@ fn run_chunk_body(
     let mut steps_run = 0;
     let mut restart_steps = 0u64;
     let steps = config.steps;
+    // The two-valued holes whose end of step runs as one fused pass (`fmgd2_fused`,
+    // `bop2_fused`): from the second step on, their distributions and programs are already set
+    // when a step starts.
+    let fuse = matches!(method, Method::Fmgd | Method::Temp | Method::Bop);
+    let fused: Vec<bool> = layout.iter().map(|&(_, size)| fuse && size == 2).collect();
+    let mut fused_row = vec![false; d];
+    for (h, &(off, size)) in layout.iter().enumerate() {
+        if fused[h] {
+            fused_row[off..off + size].fill(true);
+        }
+    }
+    let temp_at = |step: usize| match method {
+        Method::Temp | Method::TempReg => {
+            let frac = if steps > 1 {
+                step.min(steps - 1) as f32 / (steps - 1) as f32
+            } else {
+                0.0
+            };
+            config.temp_start * (config.temp_end / config.temp_start).powf(frac)
+        }
+        Method::Gumbel => config.gumbel_tau,
+        _ => 1.0,
+    };
+    // The discrete methods' distributions are one-hot (unless smoothed).
+    kernel.set_one_hot(
+        method.is_discrete() && !(method == Method::GradSearchPlus && config.smooth != 0.0),
+    );
     let prefilter = method.is_discrete()
         && method != Method::GradSearchPlus
         && config.cost_weight == 0.0
@@ -605,18 +761,9 @@ fn run_chunk_body(
         restart_steps += n as u64;
         kernel.set_active(n);
         // 1. Parameters → hole distributions, written straight into the kernel's rows.
-        let temp = match method {
-            Method::Temp | Method::TempReg => {
-                let frac = if steps > 1 {
-                    step.min(steps - 1) as f32 / (steps - 1) as f32
-                } else {
-                    0.0
-                };
-                config.temp_start * (config.temp_end / config.temp_start).powf(frac)
-            }
-            Method::Gumbel => config.gumbel_tau,
-            _ => 1.0,
-        };
+        let temp = temp_at(step);
+        // Set at the end of the last step by the fused passes.
+        let ready = |h: usize| step > 0 && fused[h];
         if let Some(nn) = &mut neural {
             nn.forward(&mut theta, rc, n);
         }
@@ -634,7 +781,7 @@ fn run_chunk_body(
                 0.0
             };
             for (h, &(_, size)) in layout.iter().enumerate() {
-                if size == 0 {
+                if size == 0 || ready(h) {
                     continue;
                 }
                 let cr = &cur[h * rc..h * rc + n];
@@ -657,6 +804,9 @@ fn run_chunk_body(
         } else {
             // The discrete program: argmax of the logits (the first maximum).
             for (h, &(off, size)) in layout.iter().enumerate() {
+                if ready(h) {
+                    continue;
+                }
                 let cr = &mut cur[h * rc..h * rc + n];
                 let t = &theta[off * rc..(off + size) * rc];
                 if size == 2 {
@@ -693,6 +843,9 @@ fn run_chunk_body(
             } else {
                 let it = 1.0 / temp;
                 for (h, &(off, size)) in layout.iter().enumerate() {
+                    if ready(h) {
+                        continue;
+                    }
                     let t = &theta[off * rc..(off + size) * rc];
                     let nz = if noise.is_empty() {
                         None
@@ -745,14 +898,22 @@ fn run_chunk_body(
         kernel.backward_rows();
 
         // 3. The discrete program of every running restart, checked exactly when it changed.
-        // First the kernel's discrete sweep, over all columns at once: a program it finds
-        // violating an observation or an output fails (no need to ask the evaluator).
-        if (0..n).any(|c| dirty[c] && !(prefilter && loss[c] >= 0.5)) {
-            kernel.violations(&cur, &mut viol);
-            for c in 0..n {
-                if viol[c] > 0 {
-                    dirty[c] = false;
-                }
+        // First the kernel's discrete sweep, over the columns to check at once (gathered
+        // when they are at most half: the gathering costs about as much as a sweep): a program
+        // it finds violating an observation or an output fails (no need to ask the evaluator).
+        need.clear();
+        need.extend((0..n).filter(|&c| dirty[c] && !(prefilter && loss[c] >= 0.5)));
+        let gather = need.len() * 2 <= n;
+        if !need.is_empty() {
+            if gather {
+                kernel.violations_of(&cur, &need, &mut viol);
+            } else {
+                kernel.violations(&cur, &mut viol);
+            }
+        }
+        for (j, &c) in need.iter().enumerate() {
+            if viol[if gather { j } else { c }] > 0 {
+                dirty[c] = false;
             }
         }
         for c in 0..n {
@@ -805,6 +966,10 @@ fn run_chunk_body(
         // is not finite, so one vectorised sum per column finds them.
         bad[..n].fill(0.0);
         for h in 0..nh {
+            if fused[h] {
+                // Checked in its fused pass, below (before anything reads `bad`).
+                continue;
+            }
             let gr = kernel.hole_grads(h);
             for v in 0..layout[h].1 {
                 for (b, &x) in bad[..n].iter_mut().zip(&gr[v * rc..v * rc + n]) {
@@ -812,22 +977,10 @@ fn run_chunk_body(
                 }
             }
         }
-        for c in 0..n {
-            if finished[c] {
-                continue;
-            }
-            results[col[c]].final_loss = loss[c];
-            if !loss[c].is_finite() || bad[c].is_nan() {
-                results[col[c]].outcome = RestartOutcome::NonFinite { step };
-                finished[c] = true;
-            }
-        }
-        if finished[..n].iter().all(|&f| f) {
-            break;
-        }
 
-        // 4. The update, of every column still computed (a restart that has just finished is
-        // updated too, harmlessly: it is dropped below).
+        // 4. The update, of every column still computed (a restart that has just finished, or
+        // whose gradient is found non-finite below, is updated too, harmlessly: it is dropped
+        // below).
         match method {
             Method::Fmgd
             | Method::FmgdReg
@@ -837,7 +990,35 @@ fn run_chunk_body(
             | Method::Neural => {
                 let reg = matches!(method, Method::FmgdReg | Method::TempReg);
                 let it = 1.0 / temp;
+                let a = adam.advance();
+                let it_next = 1.0 / temp_at(step + 1);
                 for (h, &(off, size)) in layout.iter().enumerate() {
+                    if fused[h] {
+                        let (vals, grads) = kernel.hole_rows_mut(h);
+                        let (p0, p1) = vals.split_at_mut(rc);
+                        let (t0, t1) = theta[off * rc..].split_at_mut(rc);
+                        let rows = Rows2 {
+                            p0,
+                            p1,
+                            g0: &grads[..rc],
+                            g1: &grads[rc..],
+                            cur: &mut cur[h * rc..h * rc + n],
+                            dirty: &mut dirty[..n],
+                            bad: &mut bad[..n],
+                        };
+                        let mv = off * rc..off * rc + n;
+                        fmgd2_fused(
+                            rows,
+                            a,
+                            it,
+                            it_next,
+                            t0,
+                            t1,
+                            &mut adam.m[mv.clone()],
+                            &mut adam.v[mv],
+                        );
+                        continue;
+                    }
                     let pr = kernel.hole_vals(h);
                     let gp = kernel.hole_grads(h);
                     let gt = &mut gtheta[off * rc..(off + size) * rc];
@@ -876,9 +1057,17 @@ fn run_chunk_body(
                 match &mut neural {
                     Some(nn) => {
                         nn.backward(&gtheta, rc, n);
-                        adam.step(&mut nn.params, &nn.grads, rc, n, None);
+                        adam.rows(a, &mut nn.params, &nn.grads, rc, n, None, None);
                     }
-                    None => adam.step(&mut theta, &gtheta, rc, n, (!reg).then_some(&mirror[..])),
+                    None => adam.rows(
+                        a,
+                        &mut theta,
+                        &gtheta,
+                        rc,
+                        n,
+                        (!reg).then_some(&mirror[..]),
+                        Some(&fused_row),
+                    ),
                 }
             }
             Method::Ste => {
@@ -890,6 +1079,22 @@ fn run_chunk_body(
             Method::Bop => {
                 let gm = config.gamma;
                 for (h, &(off, size)) in layout.iter().enumerate() {
+                    if fused[h] {
+                        let (vals, grads) = kernel.hole_rows_mut(h);
+                        let (p0, p1) = vals.split_at_mut(rc);
+                        let (m0, m1) = avg[off * rc..].split_at_mut(rc);
+                        let rows = Rows2 {
+                            p0,
+                            p1,
+                            g0: &grads[..rc],
+                            g1: &grads[rc..],
+                            cur: &mut cur[h * rc..h * rc + n],
+                            dirty: &mut dirty[..n],
+                            bad: &mut bad[..n],
+                        };
+                        bop2_fused(rows, gm, config.tau, m0, m1);
+                        continue;
+                    }
                     let gr = kernel.hole_grads(h);
                     let m = &mut avg[off * rc..(off + size) * rc];
                     for v in 0..size {
@@ -998,6 +1203,21 @@ fn run_chunk_body(
                     }
                 }
             }
+        }
+
+        // The non-finite verdicts (`bad` is complete only now: the fused passes fill it in).
+        for c in 0..n {
+            if finished[c] {
+                continue;
+            }
+            results[col[c]].final_loss = loss[c];
+            if !loss[c].is_finite() || bad[c].is_nan() {
+                results[col[c]].outcome = RestartOutcome::NonFinite { step };
+                finished[c] = true;
+            }
+        }
+        if finished[..n].iter().all(|&f| f) {
+            break;
         }
 
         // 5. Finished restarts leave the batch: swapped to the end, no longer computed.

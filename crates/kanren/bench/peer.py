@@ -6,7 +6,8 @@ usage: peer.py FASTER_MINIKANREN_DIR [REPEAT]
 FASTER_MINIKANREN_DIR holds faster-miniKanren's `mk.scm` and `mk-vicare.scm` (not shipped
 with weft). Each benchmark is loaded once into a fresh `scheme` process (compiled at
 optimize-level 3, as faster-miniKanren's chez.scm does), run once to warm up, then REPEAT
-samples, each a batch of runs lasting about 50 ms; the median per-run CPU time (thread time) is printed in the same table as `weft bench kanren`.
+samples, each a batch of runs lasting about 200 ms (as `examples/bench.rs`); the median
+per-run CPU time (thread time) is printed in the same table as `weft bench kanren`.
 """
 import os, subprocess, sys, tempfile
 
@@ -43,7 +44,7 @@ def main():
   (+ (* 1000.0 (time-second t)) (/ (time-nanosecond t) 1e6))))
 (define t0 (now))
 (define n (length (go))) ; also the warm-up
-(define batch (max 1 (min 10000 (exact (ceiling (/ 50.0 (max 0.001 (- (now) t0))))))))
+(define batch (max 1 (min 10000 (exact (ceiling (/ 200.0 (max 0.001 (- (now) t0))))))))
 (define (run-batch) (let loop ((k 0)) (when (< k batch) (go) (loop (+ k 1)))))
 (define times
   (let loop ((i 0) (acc '()))

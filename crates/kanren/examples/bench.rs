@@ -12,14 +12,22 @@ fn cpu_now() -> Option<Duration> {
 }
 
 fn main() -> Result<(), weft_kanren::Error> {
-    // `bench once NAME`: run one benchmark once (for `perf stat`).
+    // `bench once NAME [N]`: run one benchmark N times (default once; for `perf`).
     if std::env::args().nth(1).as_deref() == Some("once") {
         let name = std::env::args().nth(2).unwrap_or_default();
+        let n: usize = std::env::args()
+            .nth(3)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1);
         for b in weft_kanren::bench::suite()
             .into_iter()
             .filter(|b| b.name == name)
         {
-            println!("{} answers", b.module()?.run(0)?.len());
+            let m = b.module()?;
+            for _ in 1..n {
+                m.run(0)?;
+            }
+            println!("{} answers", m.run(0)?.len());
         }
         return Ok(());
     }
@@ -32,7 +40,7 @@ fn main() -> Result<(), weft_kanren::Error> {
         let m = b.module()?;
         let w = Instant::now();
         let n = m.run(0)?.len();
-        let batch = (0.05 / w.elapsed().as_secs_f64().max(1e-6))
+        let batch = (0.2 / w.elapsed().as_secs_f64().max(1e-6))
             .ceil()
             .clamp(1.0, 1e4) as u32;
         let mut times = Vec::new();

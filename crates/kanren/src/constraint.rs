@@ -49,8 +49,39 @@ impl Type {
     }
 }
 
-/// A normalised disequality: the bindings that would violate it (one allocation).
-pub type Diseq = Rc<[(Var, Term)]>;
+/// A normalised disequality: the bindings that would violate it. One binding (every
+/// disequality `absento` adds, and most others) is stored inline: a separate allocation
+/// for it was a sizeable share of the constraint store's allocations on the quines.
+#[derive(Clone)]
+pub enum Diseq {
+    /// One binding, inline.
+    One([(Var, Term); 1]),
+    /// Several bindings (one allocation).
+    Many(Rc<[(Var, Term)]>),
+}
+
+impl std::ops::Deref for Diseq {
+    type Target = [(Var, Term)];
+    fn deref(&self) -> &[(Var, Term)] {
+        match self {
+            Diseq::One(b) => b,
+            Diseq::Many(bs) => bs,
+        }
+    }
+}
+
+impl From<Vec<(Var, Term)>> for Diseq {
+    fn from(mut bs: Vec<(Var, Term)>) -> Diseq {
+        match bs.pop() {
+            Some(b) if bs.is_empty() => Diseq::One([b]),
+            Some(b) => {
+                bs.push(b);
+                Diseq::Many(bs.into())
+            }
+            None => Diseq::Many(Rc::from([])),
+        }
+    }
+}
 
 /// The constraints attached to one variable.
 #[derive(Clone, Default)]
@@ -175,7 +206,9 @@ impl State {
         let State { mut subst, store } = self;
         let mut added = std::mem::take(&mut cells.added);
         added.clear();
+        cells.quiet = store.is_none();
         let ok = f(&mut subst, cells, &mut added);
+        cells.quiet = false;
         if !ok || store.is_none() || added.is_empty() {
             added.clear();
             cells.added = added;
@@ -264,7 +297,7 @@ impl State {
             _ => None,
         };
         if let Some((x, t)) = one {
-            let d: Diseq = Rc::from([(x, t.clone())]);
+            let d = Diseq::One([(x, t.clone())]);
             return self.attach(d);
         }
         let (a, b) = (a.clone(), b.clone());
@@ -326,7 +359,7 @@ impl State {
                 let mut rec = st.record(*v).cloned().unwrap_or_default();
                 let absent = !rec.absent.iter().any(|a| eqv(a, &needle));
                 if diseq {
-                    rec.diseqs = rec.diseqs.push(Rc::from([(*v, needle.clone())]));
+                    rec.diseqs = rec.diseqs.push(Diseq::One([(*v, needle.clone())]));
                 }
                 if absent {
                     rec.absent = rec.absent.push(needle.clone());

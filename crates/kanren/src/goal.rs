@@ -27,6 +27,9 @@ pub struct RelId(pub u32);
 /// The run-time environment of one relation activation.
 pub type Env = Rc<[Term]>;
 
+/// The empty list, for slots out of range.
+const NIL: &Term = &Term::Nil;
+
 /// One instruction of a term template.
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -48,6 +51,18 @@ impl Tpl {
     /// The term this template denotes in `env`.
     pub fn build(&self, env: &[Term]) -> Term {
         self.build_in(env, &mut Vec::new())
+    }
+
+    /// The term a constant or a slot denotes, by reference (`None` for a template that
+    /// must be built): `==` and the constraints read their operands in place instead of
+    /// cloning them.
+    #[inline]
+    pub(crate) fn get<'a>(&'a self, env: &'a [Term]) -> Option<&'a Term> {
+        match self {
+            Tpl::Const(t) => Some(t),
+            Tpl::Slot(i) => Some(env.get(*i as usize).unwrap_or(NIL)),
+            Tpl::Build(_) => None,
+        }
     }
 
     /// [`Tpl::build`] with a scratch stack (left empty), so that the search allocates none.
@@ -77,36 +92,29 @@ impl Tpl {
         let Tpl::Build(ops) = self else {
             return unify_into(&self.build_in(env, stack), t, s, cells, added);
         };
-        // `start[k]`: where the subterm whose last instruction is `k` begins.
+        // `start[k]`: where the subterm whose last instruction is `k` begins. A `Cons`'s
+        // cdr ends just before it and its car just before the cdr begins, so one pass
+        // suffices (a malformed program is built and unified instead).
         let mut start = std::mem::take(&mut cells.spans);
         start.clear();
-        let mut open: Vec<u32> = std::mem::take(&mut cells.open);
-        open.clear();
-        let mut ok = true;
+        let mut ok = !ops.is_empty();
         for (k, op) in ops.iter().enumerate() {
-            let k = k as u32;
-            match op {
-                Op::Const(_) | Op::Slot(_) => {
-                    start.push(k);
-                    open.push(k);
-                }
-                Op::Cons => {
-                    let _cdr = open.pop();
-                    match open.pop() {
-                        Some(a) => {
-                            start.push(a);
-                            open.push(a);
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    }
+            let begins = match op {
+                Op::Const(_) | Op::Slot(_) => Some(k as u32),
+                Op::Cons => start
+                    .get(k.wrapping_sub(1))
+                    .and_then(|&cdr| start.get((cdr as usize).wrapping_sub(1)))
+                    .copied(),
+            };
+            match begins {
+                Some(b) => start.push(b),
+                None => {
+                    ok = false;
+                    break;
                 }
             }
         }
-        cells.open = open;
-        if !ok || start.len() != ops.len() || ops.is_empty() {
+        if !ok || start.last() != Some(&0) {
             cells.spans = start;
             return unify_into(&self.build_in(env, stack), t, s, cells, added);
         }
@@ -120,8 +128,8 @@ impl Tpl {
             ok = match &ops[e] {
                 Op::Const(c) => unify_into(c, &target, s, cells, added),
                 Op::Slot(i) => {
-                    let u = env.get(*i as usize).cloned().unwrap_or(Term::Nil);
-                    unify_into(&u, &target, s, cells, added)
+                    let u = env.get(*i as usize).unwrap_or(NIL);
+                    unify_into(u, &target, s, cells, added)
                 }
                 Op::Cons => match s.walk(cells, &target).clone() {
                     Term::Pair(p) => {
@@ -138,8 +146,12 @@ impl Tpl {
                         if occurs(x, &u, s, cells) {
                             false
                         } else {
-                            s.bind(cells, x, u.clone());
-                            added.push((x, u));
+                            if cells.quiet {
+                                s.bind(cells, x, u);
+                            } else {
+                                s.bind(cells, x, u.clone());
+                                added.push((x, u));
+                            }
                             true
                         }
                     }

@@ -13,7 +13,9 @@ use crate::constraint::State;
 use crate::goal::{Goal, GoalId, Program};
 use crate::policy::Policy;
 use crate::reify::reify;
-use crate::stream::{teardown, Binds, Limits, Machine, Stop, Stream, Thunk};
+use crate::stream::{
+    pending, take_innermost, teardown, Binds, Kont, Limits, Machine, Stop, Stream, Thunk,
+};
 use crate::term::{write_term, Term, Var, VarStyle};
 
 /// A query being answered.
@@ -179,8 +181,15 @@ impl Search {
                 }
                 Thunk::Bind(ab) => {
                     let (a, gs) = &**ab;
-                    depth += gs.len();
-                    binds.extend(gs.iter().rev().map(|(g, env)| (*g, &**env)));
+                    // Outermost first (a conjunction's rest stands for one `bind` a goal).
+                    for (g, k, env) in gs.iter().rev().filter_map(|k| match k {
+                        Kont::Bind(g, k, env) => Some((g, k, env)),
+                        Kont::Mplus(_) => None,
+                    }) {
+                        let goals = pending(prog, (*g, *k));
+                        depth += goals.len();
+                        binds.extend(goals.iter().rev().map(|h| (*h, &**env)));
+                    }
                     a
                 }
                 _ => break,
@@ -263,7 +272,7 @@ impl Search {
         };
         let mut node = Thunk::Ready(Box::new(s));
         while let Some((parent, d)) = spine.pop() {
-            node = simplify(parent, d, node);
+            node = simplify(&self.machine.prog, parent, d, node);
         }
         match node {
             Thunk::Ready(s) => match *s {
@@ -288,7 +297,7 @@ impl Search {
 
 /// Puts `child` back into `parent` at `d` and applies the stream laws where the child is a
 /// computed stream.
-fn simplify(parent: Thunk, d: u8, child: Thunk) -> Thunk {
+fn simplify(prog: &Program, parent: Thunk, d: u8, child: Thunk) -> Thunk {
     let child = match child {
         Thunk::Ready(s) => match *s {
             Stream::Inc(f) => f,
@@ -312,18 +321,23 @@ fn simplify(parent: Thunk, d: u8, child: Thunk) -> Thunk {
                 Thunk::Ready(s) if gs.is_empty() => Thunk::Ready(s),
                 Thunk::Ready(s) => match *s {
                     Stream::Empty => Thunk::Ready(Box::new(Stream::Empty)),
-                    Stream::Unit(c) => {
-                        let (g, env) = gs.remove(0);
-                        wrap(Thunk::suspend(g, env, c), gs)
-                    }
-                    Stream::Choice(c, f) => {
-                        let (g, env) = gs.remove(0);
-                        let inner = Thunk::Mplus(Box::new((
-                            Thunk::suspend(g, env.clone(), c),
-                            Thunk::Bind(Box::new((f, vec![(g, env)]))),
-                        )));
-                        wrap(inner, gs)
-                    }
+                    Stream::Unit(c) => match take_innermost(prog, &mut gs) {
+                        Some((g, env)) => wrap(Thunk::suspend(g, env, c), gs),
+                        None => Thunk::Ready(Box::new(Stream::Empty)),
+                    },
+                    Stream::Choice(c, f) => match take_innermost(prog, &mut gs) {
+                        Some((g, env)) => {
+                            let inner = Thunk::Mplus(Box::new((
+                                Thunk::suspend(g, env.clone(), c),
+                                Thunk::Bind(Box::new((f, vec![Kont::Bind(g, 0, env)]))),
+                            )));
+                            wrap(inner, gs)
+                        }
+                        None => {
+                            teardown(f);
+                            Thunk::Ready(Box::new(Stream::Empty))
+                        }
+                    },
                     Stream::Inc(f) => Thunk::Bind(Box::new((f, gs))),
                 },
                 c => Thunk::Bind(Box::new((c, gs))),

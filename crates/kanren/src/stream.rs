@@ -20,7 +20,23 @@
 //! thunks and tasks were made smaller (they are moved on every step); a budget stop is a
 //! task, not a `Result` around every task; the machine's values (and [`Term`]) are
 //! `repr(C)`, which removed store-forwarding stalls (see `Stream`).
+//!
+//! Fourth round (`perf`, cycles rather than instructions): a returned stream climbs the
+//! continuation stack in a loop of its own shape instead of a trip round the machine per
+//! continuation; `bind`/`mplus` nodes are carried as a two-word `Node` while climbing and
+//! descending (as a `Thunk` they went through memory and stalled); a conjunction's pending
+//! goals are one continuation (`Kont::Bind(g, k, env)`), moved as it is between the stack
+//! and `bind` boxes; a `conde` clause that a leading `==` refutes at once is skipped
+//! before its state is copied; and a finished search leaves its large allocations to the
+//! next one (see `Spares`).
+//!
+//! Fifth round: a `conde` that a leading `==` narrows to one clause does not branch, so
+//! its state keeps its scope (more bindings in place, fewer trie path copies) and no
+//! suspension of the dead clauses is kept; an `mplus` continuation's thunk is read where
+//! it lies on the stack (`pop_mplus`); unification lists what it binds only when there
+//! are constraints to wake (`Cells::quiet`).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::constraint::State;
@@ -93,7 +109,28 @@ impl Thunk {
 
 /// Frees a thunk tree without recursion.
 pub(crate) fn teardown(t: Thunk) {
-    let mut stack = vec![t];
+    // The stack is kept between calls (see [`Spares`]).
+    let stack = SPARES
+        .try_with(|sp| {
+            sp.try_borrow_mut()
+                .map(|mut sp| std::mem::take(&mut sp.teardown))
+        })
+        .ok()
+        .and_then(Result::ok);
+    let mut stack = stack.unwrap_or_default();
+    teardown_with(t, &mut stack);
+    let _ = SPARES.try_with(|sp| {
+        if let Ok(mut sp) = sp.try_borrow_mut() {
+            if sp.teardown.capacity() < stack.capacity() {
+                sp.teardown = stack;
+            }
+        }
+    });
+}
+
+fn teardown_with(t: Thunk, stack: &mut Vec<Thunk>) {
+    stack.clear();
+    stack.push(t);
     while let Some(t) = stack.pop() {
         match t {
             Thunk::Mplus(ab) => {
@@ -111,16 +148,82 @@ pub(crate) fn teardown(t: Thunk) {
     }
 }
 
-/// Pending goals of a [`Thunk::Bind`], innermost first.
-pub(crate) type Binds = Vec<(GoalId, Env)>;
+/// Pending goals of a [`Thunk::Bind`], innermost first. `(g, 0, env)` is the goal `g`;
+/// `(g, k, env)` with `k > 0` stands for the goals of conjunction `g` from number `k` on,
+/// each a `bind` of its own (`k` innermost), as [`Kont::Bind`] does.
+///
+/// The entries are `Kont::Bind`s, moved between a box and the continuation stack as they
+/// are: rebuilt as tuples on each move, they were written in pieces and copied whole,
+/// which stalled on store forwarding.
+pub(crate) type Binds = Vec<Kont>;
+
+/// The goals of conjunction `g` from number `k` on.
+fn conj_goals(prog: &Program, g: GoalId, k: u32) -> &[GoalId] {
+    match prog.goal(g) {
+        Goal::Conj(gs) => gs.get(k as usize..).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+/// The goals an entry of [`Binds`] stands for, innermost first.
+pub(crate) fn pending(prog: &Program, (g, k): (GoalId, u32)) -> Vec<GoalId> {
+    match k {
+        0 => vec![g],
+        k => conj_goals(prog, g, k).to_vec(),
+    }
+}
+
+/// Takes the innermost goal out of `gs` (for a policy's expansion, which applies it).
+pub(crate) fn take_innermost(prog: &Program, gs: &mut Binds) -> Option<(GoalId, Env)> {
+    let (g, k, env) = match gs.first()? {
+        Kont::Bind(g, k, env) => (*g, *k, env.clone()),
+        Kont::Mplus(_) => return None,
+    };
+    if k == 0 {
+        gs.remove(0);
+        return Some((g, env));
+    }
+    let rest = conj_goals(prog, g, k);
+    let (&h, more) = rest.split_first()?;
+    if more.is_empty() {
+        gs.remove(0);
+    } else if let Some(Kont::Bind(_, k1, _)) = gs.first_mut() {
+        *k1 = k + 1;
+    }
+    Some((h, env))
+}
 
 /// At most this many spare boxes (and vectors of binds) are kept.
 const SPARE_BOXES: usize = 1024;
 
+/// A continuation: `Bind(g, k, env)` is a `bind` of goal `g` (`k = 0`) or of the goals
+/// of conjunction `g` from number `k` on, nested (one continuation instead of one per
+/// goal: fewer to push, to collect when a suspension climbs past them and to push again
+/// when it is forced); `Mplus(f)` an `mplus` with the thunk `f`.
 #[repr(C)]
-enum Kont {
-    Bind(GoalId, Env),
+pub(crate) enum Kont {
+    Bind(GoalId, u32, Env),
     Mplus(Thunk),
+}
+
+/// Takes the thunk of the top continuation if it is an `mplus`, reading it where it lies
+/// on the stack (`None`: the stack is empty or its top is a `bind`, left in place).
+/// Popping the whole continuation first copied it through the Rust stack in two 16-byte
+/// halves and read the thunk back across them (offset 8): a store-forwarding stall, a
+/// fifth of `force`'s cycles on `*o`. (An `Option`, not a `Result` with a flag: the flag
+/// sat in the thunk's padding and the thunk was then copied in odd-sized pieces, which
+/// stalled again.)
+#[inline(always)]
+fn pop_mplus(konts: &mut Vec<Kont>) -> Option<Thunk> {
+    match konts.last_mut() {
+        Some(Kont::Mplus(f)) => {
+            let f = std::mem::replace(f, Thunk::Tail(0));
+            // What is left owns nothing.
+            std::mem::forget(konts.pop());
+            Some(f)
+        }
+        _ => None,
+    }
 }
 
 /// What the machine does next. (Applying a goal is not a task: it is done on the spot,
@@ -132,6 +235,51 @@ enum Task {
     /// A budget ran out (a variant rather than a `Result` around every task: moving the
     /// larger `Result` through the loop cost store-forwarding stalls).
     Stop(Stop),
+}
+
+/// Allocations a finished search leaves to the next one on the same thread: the
+/// variables' slots, the continuation stack, the spare boxes and `teardown`'s stack.
+/// Freeing a block of 64 KiB or more makes glibc merge every small free chunk
+/// (`malloc_consolidate`, 5 % of the samples over the suite), after which the next
+/// search's small allocations take glibc's slow paths; a REPL or a benchmark runs many
+/// searches in a row.
+#[derive(Default)]
+struct Spares {
+    cells: Option<Cells>,
+    konts: Vec<Kont>,
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<(Thunk, Binds)>>,
+    #[allow(clippy::vec_box)]
+    spare2: Vec<Box<(Thunk, Thunk)>>,
+    #[allow(clippy::vec_box)]
+    spare_susp: Vec<Box<Susp>>,
+    teardown: Vec<Thunk>,
+}
+
+thread_local! {
+    static SPARES: RefCell<Spares> = RefCell::new(Spares::default());
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        self.keep_spares();
+    }
+}
+
+/// A `bind` or `mplus` node of the search tree, as the machine carries it while climbing
+/// or descending: two words.
+enum Node {
+    Bind(Box<(Thunk, Binds)>),
+    Mplus(Box<(Thunk, Thunk)>),
+}
+
+impl Node {
+    fn thunk(self) -> Thunk {
+        match self {
+            Node::Bind(b) => Thunk::Bind(b),
+            Node::Mplus(m) => Thunk::Mplus(m),
+        }
+    }
 }
 
 /// Budgets for one search.
@@ -160,8 +308,6 @@ pub(crate) struct Machine {
     spare: Vec<Box<(Thunk, Binds)>>,
     #[allow(clippy::vec_box)]
     spare2: Vec<Box<(Thunk, Thunk)>>,
-    /// Emptied vectors of [`Thunk::Bind`], for reuse.
-    spare_binds: Vec<Binds>,
     /// Emptied boxes of suspensions (`Thunk::Suspend`/`CondeRest`), for reuse.
     #[allow(clippy::vec_box)]
     spare_susp: Vec<Box<Susp>>,
@@ -171,48 +317,85 @@ pub(crate) struct Machine {
     pub limits: Limits,
     /// The continuation stack, kept between forcings to reuse its allocation.
     konts: Vec<Kont>,
+    /// Per `conde` goal: 0 not known yet, 1 it may narrow to one clause, 2 it cannot
+    /// (see [`Machine::narrows`]).
+    narrows: Vec<u8>,
 }
 
 impl Machine {
     pub fn new(prog: Rc<Program>, limits: Limits) -> Machine {
+        let sp = SPARES
+            .try_with(|sp| sp.try_borrow_mut().map(|mut sp| std::mem::take(&mut *sp)))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         Machine {
             prog,
-            cells: Cells::new(),
+            cells: sp.cells.unwrap_or_default(),
             scope: 0,
             scratch: Vec::new(),
-            spare: Vec::new(),
-            spare2: Vec::new(),
-            spare_binds: Vec::new(),
-            spare_susp: Vec::new(),
+            spare: sp.spare,
+            spare2: sp.spare2,
+            spare_susp: sp.spare_susp,
             nil_env: Rc::from(Vec::new()),
             steps: 0,
             limits,
-            konts: Vec::new(),
+            konts: sp.konts,
+            narrows: Vec::new(),
         }
     }
 
-    /// A box holding `t`, reusing a spare one if there is one.
+    /// Hands this machine's allocations to the next search on this thread.
+    fn keep_spares(&mut self) {
+        let mut cells = std::mem::take(&mut self.cells);
+        cells.clear();
+        let mut konts = std::mem::take(&mut self.konts);
+        for k in konts.drain(..) {
+            if let Kont::Mplus(t) = k {
+                teardown(t);
+            }
+        }
+        // Keep a deep search's stack only up to a size that any search may reuse.
+        konts.shrink_to(1 << 16);
+        let sp = Spares {
+            cells: Some(cells),
+            konts,
+            spare: std::mem::take(&mut self.spare),
+            spare2: std::mem::take(&mut self.spare2),
+            spare_susp: std::mem::take(&mut self.spare_susp),
+            teardown: Vec::new(),
+        };
+        let _ = SPARES.try_with(|cur| {
+            if let Ok(mut cur) = cur.try_borrow_mut() {
+                let teardown = std::mem::take(&mut cur.teardown);
+                *cur = Spares { teardown, ..sp };
+            }
+        });
+    }
+
+    /// A `bind` box holding `t` and no goals, reusing a spare one (and its vector) if
+    /// there is one. The goals are pushed into the box's own vector: moving a vector's
+    /// header in and out of the box (written in 8-byte pieces, copied in 16-byte ones)
+    /// stalled on store forwarding, a quarter of the machine loop's samples on `*o`.
     #[inline]
-    fn boxed(&mut self, t: Thunk, gs: Binds) -> Box<(Thunk, Binds)> {
+    fn bind_box(&mut self, t: Thunk) -> Box<(Thunk, Binds)> {
         match self.spare.pop() {
             Some(mut b) => {
-                // The spare holds a `Tail` placeholder and an empty vector: nothing to
-                // drop, so skip its drop glue (a call per box otherwise).
-                std::mem::forget(std::mem::replace(&mut *b, (t, gs)));
+                // The spare holds a `Tail` placeholder: nothing to drop, so skip its drop
+                // glue (a call per box otherwise).
+                std::mem::forget(std::mem::replace(&mut b.0, t));
                 b
             }
-            None => Box::new((t, gs)),
+            None => Box::new((t, Vec::new())),
         }
     }
 
-    /// The thunk and goals in `b`; the box is kept for [`Machine::boxed`].
+    /// Keeps an emptied `bind` box for [`Machine::bind_box`].
     #[inline]
-    fn unbox(&mut self, mut b: Box<(Thunk, Binds)>) -> (Thunk, Binds) {
-        let t = std::mem::replace(&mut *b, (Thunk::Tail(0), Vec::new()));
-        if self.spare.len() < SPARE_BOXES {
+    fn spare_bind_box(&mut self, b: Box<(Thunk, Binds)>) {
+        if self.spare.len() < SPARE_BOXES && b.1.is_empty() {
             self.spare.push(b);
         }
-        t
     }
 
     /// A box holding `(a, b)`, reusing a spare one if there is one.
@@ -225,16 +408,6 @@ impl Machine {
             }
             None => Box::new((a, b)),
         }
-    }
-
-    /// The thunks in `bx`; the box is kept for [`Machine::boxed2`].
-    #[inline]
-    fn unbox2(&mut self, mut bx: Box<(Thunk, Thunk)>) -> (Thunk, Thunk) {
-        let ab = std::mem::replace(&mut *bx, (Thunk::Tail(0), Thunk::Tail(0)));
-        if self.spare2.len() < SPARE_BOXES {
-            self.spare2.push(bx);
-        }
-        ab
     }
 
     /// A box holding a suspension's frame and state, reusing a spare one if there is one.
@@ -266,16 +439,6 @@ impl Machine {
         (env, st)
     }
 
-    fn binds(&mut self) -> Binds {
-        self.spare_binds.pop().unwrap_or_default()
-    }
-
-    fn recycle(&mut self, b: Binds) {
-        if self.spare_binds.len() < SPARE_BOXES && b.is_empty() {
-            self.spare_binds.push(b);
-        }
-    }
-
     fn tick(&mut self) -> Result<(), Stop> {
         self.steps += 1;
         if let Some(m) = self.limits.max_steps {
@@ -299,68 +462,156 @@ impl Machine {
                 teardown(t);
             }
         }
+        // Keep a deep search's stack only up to a size that any search may reuse.
+        konts.shrink_to(1 << 16);
         self.konts = konts;
         r
     }
 
-    fn exec_with(&mut self, mut task: Task, konts: &mut Vec<Kont>) -> Result<Stream, Stop> {
+    fn exec_with(&mut self, task: Task, konts: &mut Vec<Kont>) -> Result<Stream, Stop> {
         let prog = Rc::clone(&self.prog);
+        let mut task = task;
+        // A stream travels up the continuation stack in the loop that matches its shape,
+        // and goes back to the outer loop only when a goal is applied or a thunk forced:
+        // a suspension climbs to the root, wrapped in every continuation on its way, without
+        // a trip round the machine per continuation (moving the 72-byte task through the
+        // loop on every trip was 8 % of the instructions on `*o`, and stalled).
         loop {
-            task = match task {
-                Task::Force(t) => match self.tick() {
-                    Ok(()) => self.force_one(&prog, t, konts),
-                    Err(e) => {
-                        teardown(t);
-                        return Err(e);
-                    }
-                },
+            let s = match task {
+                Task::Ret(s) => s,
+                Task::Force(t) => {
+                    task = match self.tick() {
+                        Ok(()) => self.force_one(&prog, t, konts),
+                        Err(e) => {
+                            teardown(t);
+                            return Err(e);
+                        }
+                    };
+                    continue;
+                }
                 Task::Stop(e) => return Err(e),
-                Task::Ret(s) => match konts.pop() {
-                    None => return Ok(s),
-                    Some(Kont::Bind(g, env)) => match s {
-                        Stream::Empty => Task::Ret(Stream::Empty),
-                        Stream::Inc(f) => {
-                            // This and every `bind` right above it wrap the suspension.
-                            let mut gs = self.binds();
-                            gs.push((g, env));
-                            while let Some(Kont::Bind(..)) = konts.last() {
-                                if let Some(Kont::Bind(g, env)) = konts.pop() {
-                                    gs.push((g, env));
-                                }
-                            }
-                            let t = match f {
-                                Thunk::Bind(mut inner) => {
-                                    inner.1.append(&mut gs);
-                                    self.recycle(gs);
-                                    Thunk::Bind(inner)
-                                }
-                                f => Thunk::Bind(self.boxed(f, gs)),
-                            };
-                            Task::Ret(Stream::Inc(t))
-                        }
-                        Stream::Unit(c) => self.apply(&prog, g, env, c, konts),
-                        Stream::Choice(c, f) => {
-                            let mut gs = self.binds();
-                            gs.push((g, env.clone()));
-                            konts.push(Kont::Mplus(Thunk::Bind(self.boxed(f, gs))));
-                            self.apply(&prog, g, env, c, konts)
-                        }
-                    },
-                    Some(Kont::Mplus(f)) => match s {
-                        Stream::Empty => match self.tick() {
-                            Ok(()) => self.force_one(&prog, f, konts),
+            };
+            task = match s {
+                Stream::Empty => loop {
+                    match pop_mplus(konts) {
+                        Some(f) => match self.tick() {
+                            Ok(()) => break self.force_one(&prog, f, konts),
                             Err(e) => {
                                 teardown(f);
                                 return Err(e);
                             }
                         },
-                        Stream::Inc(f2) => Task::Ret(Stream::Inc(Thunk::Mplus(self.boxed2(f, f2)))),
-                        Stream::Unit(c) => Task::Ret(Stream::Choice(c, f)),
-                        Stream::Choice(c, f2) => {
-                            Task::Ret(Stream::Choice(c, Thunk::Mplus(self.boxed2(f, f2))))
+                        None => {
+                            if konts.pop().is_none() {
+                                return Ok(Stream::Empty);
+                            }
                         }
+                    }
+                },
+                Stream::Inc(f) => return Ok(Stream::Inc(self.climb(f, konts))),
+                Stream::Unit(c) => match konts.pop() {
+                    None => return Ok(Stream::Unit(c)),
+                    Some(Kont::Bind(g, 0, env)) => self.apply(&prog, g, env, c, konts),
+                    Some(Kont::Bind(g, k, env)) => self.conj_from(&prog, g, k, env, c, konts),
+                    Some(Kont::Mplus(f)) => match self.choice(c, f, konts) {
+                        Ok(s) => return Ok(s),
+                        Err(t) => t,
                     },
                 },
+                Stream::Choice(c, f) => match self.choice(c, f, konts) {
+                    Ok(s) => return Ok(s),
+                    Err(t) => t,
+                },
+            };
+        }
+    }
+
+    /// A suspension `f` returned to the continuations: it climbs to the root, wrapped in
+    /// each (`bind` nodes collect the goals of consecutive `bind`s; an `mplus` swaps).
+    /// After the first wrap the climbing thunk is a box of one of two kinds, carried as a
+    /// [`Node`] (two words, kept in registers): carried as a `Thunk`, it went through
+    /// memory on every step and was read back whole right after being written in pieces
+    /// (a store-forwarding stall, the largest single cost of the climb).
+    fn climb(&mut self, f: Thunk, konts: &mut Vec<Kont>) -> Thunk {
+        let mut top = match konts.pop() {
+            None => return f,
+            Some(Kont::Mplus(f0)) => Node::Mplus(self.boxed2(f0, f)),
+            Some(k) => {
+                let b = match f {
+                    Thunk::Bind(inner) => inner,
+                    f => self.bind_box(f),
+                };
+                Node::Bind(Self::collect_binds(b, k, konts))
+            }
+        };
+        loop {
+            top = match pop_mplus(konts) {
+                Some(f0) => Node::Mplus(self.boxed2(f0, top.thunk())),
+                None => {
+                    let Some(k) = konts.pop() else { break };
+                    let b = match top {
+                        Node::Bind(b) => b,
+                        Node::Mplus(m) => self.bind_box(Thunk::Mplus(m)),
+                    };
+                    Node::Bind(Self::collect_binds(b, k, konts))
+                }
+            };
+        }
+        top.thunk()
+    }
+
+    /// `b` with the goals of `first` and of every `bind` right above it added, innermost
+    /// first.
+    #[inline]
+    fn collect_binds(
+        mut b: Box<(Thunk, Binds)>,
+        first: Kont,
+        konts: &mut Vec<Kont>,
+    ) -> Box<(Thunk, Binds)> {
+        b.1.push(first);
+        while let Some(Kont::Bind(..)) = konts.last() {
+            if let Some(k) = konts.pop() {
+                b.1.push(k);
+            }
+        }
+        b
+    }
+
+    /// An answer `c` with more to come from `f`, returned to the continuations: it climbs
+    /// through `mplus` nodes to the first `bind`, which applies its goal to `c` (the task
+    /// returned as `Err`), or to the root (the stream returned as `Ok`).
+    fn choice(&mut self, c: State, f: Thunk, konts: &mut Vec<Kont>) -> Result<Stream, Task> {
+        let mut f = f;
+        loop {
+            if let Some(f0) = pop_mplus(konts) {
+                f = Thunk::Mplus(self.boxed2(f0, f));
+                continue;
+            }
+            match konts.pop() {
+                None => return Ok(Stream::Choice(c, f)),
+                Some(Kont::Mplus(f0)) => f = Thunk::Mplus(self.boxed2(f0, f)),
+                Some(Kont::Bind(g, k, env)) => {
+                    // The innermost goal meets the stream; the conjunction's other goals
+                    // stay below.
+                    let prog = Rc::clone(&self.prog);
+                    let h = match k {
+                        0 => g,
+                        _ => {
+                            let gs = conj_goals(&prog, g, k);
+                            if gs.len() > 1 {
+                                konts.push(Kont::Bind(g, k + 1, env.clone()));
+                            }
+                            match gs.first() {
+                                Some(&h) => h,
+                                None => return Err(Task::Ret(Stream::Empty)),
+                            }
+                        }
+                    };
+                    let mut b = self.bind_box(f);
+                    b.1.push(Kont::Bind(h, 0, env.clone()));
+                    konts.push(Kont::Mplus(Thunk::Bind(b)));
+                    return Err(self.apply(&prog, h, env, c, konts));
+                }
             }
         }
     }
@@ -376,27 +627,37 @@ impl Machine {
     /// one state. Other goals leave the state as it is.
     fn immediate(&mut self, goal: &Goal, env: &[Term], st: State) -> Option<State> {
         let scratch = &mut self.scratch;
+        // Constants and slots are read in place; only built templates are made.
+        let (mut ta, mut tb) = (None, None);
+        macro_rules! term {
+            ($tpl:expr, $slot:ident) => {
+                match $tpl.get(env) {
+                    Some(t) => t,
+                    None => $slot.insert($tpl.build_in(env, scratch)),
+                }
+            };
+        }
         match goal {
             Goal::Fail => None,
             // A pattern against a term: matched without building what meets pairs.
             Goal::Eq(p @ Tpl::Build(_), t) | Goal::Eq(t, p @ Tpl::Build(_))
                 if !matches!(t, Tpl::Build(_)) =>
             {
-                let t = t.build_in(env, scratch);
-                st.unify_tpl(&mut self.cells, p, env, &t, scratch)
+                let t = term!(t, tb);
+                st.unify_tpl(&mut self.cells, p, env, t, scratch)
             }
             Goal::Eq(a, b) => {
-                let (a, b) = (a.build_in(env, scratch), b.build_in(env, scratch));
-                st.unify(&mut self.cells, &a, &b)
+                let (a, b) = (term!(a, ta), term!(b, tb));
+                st.unify(&mut self.cells, a, b)
             }
             Goal::Neq(a, b) => {
-                let (a, b) = (a.build_in(env, scratch), b.build_in(env, scratch));
-                st.diseq(&mut self.cells, &a, &b)
+                let (a, b) = (term!(a, ta), term!(b, tb));
+                st.diseq(&mut self.cells, a, b)
             }
-            Goal::Type(ty, a) => st.typed(&self.cells, *ty, &a.build_in(env, scratch)),
+            Goal::Type(ty, a) => st.typed(&self.cells, *ty, term!(a, ta)),
             Goal::Absento(a, b) => {
-                let (a, b) = (a.build_in(env, scratch), b.build_in(env, scratch));
-                st.absento(&mut self.cells, &a, &b)
+                let (a, b) = (term!(a, ta), term!(b, tb));
+                st.absento(&mut self.cells, a, b)
             }
             _ => Some(st),
         }
@@ -424,11 +685,12 @@ impl Machine {
                 | Goal::Absento(..) => return Self::unit(self.immediate(goal, &env, st)),
                 Goal::Conj(gs) => match self.immediates(prog, gs, &env, st) {
                     (_, None) => return Task::Ret(Stream::Empty),
-                    (n, Some(st)) => match gs[n..].split_first() {
+                    (n, Some(st)) => match gs.get(n) {
                         None => return Task::Ret(Stream::Unit(st)),
-                        Some((&first, rest)) => {
-                            for r in rest.iter().rev() {
-                                konts.push(Kont::Bind(*r, env.clone()));
+                        Some(&first) => {
+                            if n + 1 < gs.len() {
+                                let k = u32::try_from(n + 1).unwrap_or(u32::MAX);
+                                konts.push(Kont::Bind(g, k, env.clone()));
                             }
                             (first, env, st)
                         }
@@ -444,14 +706,13 @@ impl Machine {
                     match prog.rel(*rel) {
                         Some(r) if r.arity == args.len() => {
                             let scratch = &mut self.scratch;
-                            let frame: Env = r
-                                .frame
+                            // The arguments, then the `fresh` placeholders (exact length:
+                            // one allocation).
+                            let rest = r.frame.get(args.len()..).unwrap_or(&[]);
+                            let frame: Env = args
                                 .iter()
-                                .enumerate()
-                                .map(|(i, t)| match args.get(i) {
-                                    Some(a) => a.build_in(&env, scratch),
-                                    None => t.clone(),
-                                })
+                                .map(|a| a.build_in(&env, scratch))
+                                .chain(rest.iter().cloned())
                                 .collect();
                             (r.body, frame, st)
                         }
@@ -465,31 +726,48 @@ impl Machine {
 
     fn force_one(&mut self, prog: &Program, t: Thunk, konts: &mut Vec<Kont>) -> Task {
         // Down through `mplus` and `bind` nodes without going round the machine's loop
-        // (each still counts as a step, as forcing it separately would).
-        let mut t = t;
-        let t = loop {
-            t = match t {
-                Thunk::Mplus(ab) => {
-                    let (a, b) = self.unbox2(ab);
+        // (each still counts as a step, as forcing it separately would), carrying the
+        // node as a [`Node`] (see [`Machine::climb`]).
+        let mut node = match t {
+            Thunk::Mplus(m) => Node::Mplus(m),
+            Thunk::Bind(b) => Node::Bind(b),
+            leaf => return self.force_leaf(prog, leaf, konts),
+        };
+        loop {
+            let next = match node {
+                Node::Mplus(mut ab) => {
+                    let b = std::mem::replace(&mut ab.1, Thunk::Tail(0));
                     konts.push(Kont::Mplus(b));
-                    a
-                }
-                Thunk::Bind(b) => {
-                    let (a, mut gs) = self.unbox(b);
-                    // Outermost first, so that the innermost is on top.
-                    while let Some((g, env)) = gs.pop() {
-                        konts.push(Kont::Bind(g, env));
+                    let a = std::mem::replace(&mut ab.0, Thunk::Tail(0));
+                    if self.spare2.len() < SPARE_BOXES {
+                        self.spare2.push(ab);
                     }
-                    self.recycle(gs);
                     a
                 }
-                other => break other,
+                Node::Bind(mut b) => {
+                    let a = std::mem::replace(&mut b.0, Thunk::Tail(0));
+                    // Outermost first, so that the innermost is on top.
+                    while let Some(k) = b.1.pop() {
+                        konts.push(k);
+                    }
+                    self.spare_bind_box(b);
+                    a
+                }
             };
             if let Err(e) = self.tick() {
-                teardown(t);
+                teardown(next);
                 return Task::Stop(e);
             }
-        };
+            node = match next {
+                Thunk::Mplus(m) => Node::Mplus(m),
+                Thunk::Bind(b) => Node::Bind(b),
+                leaf => return self.force_leaf(prog, leaf, konts),
+            };
+        }
+    }
+
+    /// Forces a thunk that is neither a `bind` nor an `mplus` node.
+    fn force_leaf(&mut self, prog: &Program, t: Thunk, konts: &mut Vec<Kont>) -> Task {
         match t {
             Thunk::Suspend(g, b) => {
                 let (env, st) = self.unsusp(b);
@@ -521,12 +799,34 @@ impl Machine {
                         self.apply(prog, *body, env, st, konts)
                     }
                     Goal::Conde(cs) => {
-                        // Every state leaving a `conde` is in a new scope: variables made
-                        // before it can no longer be bound in place.
-                        let mut st = st;
-                        self.scope += 1;
-                        st.subst.scope = self.scope;
-                        self.conde_from(g, cs, 0, env, st, konts)
+                        // The first two clauses that a leading `==` does not refute (when
+                        // all but one could be refuted at all; else the first two).
+                        let narrows = self.narrows(prog, g, cs);
+                        let mut viable = (0..cs.len()).filter(|&i| {
+                            if narrows {
+                                !self.clause_refuted(prog, cs[i], &env, &st)
+                            } else {
+                                i < 2
+                            }
+                        });
+                        match (viable.next(), viable.next()) {
+                            (None, _) => Task::Ret(Stream::Empty),
+                            // Only clause `i` can succeed: the `conde` does not branch, so
+                            // the state stays in its scope (variables made before it can
+                            // still be bound in place) and no suspension of the other
+                            // clauses is kept (forced, it would give nothing: `mplus`
+                            // with an empty stream is the other stream).
+                            (Some(i), None) => self.clause(prog, cs[i], env, st, konts),
+                            (Some(i), Some(_)) => {
+                                // Every state leaving a branching `conde` is in a new
+                                // scope: variables made before it can no longer be bound
+                                // in place.
+                                let mut st = st;
+                                self.scope += 1;
+                                st.subst.scope = self.scope;
+                                self.conde_from(g, cs, i, narrows, env, st, konts)
+                            }
+                        }
                     }
                     _ => self.apply(prog, g, env, st, konts),
                 }
@@ -534,7 +834,7 @@ impl Machine {
             Thunk::CondeRest(g, i, b) => match prog.goal(g) {
                 Goal::Conde(cs) => {
                     let (env, st) = self.unsusp(b);
-                    self.conde_from(g, cs, i as usize, env, st, konts)
+                    self.conde_from(g, cs, i as usize, false, env, st, konts)
                 }
                 _ => Task::Ret(Stream::Empty),
             },
@@ -577,21 +877,29 @@ impl Machine {
         (n, Some(st))
     }
 
-    /// The conjunction `gs` in `st`: the first goal is applied, the others wait on the
-    /// continuation stack.
-    fn conj_rest(
+    /// The goals of conjunction `g` from number `k` on, in `st`, as nested `bind`s: those
+    /// that never suspend are applied on the spot, the next one is applied and the rest
+    /// wait on the continuation stack as one continuation.
+    fn conj_from(
         &mut self,
         prog: &Program,
-        gs: &[GoalId],
+        g: GoalId,
+        k: u32,
         env: Env,
         st: State,
         konts: &mut Vec<Kont>,
     ) -> Task {
-        match gs.split_first() {
+        let gs = conj_goals(prog, g, k);
+        let (n, st) = match self.immediates(prog, gs, &env, st) {
+            (_, None) => return Task::Ret(Stream::Empty),
+            (n, Some(st)) => (n, st),
+        };
+        match gs.get(n) {
             None => Task::Ret(Stream::Unit(st)),
-            Some((&first, rest)) => {
-                for r in rest.iter().rev() {
-                    konts.push(Kont::Bind(*r, env.clone()));
+            Some(&first) => {
+                if n + 1 < gs.len() {
+                    let k = k.saturating_add(u32::try_from(n + 1).unwrap_or(u32::MAX));
+                    konts.push(Kont::Bind(g, k, env.clone()));
                 }
                 self.apply(prog, first, env, st, konts)
             }
@@ -602,17 +910,21 @@ impl Machine {
     /// suspend is tried on the spot, and skipped if they fail: `mplus` of an empty stream
     /// is the rest, forced at once, so this changes no answer and no order, and saves the
     /// suspension of the remaining clauses (most clauses of the arithmetic relations fail
-    /// on their first `==`).
+    /// on their first `==`). `checked`: clause `i` is known not to be refuted by a leading
+    /// `==` (see [`Machine::clause_refuted`]).
+    #[allow(clippy::too_many_arguments)]
     fn conde_from(
         &mut self,
         g: GoalId,
         cs: &[GoalId],
         i: usize,
+        checked: bool,
         env: Env,
         st: State,
         konts: &mut Vec<Kont>,
     ) -> Task {
         let prog = Rc::clone(&self.prog);
+        let first = i;
         let mut i = i;
         while let Some(&c) = cs.get(i) {
             let last = i + 1 >= cs.len();
@@ -632,17 +944,138 @@ impl Machine {
             }
             if last {
                 return match self.immediates(&prog, &gs[..leading], &env, st) {
-                    (_, Some(st2)) => self.conj_rest(&prog, &gs[leading..], env, st2, konts),
+                    (_, Some(st2)) => self.conj_tail(&prog, c, leading, env, st2, konts),
                     (_, None) => Task::Ret(Stream::Empty),
                 };
             }
+            // A clause that one of its leading `==`s refutes at once (two different atoms)
+            // is skipped before the state is copied: it would fail anyway, since bindings
+            // only ever add information (most clauses of the arithmetic relations, e.g.
+            // seven of `full-addero`'s eight when its inputs are known).
+            if !(checked && i == first)
+                && gs[..leading]
+                    .iter()
+                    .any(|h| self.refutes(prog.goal(*h), &env, &st))
+            {
+                i += 1;
+                continue;
+            }
             if let (_, Some(st2)) = self.immediates(&prog, &gs[..leading], &env, st.clone()) {
-                konts.push(Kont::Mplus(self.conde_rest(g, i + 1, &env, &st)));
-                return self.conj_rest(&prog, &gs[leading..], env, st2, konts);
+                let rest = self.susp(env.clone(), st);
+                let i = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                konts.push(Kont::Mplus(Thunk::CondeRest(g, i, rest)));
+                return self.conj_tail(&prog, c, leading, env, st2, konts);
             }
             i += 1;
         }
         Task::Ret(Stream::Empty)
+    }
+
+    /// Whether all clauses but one of `conde` `g` could be refuted by a leading `==`
+    /// ([`Machine::refutes`] needs a constant or a slot on both sides); computed once per
+    /// `conde` and search. When not, looking for the clauses that may succeed is skipped.
+    fn narrows(&mut self, prog: &Program, g: GoalId, cs: &[GoalId]) -> bool {
+        let i = g.0 as usize;
+        if self.narrows.len() <= i {
+            self.narrows.resize(i + 1, 0);
+        }
+        if self.narrows[i] == 0 {
+            let refutable = cs
+                .iter()
+                .filter(|&&c| {
+                    let gs: &[GoalId] = match prog.goal(c) {
+                        Goal::Conj(gs) => gs,
+                        _ => std::slice::from_ref(&c),
+                    };
+                    gs.iter()
+                        .map(|h| prog.goal(*h))
+                        .take_while(|goal| goal.is_immediate())
+                        .any(|goal| match goal {
+                            Goal::Eq(a, b) => {
+                                !matches!(a, Tpl::Build(_)) && !matches!(b, Tpl::Build(_))
+                            }
+                            _ => false,
+                        })
+                })
+                .count();
+            self.narrows[i] = if refutable + 1 >= cs.len() { 1 } else { 2 };
+        }
+        self.narrows[i] == 1
+    }
+
+    /// Whether `conde` clause `c` is refuted by one of its leading `==`s (see
+    /// [`Machine::refutes`]).
+    fn clause_refuted(&self, prog: &Program, c: GoalId, env: &[Term], st: &State) -> bool {
+        let gs: &[GoalId] = match prog.goal(c) {
+            Goal::Conj(gs) => gs,
+            _ => std::slice::from_ref(&c),
+        };
+        gs.iter()
+            .map(|h| prog.goal(*h))
+            .take_while(|goal| goal.is_immediate())
+            .any(|goal| self.refutes(goal, env, st))
+    }
+
+    /// Clause `c` of a `conde`, with nothing left after it.
+    fn clause(
+        &mut self,
+        prog: &Program,
+        c: GoalId,
+        env: Env,
+        st: State,
+        konts: &mut Vec<Kont>,
+    ) -> Task {
+        let gs: &[GoalId] = match prog.goal(c) {
+            Goal::Conj(gs) => gs,
+            _ => std::slice::from_ref(&c),
+        };
+        let leading = gs
+            .iter()
+            .take_while(|h| prog.goal(**h).is_immediate())
+            .count();
+        if leading == 0 {
+            return self.apply(prog, c, env, st, konts);
+        }
+        match self.immediates(prog, &gs[..leading], &env, st) {
+            (_, Some(st2)) => self.conj_tail(prog, c, leading, env, st2, konts),
+            (_, None) => Task::Ret(Stream::Empty),
+        }
+    }
+
+    /// Whether `goal` fails in `st` without looking further than the two sides of an `==`
+    /// of constants and slots: both are atoms, or an atom and a pair, and differ.
+    #[inline]
+    fn refutes(&self, goal: &Goal, env: &[Term], st: &State) -> bool {
+        let Goal::Eq(a, b) = goal else {
+            return false;
+        };
+        let (Some(a), Some(b)) = (a.get(env), b.get(env)) else {
+            return false;
+        };
+        let cells = &self.cells;
+        match (st.subst.walk(cells, a), st.subst.walk(cells, b)) {
+            (Term::Var(_), _) | (_, Term::Var(_)) | (Term::Pair(_), Term::Pair(_)) => false,
+            (x, y) => !x.atom_eq(y),
+        }
+    }
+
+    /// Clause `c` of a `conde` after its `leading` goals (which never suspend) succeeded.
+    fn conj_tail(
+        &mut self,
+        prog: &Program,
+        c: GoalId,
+        leading: usize,
+        env: Env,
+        st: State,
+        konts: &mut Vec<Kont>,
+    ) -> Task {
+        match prog.goal(c) {
+            Goal::Conj(gs) if leading < gs.len() => {
+                let k = u32::try_from(leading).unwrap_or(u32::MAX);
+                self.conj_from(prog, c, k, env, st, konts)
+            }
+            _ => Task::Ret(Stream::Unit(st)),
+        }
     }
 
     fn conde_rest(&mut self, g: GoalId, i: usize, env: &Env, st: &State) -> Thunk {

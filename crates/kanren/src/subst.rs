@@ -195,9 +195,15 @@ impl<V: Clone> IntMap<V> {
     fn own(node: &mut Rc<[Entry<V>]>, len: usize) -> &mut [Entry<V>] {
         if Rc::get_mut(node).is_none_or(|n| n.len() < len) {
             let old: &[Entry<V>] = node;
-            let copy: Rc<[Entry<V>]> = (0..old.len().max(len))
-                .map(|j| old.get(j).cloned().unwrap_or(Entry::Empty))
-                .collect();
+            // Usually the node is long enough and only shared: a plain slice copy (a
+            // tighter loop than filling in missing slots).
+            let copy: Rc<[Entry<V>]> = if old.len() >= len {
+                Rc::from(old)
+            } else {
+                (0..len)
+                    .map(|j| old.get(j).cloned().unwrap_or(Entry::Empty))
+                    .collect()
+            };
             *node = copy;
         }
         Rc::get_mut(node).unwrap_or(&mut [])
@@ -229,7 +235,13 @@ pub struct Cells {
     pub(crate) spans: Vec<u32>,
     pub(crate) open: Vec<u32>,
     pub(crate) work: Vec<(u32, Term)>,
+    /// Whether unification lists the bindings it adds (see [`crate::unify::Added`]): not
+    /// when the state has no constraints to wake (a clone, a push and a drop per binding).
+    pub(crate) quiet: bool,
 }
+
+/// The most slots [`Cells::clear`] keeps allocated (24 MiB).
+const KEPT_SLOTS: usize = 1 << 20;
 
 /// No variables: for substitutions that never met a search (tests, reification's renaming).
 pub const NO_CELLS: Cells = Cells {
@@ -239,11 +251,25 @@ pub const NO_CELLS: Cells = Cells {
     spans: Vec::new(),
     open: Vec::new(),
     work: Vec::new(),
+    quiet: false,
 };
 
 impl Cells {
     pub fn new() -> Cells {
         Cells::default()
+    }
+
+    /// Forgets every variable, keeping the allocations (for the next search).
+    pub(crate) fn clear(&mut self) {
+        self.slots.clear();
+        // A search's slots are kept for the next one (see `stream::Spares`), but not the
+        // slots of a huge one: at most this many (24 bytes each) stay allocated.
+        self.slots.shrink_to(KEPT_SLOTS);
+        self.pairs.clear();
+        self.added.clear();
+        self.spans.clear();
+        self.open.clear();
+        self.work.clear();
     }
 
     /// The number of variables created.

@@ -81,52 +81,63 @@ fn unify_with(
     added: &mut Added,
     stack: &mut Vec<(Term, Term)>,
 ) -> bool {
-    let mut cur = (u.clone(), v.clone());
+    // The first pair is unified through the caller's references, and the walked terms
+    // are classified while borrowed: a term is cloned only to be bound or to wait on the
+    // stack (cloning both sides of every pair and dropping them again was 8 % of the
+    // instructions of unification on `*o`).
+    let mut cur: Option<(Term, Term)> = None;
     loop {
-        let u = s.walk(cells, &cur.0).clone();
-        let v = s.walk(cells, &cur.1).clone();
-        if !u.is_eq(&v) {
-            match (&u, &v) {
-                (Term::Var(a), Term::Var(b)) => {
-                    // The younger variable points at the older one.
-                    let (x, t) = if a > b {
-                        (*a, v.clone())
-                    } else {
-                        (*b, u.clone())
-                    };
+        let (a, b) = match &cur {
+            Some((a, b)) => (a, b),
+            None => (u, v),
+        };
+        let (wa, wb) = (s.walk(cells, a), s.walk(cells, b));
+        let next = match (wa, wb) {
+            (Term::Var(x), Term::Var(y)) if x == y => None,
+            (Term::Var(x), Term::Var(y)) => {
+                // The younger variable points at the older one.
+                let (x, t) = if x > y { (*x, *y) } else { (*y, *x) };
+                s.bind(cells, x, Term::Var(t));
+                if !cells.quiet {
+                    added.push((x, Term::Var(t)));
+                }
+                None
+            }
+            (Term::Var(x), t) | (t, Term::Var(x)) => {
+                let (x, t) = (*x, t.clone());
+                if occurs(x, &t, s, cells) {
+                    return false;
+                }
+                if cells.quiet {
+                    s.bind(cells, x, t);
+                } else {
                     s.bind(cells, x, t.clone());
                     added.push((x, t));
                 }
-                (Term::Var(x), _) => {
-                    if occurs(*x, &v, s, cells) {
-                        return false;
-                    }
-                    s.bind(cells, *x, v.clone());
-                    added.push((*x, v));
-                }
-                (_, Term::Var(x)) => {
-                    if occurs(*x, &u, s, cells) {
-                        return false;
-                    }
-                    s.bind(cells, *x, u.clone());
-                    added.push((*x, u));
-                }
-                (Term::Pair(a), Term::Pair(b)) => {
-                    stack.push((a.cdr().clone(), b.cdr().clone()));
-                    cur = (a.car().clone(), b.car().clone());
-                    continue;
-                }
-                _ => {
-                    if !u.atom_eq(&v) {
-                        return false;
-                    }
+                None
+            }
+            (Term::Pair(p), Term::Pair(q)) => {
+                if p.ptr_eq(q) {
+                    None
+                } else {
+                    stack.push((p.cdr().clone(), q.cdr().clone()));
+                    Some((p.car().clone(), q.car().clone()))
                 }
             }
-        }
-        match stack.pop() {
-            Some(next) => cur = next,
-            None => return true,
-        }
+            (x, y) => {
+                if !x.atom_eq(y) {
+                    return false;
+                }
+                None
+            }
+        };
+        cur = match next {
+            Some(n) => Some(n),
+            None => match stack.pop() {
+                Some(n) => Some(n),
+                None => return true,
+            },
+        };
     }
 }
 

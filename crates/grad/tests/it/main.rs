@@ -319,6 +319,55 @@ fn the_discrete_sweep_agrees_with_the_exact_evaluator() {
 }
 
 #[test]
+fn the_one_hot_promise_changes_no_bit_and_gathered_sweeps_agree() {
+    // `Kernel::set_one_hot` skips tests and divisions on one-hot values: the loss and every
+    // gradient must be bit for bit the same, with unit and with other example weights; and
+    // the sweep of gathered columns must give each column its own verdict.
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for (g, ex) in [nand(), swap(), parity(6)] {
+        let r = 16;
+        let mut k = Kernel::new(&g, &ex, r, 1e-12, 0.0).unwrap();
+        let (d, e) = (k.dims(), k.examples());
+        let layout = k.hole_layout();
+        for round in 0..10 {
+            if round >= 5 {
+                for w in k.weights_mut() {
+                    *w = rng.random_range(0.5..3.0);
+                }
+            }
+            let mut probs = vec![0f32; r * d];
+            let mut prog = vec![0u32; layout.len() * r];
+            for c in 0..r {
+                for (h, &(off, size)) in layout.iter().enumerate() {
+                    let v = rng.random_range(0..size);
+                    probs[c * d + off + v] = 1.0;
+                    prog[h * r + c] = v as u32;
+                }
+            }
+            let mut out = Vec::new();
+            for one_hot in [false, true] {
+                k.set_one_hot(one_hot);
+                k.set_holes(&probs);
+                let loss: Vec<u32> = k.forward().iter().map(|x| x.to_bits()).collect();
+                let mut grad = vec![0f32; r * d];
+                k.backward(&mut grad);
+                out.push((loss, grad.iter().map(|x| x.to_bits()).collect::<Vec<_>>()));
+            }
+            assert_eq!(out[0], out[1], "round {round}, {e} examples");
+            let mut all = vec![0u32; r];
+            k.violations(&prog, &mut all);
+            let cols: Vec<usize> = (0..r).filter(|_| rng.random::<bool>()).collect();
+            let mut some = vec![0u32; r];
+            k.violations_of(&prog, &cols, &mut some);
+            for (j, &c) in cols.iter().enumerate() {
+                assert_eq!(some[j], all[c]);
+            }
+        }
+    }
+}
+
+#[test]
 fn a_satisfied_observation_pulls_on_nothing_at_a_one_hot_point() {
     // PyTorch's binary cross entropy: the gradient at p = 1 is 0, not −1 (what STE's latent
     // logits see of an observation that holds).
