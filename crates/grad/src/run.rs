@@ -258,6 +258,31 @@ struct Rows2<'a> {
     bad: &'a mut [f32],
 }
 
+impl<'a> Rows2<'a> {
+    /// Hole `h`'s rows: the kernel's values and gradients (column stride `rc`), and the
+    /// driver's per-column state over the `n` running columns.
+    fn of(
+        (vals, grads): (&'a mut [f32], &'a [f32]),
+        h: usize,
+        rc: usize,
+        n: usize,
+        cur: &'a mut [u32],
+        dirty: &'a mut [bool],
+        bad: &'a mut [f32],
+    ) -> Rows2<'a> {
+        let (p0, p1) = vals.split_at_mut(rc);
+        Rows2 {
+            p0,
+            p1,
+            g0: &grads[..rc],
+            g1: &grads[rc..],
+            cur: &mut cur[h * rc..h * rc + n],
+            dirty: &mut dirty[..n],
+            bad: &mut bad[..n],
+        }
+    }
+}
+
 /// The whole end of an FMGD step for one two-valued hole, in one pass over its columns:
 /// the softmax gradient with respect to the logits, Adam (paired: the second logit moves
 /// by exactly the negation), the non-finite check, then the next step's argmax and
@@ -994,18 +1019,16 @@ fn run_chunk_body(
                 let it_next = 1.0 / temp_at(step + 1);
                 for (h, &(off, size)) in layout.iter().enumerate() {
                     if fused[h] {
-                        let (vals, grads) = kernel.hole_rows_mut(h);
-                        let (p0, p1) = vals.split_at_mut(rc);
                         let (t0, t1) = theta[off * rc..].split_at_mut(rc);
-                        let rows = Rows2 {
-                            p0,
-                            p1,
-                            g0: &grads[..rc],
-                            g1: &grads[rc..],
-                            cur: &mut cur[h * rc..h * rc + n],
-                            dirty: &mut dirty[..n],
-                            bad: &mut bad[..n],
-                        };
+                        let rows = Rows2::of(
+                            kernel.hole_rows_mut(h),
+                            h,
+                            rc,
+                            n,
+                            &mut cur,
+                            &mut dirty,
+                            &mut bad,
+                        );
                         let mv = off * rc..off * rc + n;
                         fmgd2_fused(
                             rows,
@@ -1080,18 +1103,16 @@ fn run_chunk_body(
                 let gm = config.gamma;
                 for (h, &(off, size)) in layout.iter().enumerate() {
                     if fused[h] {
-                        let (vals, grads) = kernel.hole_rows_mut(h);
-                        let (p0, p1) = vals.split_at_mut(rc);
                         let (m0, m1) = avg[off * rc..].split_at_mut(rc);
-                        let rows = Rows2 {
-                            p0,
-                            p1,
-                            g0: &grads[..rc],
-                            g1: &grads[rc..],
-                            cur: &mut cur[h * rc..h * rc + n],
-                            dirty: &mut dirty[..n],
-                            bad: &mut bad[..n],
-                        };
+                        let rows = Rows2::of(
+                            kernel.hole_rows_mut(h),
+                            h,
+                            rc,
+                            n,
+                            &mut cur,
+                            &mut dirty,
+                            &mut bad,
+                        );
                         bop2_fused(rows, gm, config.tau, m0, m1);
                         continue;
                     }

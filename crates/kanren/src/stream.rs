@@ -157,6 +157,20 @@ fn teardown_with(t: Thunk, stack: &mut Vec<Thunk>) {
 /// which stalled on store forwarding.
 pub(crate) type Binds = Vec<Kont>;
 
+/// The goals of `conde` clause `c` (a conjunction's, or `c` alone) and how many of them lead
+/// that cannot suspend.
+fn clause_goals<'a>(prog: &'a Program, c: &'a GoalId) -> (&'a [GoalId], usize) {
+    let gs: &[GoalId] = match prog.goal(*c) {
+        Goal::Conj(gs) => gs,
+        _ => std::slice::from_ref(c),
+    };
+    let leading = gs
+        .iter()
+        .take_while(|h| prog.goal(**h).is_immediate())
+        .count();
+    (gs, leading)
+}
+
 /// The goals of conjunction `g` from number `k` on.
 fn conj_goals(prog: &Program, g: GoalId, k: u32) -> &[GoalId] {
     match prog.goal(g) {
@@ -928,14 +942,7 @@ impl Machine {
         let mut i = i;
         while let Some(&c) = cs.get(i) {
             let last = i + 1 >= cs.len();
-            let gs: &[GoalId] = match prog.goal(c) {
-                Goal::Conj(gs) => gs,
-                _ => std::slice::from_ref(&c),
-            };
-            let leading = gs
-                .iter()
-                .take_while(|h| prog.goal(**h).is_immediate())
-                .count();
+            let (gs, leading) = clause_goals(&prog, &c);
             if leading == 0 {
                 if !last {
                     konts.push(Kont::Mplus(self.conde_rest(g, i + 1, &env, &st)));
@@ -1025,14 +1032,7 @@ impl Machine {
         st: State,
         konts: &mut Vec<Kont>,
     ) -> Task {
-        let gs: &[GoalId] = match prog.goal(c) {
-            Goal::Conj(gs) => gs,
-            _ => std::slice::from_ref(&c),
-        };
-        let leading = gs
-            .iter()
-            .take_while(|h| prog.goal(**h).is_immediate())
-            .count();
+        let (gs, leading) = clause_goals(prog, &c);
         if leading == 0 {
             return self.apply(prog, c, env, st, konts);
         }
