@@ -40,6 +40,7 @@
 //! ```
 
 pub mod config;
+#[macro_use]
 pub mod math;
 pub mod relax;
 pub mod run;

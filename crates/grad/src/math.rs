@@ -92,6 +92,38 @@ pub(crate) fn has_avx512() -> bool {
     }
 }
 
+/// Calls `$body` with the given arguments through the widest vector instructions this CPU
+/// has: copies compiled for AVX-512 (F/BW/VL/DQ) and for AVX2, picked with [`has_avx512`]
+/// and [`has_avx2`], or the baseline. `$body` must be `#[inline(always)]`, so that each copy
+/// is its own compilation of the loops for its instruction set; all compute the same bits.
+/// The arguments are written `name: Type = value` (the copies are plain functions, so
+/// `self` is passed as a value). Expands to the call, returning from the enclosing function
+/// in the vector branches.
+macro_rules! widest_simd {
+    ($body:path, ($($arg:ident: $ty:ty = $val:expr),* $(,)?) -> $ret:ty) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+            unsafe fn avx512($($arg: $ty),*) -> $ret {
+                $body($($arg),*)
+            }
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) -> $ret {
+                $body($($arg),*)
+            }
+            if $crate::math::has_avx512() {
+                // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
+                return unsafe { avx512($($val),*) };
+            }
+            if $crate::math::has_avx2() {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { avx2($($val),*) };
+            }
+        }
+        $body($($val),*)
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::{exp_fast, ln_fast};

@@ -65,7 +65,7 @@
 
 use weft_ir::{Examples, Graph, Node};
 
-use crate::math::{has_avx2, has_avx512, ln_fast};
+use crate::math::ln_fast;
 use crate::GradError;
 
 #[derive(Clone, Copy, Debug)]
@@ -706,32 +706,12 @@ impl Kernel {
 
     /// The forward pass over the active columns; returns their losses.
     pub fn forward(&mut self) -> &[f32] {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx512() {
-            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
-            unsafe { self.forward_avx512() };
-            return &self.loss[..self.n];
-        }
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { self.forward_avx2() };
-            return &self.loss[..self.n];
-        }
-        self.forward_body();
+        self.forward_simd();
         &self.loss[..self.n]
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn forward_avx2(&mut self) {
-        self.forward_body()
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
-    unsafe fn forward_avx512(&mut self) {
-        self.forward_body()
+    fn forward_simd(&mut self) {
+        widest_simd!(Kernel::forward_body, (k: &mut Kernel = self) -> ())
     }
 
     #[inline(always)]
@@ -1058,29 +1038,11 @@ impl Kernel {
     /// violation, so that `0` never rules out a program the exact evaluator would accept).
     /// A cheap filter before [`weft_ir::Evaluator::passes_all`], which stays the judge.
     pub fn violations(&mut self, prog: &[u32], out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx512() {
-            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
-            return unsafe { self.violations_avx512(prog, out) };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.violations_avx2(prog, out) };
-        }
-        self.violations_body(prog, out)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn violations_avx2(&mut self, prog: &[u32], out: &mut [u32]) {
-        self.violations_body(prog, out)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
-    unsafe fn violations_avx512(&mut self, prog: &[u32], out: &mut [u32]) {
-        self.violations_body(prog, out)
+        widest_simd!(Kernel::violations_body, (
+            k: &mut Kernel = self,
+            prog: &[u32] = prog,
+            out: &mut [u32] = out,
+        ) -> ())
     }
 
     #[inline(always)]
@@ -1196,29 +1158,7 @@ impl Kernel {
     /// The backward pass of the last forward pass over the active columns; read the result
     /// with [`Kernel::hole_grads`].
     pub fn backward_rows(&mut self) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx512() {
-            // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
-            return unsafe { self.backward_avx512() };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.backward_avx2() };
-        }
-        self.backward_body()
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn backward_avx2(&mut self) {
-        self.backward_body()
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
-    unsafe fn backward_avx512(&mut self) {
-        self.backward_body()
+        widest_simd!(Kernel::backward_body, (k: &mut Kernel = self) -> ())
     }
 
     #[inline(always)]

@@ -13,7 +13,7 @@ use weft_ir::{Assignment, Evaluator};
 use weft_solve::{Observer, Problem};
 
 use crate::config::{Config, Method};
-use crate::math::{exp_fast, has_avx2, has_avx512};
+use crate::math::exp_fast;
 use crate::relax::Kernel;
 use crate::GradError;
 
@@ -621,41 +621,13 @@ fn run_chunk(
     shared: &Shared,
     obs: Option<&mut dyn Observer>,
 ) -> Result<ChunkReport, GradError> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx512() {
-        // SAFETY: the CPU has AVX-512 F/BW/VL/DQ (checked just above).
-        return unsafe { run_chunk_avx512(p, config, restarts, shared, obs) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { run_chunk_avx2(p, config, restarts, shared, obs) };
-    }
-    run_chunk_body(p, config, restarts, shared, obs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn run_chunk_avx2(
-    p: &Problem,
-    config: &Config,
-    restarts: Range<usize>,
-    shared: &Shared,
-    obs: Option<&mut dyn Observer>,
-) -> Result<ChunkReport, GradError> {
-    run_chunk_body(p, config, restarts, shared, obs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
-unsafe fn run_chunk_avx512(
-    p: &Problem,
-    config: &Config,
-    restarts: Range<usize>,
-    shared: &Shared,
-    obs: Option<&mut dyn Observer>,
-) -> Result<ChunkReport, GradError> {
-    run_chunk_body(p, config, restarts, shared, obs)
+    widest_simd!(run_chunk_body, (
+        p: &Problem = p,
+        config: &Config = config,
+        restarts: Range<usize> = restarts,
+        shared: &Shared = shared,
+        obs: Option<&mut dyn Observer> = obs,
+    ) -> Result<ChunkReport, GradError>)
 }
 
 #[inline(always)]
