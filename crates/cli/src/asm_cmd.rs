@@ -373,7 +373,7 @@ pub struct AncBenchArgs {
     #[arg(long, value_delimiter = ',')]
     pub anc_tasks: Vec<String>,
     /// anc: γ of the compilation.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
     pub anc_noise: f32,
     /// anc: candidates Both tunes when no template verifies exactly.
     #[arg(long, default_value_t = 3)]

@@ -23,10 +23,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Search-space limit for enumerate.
-    #[arg(long, default_value_t = 1e8)]
+    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
     pub limit: f64,
     /// Per-run timeout in seconds.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
     pub timeout: f64,
     /// Only tasks whose name contains this text.
     #[arg(long)]
@@ -78,6 +78,14 @@ pub(crate) fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, Sk
 }
 
 pub fn bench(a: &BenchArgs) -> Result<u8> {
+    if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+        eprintln!("error: --timeout must be a positive number of seconds");
+        return Ok(2);
+    }
+    if a.limit.is_nan() || a.limit <= 0.0 {
+        eprintln!("error: --limit must be positive");
+        return Ok(2);
+    }
     if a.suite == "anc" {
         return crate::asm_cmd::bench(crate::asm_cmd::AncRun {
             args: &a.anc,

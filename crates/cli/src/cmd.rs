@@ -109,13 +109,13 @@ pub struct SolveArgs {
     #[arg(long, value_enum, default_value = "sat")]
     pub solver: SolverName,
     /// Refuse searches larger than this many assignments (enumerate).
-    #[arg(long, default_value_t = 1e8)]
+    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
     pub limit: f64,
     /// Find a program of least total cost (the sketch's `cost` statements), not the first one.
     #[arg(long)]
     pub minimize: bool,
     /// Give up after this many seconds.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub timeout: Option<f64>,
     /// Print the hole file (JSON) instead of the program.
     #[arg(long)]

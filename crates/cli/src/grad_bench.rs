@@ -37,7 +37,7 @@ pub struct GradBenchArgs {
     )]
     pub solvers: Vec<Method>,
     /// circuits: wall-clock cap per cell (all runs of one method on one circuit), seconds.
-    #[arg(long, default_value_t = 3600.0)]
+    #[arg(long, default_value_t = 3600.0, allow_negative_numbers = true)]
     pub cap: f64,
     /// parity-chain: also write the success-rate-against-K plot here (SVG).
     #[arg(long, value_name = "FILE")]
@@ -47,7 +47,7 @@ pub struct GradBenchArgs {
     #[arg(long)]
     pub peer: bool,
     /// The K of the peer comparison.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, allow_negative_numbers = true)]
     pub peer_k: i64,
     /// Steps of the peer comparison.
     #[arg(long, default_value_t = 300)]
@@ -355,8 +355,8 @@ fn svg(methods: &[Method], ks: &[i64], table: &[Vec<Cell>]) -> String {
 /// a configuration's figure is its median over the repetitions, and each side is credited with
 /// its better configuration (on a small, busy machine one thread is often the faster). weft
 /// counts only the restart-steps it computed (a restart that has succeeded is dropped from the
-/// batch); the peer computes every restart at every step. The peer times its run after an
-/// untimed warm-up, so PyTorch's lazy initialisation is not charged to its steps.
+/// batch); the peer computes every restart at every step. Both sides time their run after an
+/// untimed warm-up of 10 steps, so neither is charged for lazy initialisation or cold caches.
 fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
     let b = &a.grad;
     let script = a.dir.join("../peers/parity_chain_torch.py");
@@ -407,6 +407,11 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
             let mut t = Vec::new();
             let mut last = serde_json::Value::Null;
             for _ in 0..reps {
+                // An untimed warm-up of 10 steps, as the peer script gives PyTorch: the
+                // timed run then starts, like PyTorch's, with its code and memory warm.
+                let mut w10 = c.clone();
+                w10.steps = 10;
+                run_cell(&l, &w10, &format!("peer weft {} (warm-up)", m.name()))?;
                 let cell = run_cell(&l, &c, &format!("peer weft {}", m.name()))?;
                 let Some(r) = cell.report else {
                     bail!("weft failed on the peer task: {:?}", cell.error)

@@ -27,54 +27,54 @@ pub struct GradArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Adam learning rate (fmgd*, temp*, gumbel, neural, ste) [default: 0.1, TerpreT's].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f32>,
     /// Standard deviation of the initial logits [default: 1.0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub init_scale: Option<f32>,
     /// Entropy penalty weight of fmgd-reg and temp-reg [default: 0.01].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub reg: Option<f32>,
     /// Temperature at the first step (temp, temp-reg) [default: 1.0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub temp_start: Option<f32>,
     /// Temperature at the last step, annealed geometrically (temp, temp-reg) [default: 0.1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub temp_end: Option<f32>,
     /// Gumbel-softmax temperature [default: 1.0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub gumbel_tau: Option<f32>,
     /// Hidden width of the neural reparameterisation [default: 16].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Bop's adaptivity rate γ, in (0, 1] [default: 0.3].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub gamma: Option<f32>,
     /// Bop's threshold τ ≥ 0, on the scale of the gradient (a violated observation
     /// contributes about 1/log-eps = 1e12) [default: 3e11].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau: Option<f32>,
     /// Running-average rate β of gradsearch-ra and gradsearch-plus, in (0, 1) [default: 0.1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub beta: Option<f32>,
     /// gradsearch-plus: probability of a random move [default: 0.1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub greedy_eps: Option<f32>,
     /// gradsearch-plus: smoothing of discrete values (0.99/0.01) [default: 0.01].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub smooth: Option<f32>,
     /// gradsearch-plus: steps without a new best loss before re-weighting examples
     /// [default: 100].
     #[arg(long)]
     pub stall: Option<usize>,
     /// gradsearch-plus: example weights are exp(reweight · U(0,1)) [default: 2.0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub reweight: Option<f32>,
     /// Probabilities are clamped to at least this before ln [default: 1e-12].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub log_eps: Option<f32>,
     /// Weight of the expected soft costs in the loss [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub cost_weight: Option<f32>,
     /// Gradient solvers: threads the restarts are split over; results do not depend on it
     /// [default: 0, one per core].

@@ -222,6 +222,13 @@ pub fn load_sources(
         report(&map, &diags);
         return Err(Failed);
     }
+    let read_data = !src.data.is_empty() || !compiled.example_files.is_empty();
+    let has_io = !examples.inputs.is_empty() || !examples.expected.is_empty();
+    if read_data && has_io && examples.is_empty() {
+        eprintln!(
+            "warning: the example data holds no example (an empty file or batch?), so every program fits"
+        );
+    }
     Ok(Loaded {
         map,
         file: src.file,

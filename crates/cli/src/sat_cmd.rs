@@ -220,6 +220,10 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         eprintln!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
         return Ok(2);
     }
+    if a.sat.count == Some(0) {
+        eprintln!("error: --count must be at least 1 (use --count-models to count them all)");
+        return Ok(2);
+    }
     if a.sat.check_all_inputs && a.sat.reference.is_none() {
         eprintln!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
         return Ok(2);

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -551,6 +552,25 @@ fn threads(config: &Config) -> usize {
     t.clamp(1, config.restarts.max(1))
 }
 
+/// Splits `r` restarts into `t` contiguous chunks of nearly equal size whose boundaries fall on
+/// multiples of [`LANES`] where the sizes allow: the kernel's loops run over a chunk's columns
+/// in vectors of 16, and a remainder of a few columns costs nearly as much as a full vector
+/// (100 restarts on two threads: 48 + 52, not 50 + 50, so only one chunk has a remainder).
+fn chunks(r: usize, t: usize) -> Vec<Range<usize>> {
+    let bound = |i: usize| {
+        let b = i * r / t;
+        if r >= t * LANES && i > 0 && i < t {
+            (b + LANES / 2) / LANES * LANES
+        } else {
+            b
+        }
+    };
+    (0..t).map(|i| bound(i)..bound(i + 1)).collect()
+}
+
+/// The widest vectors the kernel's loops use, in `f32` lanes (AVX-512).
+const LANES: usize = 16;
+
 /// Runs `config.restarts` restarts of `config.method` on `p` as one batch.
 ///
 /// The restarts are split into one contiguous chunk per thread ([`Config::threads`]); each
@@ -565,26 +585,41 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
     };
     let r = config.restarts;
     let t = threads(config);
-    let chunks: Vec<Range<usize>> = (0..t).map(|i| i * r / t..(i + 1) * r / t).collect();
+    let chunks = chunks(r, t);
     let parts: Vec<ChunkReport> = if t == 1 {
         vec![run_chunk(p, config, 0..r, &shared, Some(obs))?]
     } else {
         std::thread::scope(|s| {
             let shared = &shared;
+            // Each helper says when it is done (or drops its sender when it panics), so the
+            // wait below ends the moment the last chunk does.
+            let (done, finished) = std::sync::mpsc::channel::<()>();
             let handles: Vec<_> = chunks[1..]
                 .iter()
                 .map(|rg| {
                     let rg = rg.clone();
-                    s.spawn(move || run_chunk(p, config, rg, shared, None))
+                    let done = done.clone();
+                    s.spawn(move || {
+                        let part = run_chunk(p, config, rg, shared, None);
+                        let _ = done.send(());
+                        part
+                    })
                 })
                 .collect();
+            drop(done);
             // This thread runs the first chunk and speaks to the observer.
             let first = run_chunk(p, config, chunks[0].clone(), shared, Some(&mut *obs));
-            while handles.iter().any(|h| !h.is_finished()) {
-                if obs.cancelled() {
-                    shared.stop.store(true, Ordering::Relaxed);
+            let mut running = handles.len();
+            while running > 0 {
+                match finished.recv_timeout(Duration::from_millis(2)) {
+                    Ok(()) => running -= 1,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if obs.cancelled() {
+                            shared.stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
-                std::thread::sleep(Duration::from_millis(2));
             }
             let mut parts = vec![first?];
             for h in handles {
@@ -1256,5 +1291,33 @@ fn softmax_in_place(x: &mut [f32]) {
     }
     for v in x.iter_mut() {
         *v /= s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{chunks, LANES};
+
+    #[test]
+    fn chunks_cover_the_restarts_in_order_with_whole_vectors_inside() {
+        for r in 1..300 {
+            for t in 1..=4usize.min(r) {
+                let cs = chunks(r, t);
+                assert_eq!(cs.len(), t);
+                assert_eq!((cs[0].start, cs[t - 1].end), (0, r), "{r} {t}");
+                for w in cs.windows(2) {
+                    assert_eq!(w[0].end, w[1].start, "{r} {t}");
+                    if r >= t * LANES {
+                        assert_eq!(w[0].end % LANES, 0, "{r} {t}");
+                    }
+                }
+                // Nearly equal: no chunk is empty or more than one vector off an equal share.
+                for c in &cs {
+                    assert!(!c.is_empty(), "{r} {t}");
+                    assert!(c.len().abs_diff(r / t) <= LANES, "{r} {t} {c:?}");
+                }
+            }
+        }
+        assert_eq!(chunks(100, 2), vec![0..48, 48..100]);
     }
 }

@@ -83,24 +83,108 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
     check_assignment(g, a);
     // A hole no root reaches in `g` itself needs no specialisation to be found irrelevant.
     let reached = reached_from_roots(g);
-    let mut reached_hole = vec![false; g.holes.len()];
-    for (i, n) in g.nodes.iter().enumerate() {
-        if let Node::Hole(h) = n.node {
-            reached_hole[h.0 as usize] |= reached[i];
+    let n = g.nodes.len();
+    let mut occurs: Vec<Vec<usize>> = vec![Vec::new(); g.holes.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, nd) in g.nodes.iter().enumerate() {
+        if let Node::Hole(h) = nd.node {
+            occurs[h.0 as usize].push(i);
+        }
+        for x in node_args(&nd.node) {
+            users[x.0 as usize].push(i);
         }
     }
-    (0..g.holes.len() as u32)
-        .map(HoleId)
+    let mut is_root = vec![false; n];
+    for r in roots(g) {
+        is_root[r.0 as usize] = true;
+    }
+    // The graph with every hole fixed is built once. Freeing one hole changes only the nodes
+    // it reaches (its forward cone): those are rebuilt on top, checked, and rolled back, so
+    // each hole costs its cone, not the whole graph (the same result as rebuilding all of
+    // `g` with that hole free, since the builder folds a node from its arguments alone).
+    let mut free = vec![false; g.holes.len()];
+    let mut kept = vec![None; g.holes.len()];
+    let mut r = Rebuilder::new(g);
+    let mut map: Vec<NodeId> = Vec::with_capacity(n);
+    for nd in &g.nodes {
+        let new = r.node(g, a, &free, &mut kept, nd, &|x| map[x.0 as usize]);
+        map.push(new);
+    }
+    let mut in_cone = vec![false; n];
+    let mut new_of = vec![NodeId(0); n];
+    let mut cone = Vec::new();
+    let mut seen = Vec::new();
+    let mut stack = Vec::new();
+    (0..g.holes.len())
         .filter(|&h| {
-            if !reached_hole[h.0 as usize] {
+            if !occurs[h].iter().any(|&i| reached[i]) {
                 return true;
             }
-            let (s, kept) = rebuild(g, a, Some(h));
-            match kept {
-                Some(n) => !reached_from_roots(&s)[n.0 as usize],
-                None => true,
+            cone.clear();
+            stack.extend_from_slice(&occurs[h]);
+            while let Some(i) = stack.pop() {
+                if !in_cone[i] {
+                    in_cone[i] = true;
+                    cone.push(i);
+                    stack.extend_from_slice(&users[i]);
+                }
             }
+            cone.sort_unstable();
+            let mark = r.b.mark();
+            free[h] = true;
+            for &i in &cone {
+                let new = r.node(g, a, &free, &mut kept, &g.nodes[i], &|x| {
+                    let x = x.0 as usize;
+                    if in_cone[x] {
+                        new_of[x]
+                    } else {
+                        map[x]
+                    }
+                });
+                new_of[i] = new;
+            }
+            // Does a root reach the free hole? Only nodes built since the mark can.
+            // Only nodes built after the hole's own (topological order) can read it.
+            let relevant = kept[h].is_some_and(|hn| {
+                let base = hn.0 as usize;
+                let s = r.b.graph();
+                seen.clear();
+                seen.resize(s.nodes.len() - base, false);
+                stack.extend(
+                    cone.iter()
+                        .filter(|&&i| is_root[i])
+                        .map(|&i| new_of[i].0 as usize),
+                );
+                let mut found = false;
+                while let Some(x) = stack.pop() {
+                    if x < base || seen[x - base] {
+                        continue;
+                    }
+                    if x == hn.0 as usize {
+                        found = true;
+                        break;
+                    }
+                    seen[x - base] = true;
+                    stack.extend(node_args(&s.nodes[x].node).iter().map(|y| y.0 as usize));
+                }
+                stack.clear();
+                found
+            });
+            for &i in &cone {
+                in_cone[i] = false;
+            }
+            free[h] = false;
+            kept[h] = None;
+            r.b.rollback(mark);
+            let n_tables = r.b.graph().tables.len();
+            for t in &mut r.tables {
+                if t.is_some_and(|id| id.0 as usize >= n_tables) {
+                    *t = None;
+                }
+            }
+            !relevant
         })
+        .map(|h| HoleId(h as u32))
         .collect()
 }
 
@@ -167,62 +251,19 @@ pub fn free_holes_matter(g: &Graph, a: &Assignment, free: &[bool]) -> bool {
 /// marked in `free`, which stay holes (each a scalar hole declaration of its own). Returns the
 /// new graph and, per hole, its node there when it is free and occurs.
 pub fn rebuild_with_free(g: &Graph, a: &Assignment, free: &[bool]) -> (Graph, Vec<Option<NodeId>>) {
-    let mut b = Builder::new(g.name.clone());
-    b.set_params(g.params.clone());
-    let doms: Vec<DomainId> = g.domains.iter().map(|d| b.domain(d.clone())).collect();
-    let dom = |d: DomainId| doms[d.0 as usize];
-    let slot = |s: &Slot| Slot {
-        domain: dom(s.domain),
-        ..s.clone()
-    };
-    let inputs: Vec<NodeId> = g.inputs.iter().map(|s| b.input(slot(s))).collect();
-    let mut tables: Vec<Option<TableId>> = vec![None; g.tables.len()];
+    let mut r = Rebuilder::new(g);
     let mut kept: Vec<Option<NodeId>> = vec![None; g.holes.len()];
     let mut map: Vec<NodeId> = Vec::with_capacity(g.nodes.len());
     for nd in &g.nodes {
-        let new = match &nd.node {
-            Node::Input(s) => inputs[*s as usize],
-            Node::Hole(h) if free.get(h.0 as usize) == Some(&true) => match kept[h.0 as usize] {
-                Some(n) => n,
-                None => {
-                    let hole = g.hole(*h);
-                    let n = b.hole_decl(&hole.name, vec![], dom(hole.domain), hole.span)[0];
-                    kept[h.0 as usize] = Some(n);
-                    n
-                }
-            },
-            Node::Hole(h) => b.constant(dom(nd.domain), a.0[h.0 as usize]),
-            Node::Const(v) => b.constant(dom(nd.domain), *v),
-            Node::Apply(t, args) => {
-                let tid = match tables[t.0 as usize] {
-                    Some(id) => id,
-                    None => {
-                        let table = g.table(*t);
-                        let id = b.table(
-                            table.name.clone(),
-                            table.args.iter().map(|&d| dom(d)).collect(),
-                            dom(table.out),
-                            table.data.clone(),
-                        );
-                        tables[t.0 as usize] = Some(id);
-                        id
-                    }
-                };
-                let args: Vec<NodeId> = args.iter().map(|x| map[x.0 as usize]).collect();
-                b.apply(tid, &args)
-            }
-            Node::Mux(sel, cases) => {
-                let cases: Vec<NodeId> = cases.iter().map(|x| map[x.0 as usize]).collect();
-                b.mux(map[sel.0 as usize], &cases)
-            }
-        };
+        let new = r.node(g, a, free, &mut kept, nd, &|x| map[x.0 as usize]);
         if let Some(name) = &nd.name {
-            b.name(new, name.clone());
+            r.b.name(new, name.clone());
         }
         map.push(new);
     }
+    let mut b = r.b;
     for o in &g.outputs {
-        b.output(slot(&o.slot), map[o.node.0 as usize]);
+        b.output(slot_in(&r.doms, &o.slot), map[o.node.0 as usize]);
     }
     for o in &g.observations {
         b.observe(map[o.node.0 as usize], o.span);
@@ -235,6 +276,99 @@ pub fn rebuild_with_free(g: &Graph, a: &Assignment, free: &[bool]) -> (Graph, Ve
         new.once = old.once;
     }
     (s, kept)
+}
+
+/// A slot with its domain moved to the rebuilt graph's.
+fn slot_in(doms: &[DomainId], s: &Slot) -> Slot {
+    Slot {
+        domain: doms[s.domain.0 as usize],
+        ..s.clone()
+    }
+}
+
+/// Rebuilds the nodes of `g` through a [`Builder`], with its domains and inputs declared and
+/// its tables interned as they are first used.
+struct Rebuilder {
+    b: Builder,
+    doms: Vec<DomainId>,
+    inputs: Vec<NodeId>,
+    tables: Vec<Option<TableId>>,
+}
+
+impl Rebuilder {
+    fn new(g: &Graph) -> Rebuilder {
+        let mut b = Builder::new(g.name.clone());
+        b.set_params(g.params.clone());
+        let doms: Vec<DomainId> = g.domains.iter().map(|d| b.domain(d.clone())).collect();
+        let inputs = g
+            .inputs
+            .iter()
+            .map(|s| b.input(slot_in(&doms, s)))
+            .collect();
+        Rebuilder {
+            b,
+            doms,
+            inputs,
+            tables: vec![None; g.tables.len()],
+        }
+    }
+
+    /// Node `nd` of `g` rebuilt, its arguments read through `arg`: a hole fixed to its value
+    /// in `a`, or, when marked in `free`, a scalar hole declaration of its own (recorded in
+    /// `kept`).
+    fn node(
+        &mut self,
+        g: &Graph,
+        a: &Assignment,
+        free: &[bool],
+        kept: &mut [Option<NodeId>],
+        nd: &crate::NodeData,
+        arg: &dyn Fn(NodeId) -> NodeId,
+    ) -> NodeId {
+        let dom = |d: DomainId| self.doms[d.0 as usize];
+        match &nd.node {
+            Node::Input(s) => self.inputs[*s as usize],
+            Node::Hole(h) if free.get(h.0 as usize) == Some(&true) => match kept[h.0 as usize] {
+                Some(n) => n,
+                None => {
+                    let hole = g.hole(*h);
+                    let d = dom(hole.domain);
+                    let n = self.b.hole_decl(&hole.name, vec![], d, hole.span)[0];
+                    kept[h.0 as usize] = Some(n);
+                    n
+                }
+            },
+            Node::Hole(h) => {
+                let d = dom(nd.domain);
+                self.b.constant(d, a.0[h.0 as usize])
+            }
+            Node::Const(v) => {
+                let d = dom(nd.domain);
+                self.b.constant(d, *v)
+            }
+            Node::Apply(t, args) => {
+                let tid = match self.tables[t.0 as usize] {
+                    Some(id) => id,
+                    None => {
+                        let table = g.table(*t);
+                        let targs = table.args.iter().map(|&d| dom(d)).collect();
+                        let out = dom(table.out);
+                        let id = self
+                            .b
+                            .table(table.name.clone(), targs, out, table.data.clone());
+                        self.tables[t.0 as usize] = Some(id);
+                        id
+                    }
+                };
+                let args: Vec<NodeId> = args.iter().map(|&x| arg(x)).collect();
+                self.b.apply(tid, &args)
+            }
+            Node::Mux(sel, cases) => {
+                let cases: Vec<NodeId> = cases.iter().map(|&x| arg(x)).collect();
+                self.b.mux(arg(*sel), &cases)
+            }
+        }
+    }
 }
 
 /// The arguments of a node (selector first for a multiplexer).

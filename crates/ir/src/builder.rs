@@ -15,6 +15,18 @@ use crate::graph::{
     Slot, SrcSpan, Table, TableId,
 };
 
+/// The sizes of a [`Builder`]'s graph at one point ([`Builder::mark`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    nodes: usize,
+    tables: usize,
+    holes: usize,
+    hole_decls: usize,
+    outputs: usize,
+    observations: usize,
+    costs: usize,
+}
+
 #[derive(Default)]
 pub struct Builder {
     g: Graph,
@@ -35,6 +47,38 @@ impl Builder {
         let mut b = Builder::default();
         b.g.name = name.into();
         b
+    }
+
+    /// A point to come back to with [`Builder::rollback`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            nodes: self.g.nodes.len(),
+            tables: self.g.tables.len(),
+            holes: self.g.holes.len(),
+            hole_decls: self.g.hole_decls.len(),
+            outputs: self.g.outputs.len(),
+            observations: self.g.observations.len(),
+            costs: self.g.costs.len(),
+        }
+    }
+
+    /// Forgets every node, table, hole, output, observation and cost added since `m`, as if
+    /// they had never been built (names given since to older nodes stay). Used to try
+    /// variants of a large graph without rebuilding it.
+    pub fn rollback(&mut self, m: Mark) {
+        for nd in self.g.nodes.drain(m.nodes..) {
+            self.node_ids.remove(&(nd.node, nd.domain));
+        }
+        self.input_dep.truncate(m.nodes);
+        for t in self.g.tables.drain(m.tables..) {
+            self.table_ids.remove(&(t.name, t.args, t.out, t.data));
+        }
+        self.irreducible.retain(|t, _| (t.0 as usize) < m.tables);
+        self.g.holes.truncate(m.holes);
+        self.g.hole_decls.truncate(m.hole_decls);
+        self.g.outputs.truncate(m.outputs);
+        self.g.observations.truncate(m.observations);
+        self.g.costs.truncate(m.costs);
     }
 
     /// The graph built so far (for reading domains, tables and nodes while building).

@@ -416,6 +416,19 @@ impl Scope {
     }
 }
 
+/// Refuses a name bound twice in one list (`(fresh (x x) ...)`, `(run 1 (q q) ...)`, a
+/// relation's parameters), as Scheme's `let` and `lambda` do: the second would silently hide
+/// the first.
+fn distinct(vars: &[&Sexp], i: usize, name: &str) -> Result<(), Error> {
+    if vars[..i].iter().any(|v| v.sym() == Some(name)) {
+        return Err(err(
+            vars[i].pos,
+            format!("`{name}` is bound twice in this list"),
+        ));
+    }
+    Ok(())
+}
+
 /// A relation definition found in the first pass: id, parameters, body, `defrel`?, position.
 type Def<'a> = (RelId, Vec<&'a Sexp>, Vec<&'a Sexp>, bool, Pos);
 
@@ -517,10 +530,11 @@ fn define(prog: &mut Program, id: RelId, params: &[&Sexp], body: &[&Sexp]) -> Re
         names: Vec::new(),
         frame: Vec::new(),
     };
-    for p in params {
+    for (i, p) in params.iter().enumerate() {
         let Some(n) = p.sym() else {
             return Err(err(p.pos, "a parameter must be a symbol"));
         };
+        distinct(params, i, n)?;
         scope.bind(n, p.pos)?;
     }
     let goal = if body.len() == 1 {
@@ -586,10 +600,11 @@ pub fn compile_run(prog: &mut Program, f: &Sexp) -> Result<RunForm, Error> {
     } else {
         let x = scope.bind(" q", f.pos)?;
         let mut slots = Vec::new();
-        for q in &qnames {
+        for (i, q) in qnames.iter().enumerate() {
             let Some(n) = q.sym() else {
                 return Err(err(q.pos, "a query variable must be a symbol"));
             };
+            distinct(&qnames, i, n)?;
             slots.push(scope.bind(n, q.pos)?);
         }
         let mut gs = goals(prog, &mut scope, &body, 0)?;
@@ -698,10 +713,12 @@ fn goal(prog: &mut Program, scope: &mut Scope, g: &Sexp, depth: usize) -> Result
             }
             let saved = scope.names.len();
             let mut slots = Vec::new();
-            for v in vars {
+            let vars: Vec<&Sexp> = vars.iter().collect();
+            for (i, v) in vars.iter().enumerate() {
                 let Some(n) = v.sym() else {
                     return Err(err(v.pos, "a fresh variable must be a symbol"));
                 };
+                distinct(&vars, i, n)?;
                 slots.push(scope.bind(n, v.pos)?);
             }
             let body: Vec<&Sexp> = args[1..].iter().collect();

@@ -891,7 +891,7 @@ impl<'a> Lowerer<'a> {
                 .with_secondary(var.span, "declared here"),
             ));
         }
-        let var = var.clone();
+        let ty = var.ty.clone();
         let v = self.expr(value);
         let mut idx = Vec::new();
         let mut failed = false;
@@ -905,13 +905,77 @@ impl<'a> Lowerer<'a> {
         if failed {
             return Err(Reported);
         }
-        let new = self.store(&var.ty, &var.val, &idx, v, value.span, target.span.to(span))?;
-        self.name_changed(&var.val, &new, &target.name);
-        self.scopes[scope]
-            .get_mut(&target.name)
-            .expect("found above")
-            .val = new;
+        if let Some(v) = self.store_in_place(scope, &target.name, &ty, &idx, v, value.span)? {
+            // Not an element at constant indices: the general path below.
+            let var = self.scopes[scope][&target.name].clone();
+            let new = self.store(&ty, &var.val, &idx, v, value.span, target.span.to(span))?;
+            self.name_changed(&var.val, &new, &target.name);
+            self.scopes[scope]
+                .get_mut(&target.name)
+                .expect("found above")
+                .val = new;
+        }
         Ok(())
+    }
+
+    /// An assignment to an element at constant indices (`chain[3] = x`, every index a
+    /// compile-time constant), done in place: no copy of the array, so unrolled loops that fill
+    /// an array element by element stay linear in its length. Gives the value back (`Some`)
+    /// when the assignment is not of that shape, for [`Lowerer::store`].
+    fn store_in_place(
+        &mut self,
+        scope: usize,
+        name: &str,
+        ty: &Ty,
+        idx: &[(Typed, Span)],
+        v: Typed,
+        vspan: Span,
+    ) -> R<Option<Typed>> {
+        if idx.is_empty() || idx.iter().any(|(t, _)| self.as_const_int(t).is_none()) {
+            return Ok(Some(v));
+        }
+        // Check every index against its dimension and find the element's type.
+        let mut ks = Vec::with_capacity(idx.len());
+        let mut elem = ty;
+        for (t, ispan) in idx {
+            let Ty::Array(inner, len) = elem else {
+                return Ok(Some(v));
+            };
+            let (k, _) = self.index_range(t, *len, *ispan)?;
+            ks.push(k as usize);
+            elem = inner;
+        }
+        let elem = elem.clone();
+        let in_place = |val: &Val| {
+            let mut cur = val;
+            for &k in &ks {
+                match cur {
+                    Val::Array(items) => cur = &items[k],
+                    _ => return false,
+                }
+            }
+            true
+        };
+        if !in_place(&self.scopes[scope][name].val) {
+            return Ok(Some(v));
+        }
+        let new = self.coerce(v, &elem, vspan)?;
+        let mut path = name.to_string();
+        for k in &ks {
+            path += &format!("[{k}]");
+        }
+        let old = {
+            let mut cur = &mut self.scopes[scope].get_mut(name).expect("found above").val;
+            for &k in &ks {
+                let Val::Array(items) = cur else {
+                    unreachable!("checked by in_place above")
+                };
+                cur = &mut items[k];
+            }
+            std::mem::replace(cur, new.clone())
+        };
+        self.name_changed(&old, &new, &path);
+        Ok(None)
     }
 
     /// Names the scalars an assignment changed after the place they were stored in
@@ -1225,6 +1289,11 @@ impl<'a> Lowerer<'a> {
             ExprKind::Name(n) => self.name(n, e.span),
             ExprKind::Qualified(en, v) => self.variant(Some(en), &v.name, v.span),
             ExprKind::Index(base, i) => {
+                if let ExprKind::Name(n) = &base.kind {
+                    if let Some(t) = self.index_var_const(n, i, base.span)? {
+                        return Ok(t);
+                    }
+                }
                 let bt = self.expr(base);
                 let it = self.expr(i);
                 let (bt, it) = (bt?, it?);
@@ -1396,6 +1465,50 @@ impl<'a> Lowerer<'a> {
         };
         let d = info.domain;
         Ok(self.const_of(d, k as u32))
+    }
+
+    /// The array a name denotes in an expression, by reference: a variable, or a hole outside
+    /// functions (what [`Lowerer::name`] would copy).
+    fn array_named(&self, n: &str) -> Option<&Var> {
+        let v = match self.lookup_var(n) {
+            Some((_, v)) => v,
+            None if self.in_fn == 0 && !self.params.contains_key(n) => self.holes.get(n)?,
+            None => return None,
+        };
+        matches!((&v.ty, &v.val), (Ty::Array(..), Val::Array(_))).then_some(v)
+    }
+
+    /// `x[i]` for an array variable or hole `x` and a constant `i`: the element, read without
+    /// copying the array (reads in unrolled loops stay linear in its length). `None` when the
+    /// expression is not of that shape ([`Lowerer::index`] then handles it, with every
+    /// diagnostic).
+    fn index_var_const(&mut self, n: &str, i: &Expr, bspan: Span) -> R<Option<Typed>> {
+        if self.array_named(n).is_none() {
+            return Ok(None);
+        }
+        let it = self.expr(i)?;
+        let Some(k) = self.as_const_int(&it) else {
+            let bt = self.name(n, bspan)?;
+            return self.index(bt, it, bspan, i.span).map(Some);
+        };
+        let Some(Var {
+            ty: Ty::Array(elem, len),
+            val: Val::Array(items),
+            ..
+        }) = self.array_named(n)
+        else {
+            unreachable!("checked above")
+        };
+        let (elem, len) = ((**elem).clone(), *len);
+        let v = (k >= 0 && k < len as i64).then(|| items[k as usize].clone());
+        match v {
+            Some(v) if !matches!(v, Val::Undef) => Ok(Some(Typed { val: v, ty: elem })),
+            // Out of bounds or unassigned: the general path reports it.
+            _ => {
+                let bt = self.name(n, bspan)?;
+                self.index(bt, it, bspan, i.span).map(Some)
+            }
+        }
     }
 
     fn index(&mut self, bt: Typed, it: Typed, bspan: Span, ispan: Span) -> R<Typed> {

@@ -67,3 +67,62 @@ fn a_bad_hole_file_is_rejected() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("Xro"), "{}", stderr(&o));
 }
+
+#[test]
+fn negative_numbers_reach_the_range_checks() {
+    // `--gamma -1` (with a space) is the value -1, not an unknown flag, and a negative or zero
+    // timeout is refused with its flag named, never a panic.
+    let p = "benchmarks/terpret/parity_chain.wft";
+    let cases: [&[&str]; 4] = [
+        &["solve", p, "--solver", "bop", "--gamma", "-1"],
+        &["solve", p, "--solver", "sat", "--timeout", "-1"],
+        &[
+            "bench",
+            "terpret",
+            "--solver",
+            "sat",
+            "--only",
+            "nand",
+            "--timeout",
+            "-5",
+        ],
+        &["bench", "terpret", "--only", "nand", "--timeout", "0"],
+    ];
+    for args in cases {
+        let o = weft(args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+        let flag = args[args.len() - 2];
+        assert!(e.contains(flag), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn count_zero_is_refused_and_empty_data_warned_about() {
+    let nand = [
+        "solve",
+        "benchmarks/terpret/circuit.wft",
+        "--hypers",
+        "benchmarks/terpret/data/circuit_nand_hypers.json",
+        "--solver",
+        "sat",
+    ];
+    let mut args = nand.to_vec();
+    args.extend([
+        "--data",
+        "benchmarks/terpret/data/circuit_nand_data.json",
+        "--count",
+        "0",
+    ]);
+    let o = weft(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--count"), "{}", stderr(&o));
+    // An empty list of batches: any program fits, and the user is told so.
+    let d = tmp("empty.json", "[]");
+    let mut args = nand.to_vec();
+    args.extend(["--data", &d]);
+    let o = weft(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds no example"), "{}", stderr(&o));
+}

@@ -261,14 +261,18 @@ fn results_do_not_depend_on_the_number_of_threads() {
         graph: &g,
         examples: &ex,
     };
-    for m in [Method::Fmgd, Method::Ste, Method::Bop, Method::GradSearchRa] {
+    // 40 restarts on two threads are split 16 + 24 (chunk boundaries on whole vectors).
+    let cases = [Method::Fmgd, Method::Ste, Method::Bop, Method::GradSearchRa]
+        .into_iter()
+        .flat_map(|m| [(m, 7, 3), (m, 40, 2)]);
+    for (m, restarts, threads) in cases {
         let one = Config::new(m)
-            .with_restarts(7)
+            .with_restarts(restarts)
             .with_steps(300)
             .with_seed(4)
             .with_threads(1);
         let a = run(&p, &one, &mut NoopObserver).unwrap();
-        let b = run(&p, &one.clone().with_threads(3), &mut NoopObserver).unwrap();
+        let b = run(&p, &one.clone().with_threads(threads), &mut NoopObserver).unwrap();
         assert_eq!(a.steps_run, b.steps_run, "{m}");
         assert_eq!(a.restart_steps, b.restart_steps, "{m}");
         for (x, y) in a.restarts.iter().zip(&b.restarts) {

@@ -116,6 +116,16 @@ proptest! {
         // An irrelevant hole can take any value while the others stay fixed (one at a time:
         // two holes irrelevant on their own may matter together).
         let mut ev = Evaluator::new(&g).unwrap();
+        // The same holes as rebuilding the whole graph with each one free.
+        let by_rebuild: Vec<HoleId> = (0..g.holes.len())
+            .filter(|&h| {
+                let mut free = vec![false; g.holes.len()];
+                free[h] = true;
+                !answer::free_holes_matter(&g, &a, &free)
+            })
+            .map(|h| HoleId(h as u32))
+            .collect();
+        prop_assert_eq!(answer::irrelevant_holes(&g, &a), by_rebuild);
         for h in answer::irrelevant_holes(&g, &a) {
             for v in 0..g.domain(g.hole(h).domain).size {
                 let mut b = a.clone();

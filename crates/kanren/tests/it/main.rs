@@ -153,6 +153,18 @@ fn errors_have_line_and_column() {
             "(frob)",
             "1:1: expected `defrel`, `define`, `run` or `run*` at top level",
         ),
+        (
+            "(run 1 (q q) (== q 1))",
+            "1:11: `q` is bound twice in this list",
+        ),
+        (
+            "(run* (q) (fresh (a b a) (== a q)))",
+            "1:23: `a` is bound twice in this list",
+        ),
+        (
+            "(defrel (f x x) (== x 1))",
+            "1:14: `x` is bound twice in this list",
+        ),
     ];
     for (src, want) in cases {
         match Module::parse(src) {

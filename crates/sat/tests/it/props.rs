@@ -250,3 +250,36 @@ proptest! {
         check(seed);
     }
 }
+
+/// `irrelevant_holes` (each hole's forward cone rebuilt on the fixed graph, then rolled back)
+/// finds exactly the holes a full rebuild with that one hole free finds irrelevant.
+fn irrelevance_agrees_with_full_rebuilds(seed: u64) {
+    let (g, _) = random_problem(seed);
+    let mut r = Rng(seed | 1);
+    for _ in 0..4 {
+        let a = Assignment(
+            g.holes
+                .iter()
+                .map(|h| r.below(g.domain(h.domain).size))
+                .collect(),
+        );
+        let fast = weft_ir::irrelevant_holes(&g, &a);
+        let full: Vec<weft_ir::HoleId> = (0..g.holes.len())
+            .filter(|&h| {
+                let mut free = vec![false; g.holes.len()];
+                free[h] = true;
+                !weft_ir::answer::free_holes_matter(&g, &a, &free)
+            })
+            .map(|h| weft_ir::HoleId(h as u32))
+            .collect();
+        assert_eq!(fast, full, "seed {seed}: {a:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #[test]
+    fn irrelevant_holes_agree_with_full_rebuilds(seed in any::<u64>()) {
+        irrelevance_agrees_with_full_rebuilds(seed);
+    }
+}

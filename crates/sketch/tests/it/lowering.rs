@@ -73,3 +73,29 @@ fn lowering_is_deterministic() {
         }
     }
 }
+
+#[test]
+fn constant_index_writes_and_reads_of_nested_arrays() {
+    // Element writes at constant indices are done in place and element reads at constant
+    // indices read without copying the array; both must keep value semantics (`m = h` copies).
+    let src = "hole h: [[0..4; 3]; 2];\n\
+               sketch grid(a: [0..4; 3]) -> (out: [0..4; 4]) {\n\
+               let m = h;\n\
+               m[1][2] = a[0];\n\
+               m[0][1] = m[1][2];\n\
+               m[1][0] = h[0][2];\n\
+               out[0] = m[0][1];\n\
+               out[1] = m[1][0];\n\
+               out[2] = m[1][2];\n\
+               out[3] = h[1][2];\n\
+               }\n";
+    let c = compile_str(src, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let g = &c.graph;
+    let mut ex = weft_ir::Examples::with_slots(g.inputs.len(), g.outputs.len());
+    ex.push(&[3, 2, 1], &[None; 4], "test");
+    let mut ev = weft_ir::Evaluator::new(g).unwrap();
+    let holes = weft_ir::Assignment(vec![0, 1, 2, 3, 0, 1]);
+    let e = ev.evaluate(g, &holes, &ex).unwrap();
+    let out: Vec<u32> = e.outputs.iter().map(|col| col[0]).collect();
+    assert_eq!(out, vec![3, 2, 3, 1]);
+}
