@@ -76,7 +76,7 @@ pub enum AsmCommand {
         /// The program.
         file: PathBuf,
         /// γ: the magnitude of the uniform noise.
-        #[arg(long, default_value_t = 0.3)]
+        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
         noise: f32,
         /// Seed of the noise.
         #[arg(long, default_value_t = 0)]
@@ -113,13 +113,13 @@ pub enum AsmCommand {
         #[arg(long, default_value_t = 10)]
         runs: usize,
         /// γ of the compilation.
-        #[arg(long, default_value_t = 0.3)]
+        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
         noise: f32,
         /// Adam steps.
         #[arg(long, default_value_t = 200)]
         steps: usize,
         /// Adam learning rate.
-        #[arg(long, default_value_t = 0.1)]
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
         lr: f32,
         /// Seed.
         #[arg(long, default_value_t = 0)]
@@ -287,6 +287,7 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             if *runs == 0 || *runs > 10_000 {
                 bail!("--runs must be in 1..=10000");
             }
+            check_rates(*lr, *noise, "--noise")?;
             let root = Rng::new(*seed);
             let (shape, w) = if let Some(f) = weights {
                 let (shape, w) =
@@ -390,6 +391,17 @@ pub struct AncRun<'a> {
     pub lr: Option<f32>,
 }
 
+/// The learning rate must be a positive number and the compilation noise γ in 0..=100.
+fn check_rates(lr: f32, noise: f32, noise_flag: &str) -> Result<()> {
+    if !(lr > 0.0 && lr.is_finite()) {
+        bail!("--lr must be a positive number, got {lr}");
+    }
+    if !(0.0..=100.0).contains(&noise) {
+        bail!("{noise_flag} must be in 0..=100, got {noise}");
+    }
+    Ok(())
+}
+
 pub fn bench(b: AncRun<'_>) -> Result<u8> {
     let a = b.args;
     if b.runs == 0 || b.runs > 10_000 {
@@ -431,6 +443,7 @@ pub fn bench(b: AncRun<'_>) -> Result<u8> {
     if let Some(l) = b.lr {
         cfg.tune.lr = l;
     }
+    check_rates(cfg.tune.lr, cfg.noise, "--anc-noise")?;
     let mut cells: Vec<Vec<(CellResult, f64)>> = Vec::new();
     let mut err = std::io::stderr().lock();
     for m in &rows {

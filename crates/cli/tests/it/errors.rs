@@ -73,8 +73,10 @@ fn negative_numbers_reach_the_range_checks() {
     // `--gamma -1` (with a space) is the value -1, not an unknown flag, and a negative or zero
     // timeout is refused with its flag named, never a panic.
     let p = "benchmarks/terpret/parity_chain.wft";
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 6] = [
         &["solve", p, "--solver", "bop", "--gamma", "-1"],
+        &["asm", "tune", "--task", "inc", "--lr", "-1"],
+        &["bench", "anc", "--runs", "2", "--anc-noise", "-1"],
         &["solve", p, "--solver", "sat", "--timeout", "-1"],
         &[
             "bench",
