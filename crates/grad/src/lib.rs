@@ -61,6 +61,19 @@ pub enum GradError {
     /// The graph or the examples cannot be evaluated.
     #[error("cannot relax the sketch: {0}")]
     Graph(String),
+    /// The batch would not fit in memory.
+    #[error(
+        "{restarts} restarts of this sketch need about {:.1} GiB, more than the {:.1} GiB allowed \
+         (three quarters of this machine's memory): use fewer restarts (--restarts) or a \
+         smaller sketch",
+        *.bytes as f64 / (1u64 << 30) as f64,
+        *.limit as f64 / (1u64 << 30) as f64
+    )]
+    TooLarge {
+        restarts: usize,
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 /// A gradient method as a [`Solve`]r: runs the batch and returns the first restart that

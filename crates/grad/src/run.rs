@@ -568,6 +568,70 @@ fn chunks(r: usize, t: usize) -> Vec<Range<usize>> {
     (0..t).map(|i| bound(i)..bound(i + 1)).collect()
 }
 
+/// About how many bytes a batch of `restarts` restarts of `p` takes: per restart, three rows
+/// (values, gradients, the discrete sweep's) per domain value of every node, times the
+/// examples for nodes that depend on an input and for static nodes read by one (their
+/// broadcast copy), plus the driver's per-parameter state (parameters, two Adam moments,
+/// gradient, running average, noise, program). Counted in `u64` so that no size overflows.
+fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
+    let g = p.graph;
+    let e = p.examples.len().max(1) as u64;
+    let n = g.nodes.len();
+    let mut dynamic = vec![false; n];
+    let mut read_dynamic = vec![false; n];
+    let (mut per_restart, mut params) = (0u64, 0u64);
+    for (i, nd) in g.nodes.iter().enumerate() {
+        let args: Vec<usize> = match &nd.node {
+            weft_ir::Node::Apply(_, a) => a.iter().map(|x| x.0 as usize).collect(),
+            weft_ir::Node::Mux(s, c) => std::iter::once(s).chain(c).map(|x| x.0 as usize).collect(),
+            _ => Vec::new(),
+        };
+        dynamic[i] = matches!(nd.node, weft_ir::Node::Input(_))
+            || args
+                .iter()
+                .any(|&a| dynamic.get(a).copied().unwrap_or(false));
+        if dynamic[i] {
+            for a in args {
+                if let Some(r) = read_dynamic.get_mut(a) {
+                    *r = true;
+                }
+            }
+        }
+        if matches!(nd.node, weft_ir::Node::Hole(_)) {
+            params += u64::from(g.domain(nd.domain).size);
+        }
+    }
+    for (i, nd) in g.nodes.iter().enumerate() {
+        let size = u64::from(g.domain(nd.domain).size);
+        let copies = if dynamic[i] {
+            e
+        } else if read_dynamic[i] {
+            1 + e
+        } else {
+            1
+        };
+        per_restart = per_restart.saturating_add(size.saturating_mul(copies));
+    }
+    let per_restart = per_restart
+        .saturating_mul(12)
+        .saturating_add(params.saturating_mul(28));
+    per_restart.saturating_mul(restarts as u64)
+}
+
+/// The most memory a batch may take: three quarters of the machine's physical memory
+/// (`/proc/meminfo`), or 16 GiB where that cannot be read.
+fn memory_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb.saturating_mul(1024))
+        });
+        total.map_or(16 << 30, |t| t / 4 * 3)
+    })
+}
+
 /// The widest vectors the kernel's loops use, in `f32` lanes (AVX-512).
 const LANES: usize = 16;
 
@@ -578,6 +642,15 @@ const LANES: usize = 16;
 /// mix with another's, so the report is the same whatever the number of threads.
 pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Report, GradError> {
     config.validate()?;
+    let need = memory_estimate(p, config.restarts);
+    let limit = memory_limit();
+    if need > limit {
+        return Err(GradError::TooLarge {
+            restarts: config.restarts,
+            bytes: need,
+            limit,
+        });
+    }
     let shared = Shared {
         start: Instant::now(),
         deadline: config.timeout.map(|t| Instant::now() + t),

@@ -430,3 +430,21 @@ fn the_loss_is_the_sum_of_minus_log_probabilities() {
         );
     }
 }
+
+#[test]
+fn a_batch_too_large_for_memory_is_refused_before_allocating() {
+    let (g, ex) = parity(256);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let c = Config::new(Method::Fmgd)
+        .with_restarts(1 << 40)
+        .with_steps(1);
+    match run(&p, &c, &mut NoopObserver) {
+        Err(e @ weft_grad::GradError::TooLarge { .. }) => {
+            assert!(e.to_string().contains("--restarts"), "{e}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
