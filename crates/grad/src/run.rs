@@ -577,6 +577,9 @@ fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
     let g = p.graph;
     let e = p.examples.len().max(1) as u64;
     let n = g.nodes.len();
+    // (Read defensively: the graph is checked later, by the kernel.)
+    let domain_size =
+        |d: weft_ir::DomainId| g.domains.get(d.0 as usize).map_or(0, |d| u64::from(d.size));
     let mut dynamic = vec![false; n];
     let mut read_dynamic = vec![false; n];
     let (mut per_restart, mut params) = (0u64, 0u64);
@@ -598,11 +601,11 @@ fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
             }
         }
         if matches!(nd.node, weft_ir::Node::Hole(_)) {
-            params += u64::from(g.domain(nd.domain).size);
+            params += domain_size(nd.domain);
         }
     }
     for (i, nd) in g.nodes.iter().enumerate() {
-        let size = u64::from(g.domain(nd.domain).size);
+        let size = domain_size(nd.domain);
         let copies = if dynamic[i] {
             e
         } else if read_dynamic[i] {
