@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use weft_kanren::{
-    show, BestFirst, DepthFirst, Error, Interleave, Limits, Module, Policy, Random, Search,
+    BestFirst, DepthFirst, Error, Interleave, Limits, Module, Policy, Random, Search,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -135,11 +135,18 @@ fn run_form(
     }
     let n = m.runs()[i].n;
     let mut s: Search = m.search(i, limits)?;
-    let mut answers = Vec::new();
+    // Answers are printed as they are found (the list's text is the same as printing it
+    // whole), so a `run*` over infinitely many answers shows them while it searches.
+    let mut count = 0u64;
     let mut stopped = None;
-    while n.is_none_or(|n| (answers.len() as u64) < n) {
+    write!(out, "(")?;
+    while n.is_none_or(|n| count < n) {
         match s.next_with(p.as_mut()) {
-            Ok(Some(t)) => answers.push(t),
+            Ok(Some(t)) => {
+                write!(out, "{}{t}", if count == 0 { "" } else { " " })?;
+                out.flush()?;
+                count += 1;
+            }
             Ok(None) => break,
             Err(e) => {
                 stopped = Some(Error::from(e));
@@ -147,7 +154,7 @@ fn run_form(
             }
         }
     }
-    writeln!(out, "{}", show(&answers))?;
+    writeln!(out, ")")?;
     if let Some(e) = stopped {
         let pos = m.runs()[i].pos;
         out.flush()?;
@@ -157,8 +164,8 @@ fn run_form(
             "{name}:{}:{}: {e} after {} answer{}",
             pos.line + line_offset,
             pos.col,
-            answers.len(),
-            if answers.len() == 1 { "" } else { "s" }
+            count,
+            if count == 1 { "" } else { "s" }
         )?;
         return Ok(false);
     }

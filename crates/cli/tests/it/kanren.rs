@@ -62,3 +62,47 @@ fn repl_reports_a_bad_form_and_goes_on() {
     assert_eq!(err.lines().count(), 1, "stderr: {err}");
     assert_eq!(code, Some(2));
 }
+
+#[test]
+fn run_star_prints_answers_as_it_finds_them() {
+    // Infinitely many answers: the search never ends, but the first answers appear on
+    // standard output while it runs. They are read here until they do; then the process is
+    // killed (and a watchdog kills it after a minute, so that a regression fails, not hangs).
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("kanren")
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the weft binary runs");
+    let src = format!("{APPENDO}\n(run* (q) (fresh (x y) (appendo x y q)))\n");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(src.as_bytes())
+        .expect("stdin takes the input");
+    let mut out = child.stdout.take().expect("piped stdout");
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(60));
+        let _ = child.kill();
+        let _ = child.wait();
+    });
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    let want = "(_.0 (_.0 . _.1) (_.0 _.1 . _.2)";
+    while !String::from_utf8_lossy(&seen).contains(want) {
+        let k = out.read(&mut buf).expect("stdout reads");
+        assert!(
+            k > 0,
+            "no streamed answers: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..k]);
+    }
+    done.send(()).expect("the watchdog waits");
+    watchdog.join().expect("the watchdog ends");
+}
