@@ -576,26 +576,16 @@ fn chunks(r: usize, t: usize) -> Vec<Range<usize>> {
 fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
     let g = p.graph;
     let e = p.examples.len().max(1) as u64;
-    let n = g.nodes.len();
     // (Read defensively: the graph is checked later, by the kernel.)
     let domain_size =
         |d: weft_ir::DomainId| g.domains.get(d.0 as usize).map_or(0, |d| u64::from(d.size));
-    let mut dynamic = vec![false; n];
-    let mut read_dynamic = vec![false; n];
-    let (mut per_restart, mut params) = (0u64, 0u64);
+    let dynamic = g.input_dependent();
+    let mut read_dynamic = vec![false; g.nodes.len()];
+    let mut params = 0u64;
     for (i, nd) in g.nodes.iter().enumerate() {
-        let args: Vec<usize> = match &nd.node {
-            weft_ir::Node::Apply(_, a) => a.iter().map(|x| x.0 as usize).collect(),
-            weft_ir::Node::Mux(s, c) => std::iter::once(s).chain(c).map(|x| x.0 as usize).collect(),
-            _ => Vec::new(),
-        };
-        dynamic[i] = matches!(nd.node, weft_ir::Node::Input(_))
-            || args
-                .iter()
-                .any(|&a| dynamic.get(a).copied().unwrap_or(false));
         if dynamic[i] {
-            for a in args {
-                if let Some(r) = read_dynamic.get_mut(a) {
+            for a in nd.node.args() {
+                if let Some(r) = read_dynamic.get_mut(a.0 as usize) {
                     *r = true;
                 }
             }
@@ -604,8 +594,8 @@ fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
             params += domain_size(nd.domain);
         }
     }
+    let mut per_restart = 0u64;
     for (i, nd) in g.nodes.iter().enumerate() {
-        let size = domain_size(nd.domain);
         let copies = if dynamic[i] {
             e
         } else if read_dynamic[i] {
@@ -613,7 +603,7 @@ fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
         } else {
             1
         };
-        per_restart = per_restart.saturating_add(size.saturating_mul(copies));
+        per_restart = per_restart.saturating_add(domain_size(nd.domain).saturating_mul(copies));
     }
     let per_restart = per_restart
         .saturating_mul(12)

@@ -90,7 +90,7 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
         if let Node::Hole(h) = nd.node {
             occurs[h.0 as usize].push(i);
         }
-        for x in node_args(&nd.node) {
+        for x in nd.node.args() {
             users[x.0 as usize].push(i);
         }
     }
@@ -165,7 +165,7 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
                         break;
                     }
                     seen[x - base] = true;
-                    stack.extend(node_args(&s.nodes[x].node).iter().map(|y| y.0 as usize));
+                    stack.extend(s.nodes[x].node.args().iter().map(|y| y.0 as usize));
                 }
                 stack.clear();
                 found
@@ -371,15 +371,6 @@ impl Rebuilder {
     }
 }
 
-/// The arguments of a node (selector first for a multiplexer).
-fn node_args(n: &Node) -> Vec<NodeId> {
-    match n {
-        Node::Input(_) | Node::Hole(_) | Node::Const(_) => Vec::new(),
-        Node::Apply(_, args) => args.clone(),
-        Node::Mux(sel, cases) => std::iter::once(*sel).chain(cases.iter().copied()).collect(),
-    }
-}
-
 fn roots(g: &Graph) -> impl Iterator<Item = NodeId> + '_ {
     g.outputs
         .iter()
@@ -396,7 +387,7 @@ fn reached_from_roots(g: &Graph) -> Vec<bool> {
     }
     for i in (0..g.nodes.len()).rev() {
         if live[i] {
-            for a in node_args(&g.nodes[i].node) {
+            for a in g.nodes[i].node.args() {
                 live[a.0 as usize] = true;
             }
         }
@@ -414,7 +405,7 @@ fn body(s: &Graph) -> String {
         root_uses[r.0 as usize] += 1;
     }
     for i in (0..n).filter(|&i| live[i]) {
-        for a in node_args(&s.nodes[i].node) {
+        for a in s.nodes[i].node.args() {
             node_uses[a.0 as usize] += 1;
         }
     }
@@ -431,7 +422,7 @@ fn body(s: &Graph) -> String {
             Node::Apply(..) | Node::Mux(..) if !live[i] => String::new(),
             Node::Apply(t, args) => {
                 let args: Vec<&str> = args.iter().map(|a| refs[a.0 as usize].as_str()).collect();
-                let same = args.len() == 2 && node_args(&nd.node)[0] == node_args(&nd.node)[1];
+                let same = args.len() == 2 && nd.node.args()[0] == nd.node.args()[1];
                 let expr = apply_expr(s, *t, &args, same);
                 // `and(x, x)` is `x`: a copy, not worth a line of its own when unnamed.
                 let copy = args.contains(&expr.as_str()) || expr == "true" || expr == "false";

@@ -33,6 +33,17 @@ pub enum Node {
     Mux(NodeId, Vec<NodeId>),
 }
 
+impl Node {
+    /// The nodes it reads: a table's arguments, or a multiplexer's selector then its cases.
+    pub fn args(&self) -> Vec<NodeId> {
+        match self {
+            Node::Input(_) | Node::Hole(_) | Node::Const(_) => Vec::new(),
+            Node::Apply(_, args) => args.clone(),
+            Node::Mux(sel, cases) => std::iter::once(*sel).chain(cases.iter().copied()).collect(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeData {
     pub node: Node,
@@ -188,6 +199,22 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Per node: whether it depends on an input (reads one, directly or not). The others
+    /// (holes, constants and what is computed from them alone) take the same value in every
+    /// example. Arguments out of topological order count as not dependent.
+    pub fn input_dependent(&self) -> Vec<bool> {
+        let mut dep = vec![false; self.nodes.len()];
+        for (i, nd) in self.nodes.iter().enumerate() {
+            dep[i] = matches!(nd.node, Node::Input(_))
+                || nd
+                    .node
+                    .args()
+                    .iter()
+                    .any(|a| (a.0 as usize) < i && dep[a.0 as usize]);
+        }
+        dep
+    }
+
     pub fn domain(&self, id: DomainId) -> &Domain {
         &self.domains[id.0 as usize]
     }

@@ -110,18 +110,7 @@ impl<'g> Encoder<'g> {
             debug_assert_eq!(t, TRUE);
             sink.push(&[TRUE]);
         }
-        let mut is_static = Vec::with_capacity(g.nodes.len());
-        for nd in &g.nodes {
-            let s = match &nd.node {
-                Node::Input(_) => false,
-                Node::Hole(_) | Node::Const(_) => true,
-                Node::Apply(_, a) => a.iter().all(|x| is_static[x.0 as usize]),
-                Node::Mux(s, c) => {
-                    is_static[s.0 as usize] && c.iter().all(|x| is_static[x.0 as usize])
-                }
-            };
-            is_static.push(s);
-        }
+        let is_static: Vec<bool> = g.input_dependent().iter().map(|&d| !d).collect();
         Ok(Encoder {
             g,
             vm,

@@ -946,35 +946,18 @@ impl<'a> Lowerer<'a> {
             elem = inner;
         }
         let elem = elem.clone();
-        let in_place = |val: &Val| {
-            let mut cur = val;
-            for &k in &ks {
-                match cur {
-                    Val::Array(items) => cur = &items[k],
-                    _ => return false,
-                }
-            }
-            true
-        };
-        if !in_place(&self.scopes[scope][name].val) {
-            return Ok(Some(v));
-        }
         let new = self.coerce(v, &elem, vspan)?;
-        let mut path = name.to_string();
-        for k in &ks {
-            path += &format!("[{k}]");
-        }
-        let old = {
-            let mut cur = &mut self.scopes[scope].get_mut(name).expect("found above").val;
-            for &k in &ks {
-                let Val::Array(items) = cur else {
-                    unreachable!("checked by in_place above")
-                };
-                cur = &mut items[k];
-            }
-            std::mem::replace(cur, new.clone())
+        let var = &mut self.scopes[scope].get_mut(name).expect("found above").val;
+        let Some(slot) = ks.iter().try_fold(var, |cur, &k| match cur {
+            Val::Array(items) => Some(&mut items[k]),
+            _ => None,
+        }) else {
+            // Not an array all the way down (an unassigned array): the general path.
+            return Ok(Some(Typed { val: new, ty: elem }));
         };
-        self.name_changed(&old, &new, &path);
+        let old = std::mem::replace(slot, new.clone());
+        let path: String = ks.iter().map(|k| format!("[{k}]")).collect();
+        self.name_changed(&old, &new, &format!("{name}{path}"));
         Ok(None)
     }
 
