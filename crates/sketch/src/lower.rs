@@ -1775,6 +1775,9 @@ impl<'a> Lowerer<'a> {
         let mut failed = false;
         for (k, &c) in conds.iter().enumerate() {
             self.scopes = start.clone();
+            // Each branch's guard is the enclosing path and its own condition, not the
+            // previous branch's guard and its own condition.
+            self.path = saved_path;
             self.path = self.and_path(c);
             match bodies(self, k) {
                 Ok(t) => results.push(Some(t)),

@@ -100,3 +100,53 @@ fn minimize_finds_the_cheapest_program_and_says_it_is_optimal() {
     assert!(s.contains("cost 1, proved optimal"), "{s}");
     assert!(s.contains("xor(a, b)"), "{s}");
 }
+
+/// An `observe` or `cost` inside any branch of a runtime `if` or `match` holds exactly when
+/// that branch is taken (each branch's guard is the enclosing path and its own condition; a
+/// bug once ANDed it with the previous branch's guard, so later branches' checks vanished).
+#[test]
+fn observations_and_costs_in_every_branch_are_enforced() {
+    let dir = std::env::temp_dir().join(format!("weft-branches-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // The then-branch is taken by the only example: g and !g cannot both hold.
+    let then = file(
+        "then.wft",
+        "hole g: bool;\nsketch s(x: bool) {\n    if x { observe g; }\n    observe !g;\n}\nexamples { true => (); }\n",
+    );
+    // The second arm of a match, and an `else if`.
+    let arm = file(
+        "arm.wft",
+        "enum E { A, B, C }\nhole g: bool;\nsketch s(e: E) {\n    match e { A => { }, B => { observe g; }, C => { } }\n    observe !g;\n}\nexamples { B => (); }\n",
+    );
+    let elif = file(
+        "elif.wft",
+        "hole h: 0..10;\nsketch s(x: 0..3) -> 0..10 {\n    if x == 0 { } else if x == 1 { observe h != 3; } else { }\n    h\n}\nexamples { 1 => 3; }\n",
+    );
+    for f in [&then, &arm, &elif] {
+        for solver in ["sat", "enumerate"] {
+            let o = weft(&["solve", f, "--solver", solver]);
+            assert_eq!(o.status.code(), Some(1), "{f} {solver}: {}", stdout(&o));
+        }
+    }
+    // Without the contradiction the then-branch's observation decides the hole.
+    let forced = file(
+        "forced.wft",
+        "hole g: bool;\nsketch s(x: bool) {\n    if x { observe g; }\n}\nexamples { true => (); }\n",
+    );
+    let o = weft(&["solve", &forced, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"g\": true"), "{}", stdout(&o));
+    // Costs in a then-branch and an else-branch each count when taken: 5 + 1.
+    let costs = file(
+        "costs.wft",
+        "hole h: bool;\nsketch s(x: bool) -> bool {\n    if x { cost 5; } else { cost 1; }\n    h\n}\nexamples { false => true; true => true; }\n",
+    );
+    let o = weft(&["solve", &costs, "--minimize"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("cost 6"), "{}", stdout(&o));
+}
