@@ -421,8 +421,8 @@ fn body(s: &Graph) -> String {
             Node::Hole(h) => s.hole(*h).name.clone(),
             Node::Apply(..) | Node::Mux(..) if !live[i] => String::new(),
             Node::Apply(t, args) => {
+                let same = args.len() == 2 && args[0] == args[1];
                 let args: Vec<&str> = args.iter().map(|a| refs[a.0 as usize].as_str()).collect();
-                let same = args.len() == 2 && nd.node.args()[0] == nd.node.args()[1];
                 let expr = apply_expr(s, *t, &args, same);
                 // `and(x, x)` is `x`: a copy, not worth a line of its own when unnamed.
                 let copy = args.contains(&expr.as_str()) || expr == "true" || expr == "false";

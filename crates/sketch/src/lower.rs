@@ -1750,9 +1750,10 @@ impl<'a> Lowerer<'a> {
         self.scopes.clone()
     }
 
-    fn and_path(&mut self, cond: NodeId) -> Option<NodeId> {
+    /// The path condition `base ∧ cond`.
+    fn and_path(&mut self, base: Option<NodeId>, cond: NodeId) -> Option<NodeId> {
         let bd = self.bool_d;
-        Some(match self.path {
+        Some(match base {
             None => cond,
             Some(p) => self.b.apply_fn("and", &[p, cond], bd, |v| v[0] & v[1]),
         })
@@ -1775,10 +1776,9 @@ impl<'a> Lowerer<'a> {
         let mut failed = false;
         for (k, &c) in conds.iter().enumerate() {
             self.scopes = start.clone();
-            // Each branch's guard is the enclosing path and its own condition, not the
-            // previous branch's guard and its own condition.
-            self.path = saved_path;
-            self.path = self.and_path(c);
+            // Each branch's guard is the enclosing path and its own condition (not the
+            // previous branch's guard and its own condition).
+            self.path = self.and_path(saved_path, c);
             match bodies(self, k) {
                 Ok(t) => results.push(Some(t)),
                 Err(_) => {

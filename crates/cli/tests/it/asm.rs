@@ -1,13 +1,9 @@
 //! `weft asm …` and `weft bench anc`.
 
-use crate::{stderr, stdout, weft};
+use crate::{stderr, stdout, tmp_file, weft};
 
 fn tmp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("weft-asm-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into_owned()
+    tmp_file("weft-asm-it", name, text)
 }
 
 const MAP: &str = "map_loop:\n  read 1 2\n  inc 2 2\n  write 1 2\n  inc 1 1\n  jump 3 ↪ map_loop\n";

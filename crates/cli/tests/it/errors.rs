@@ -1,13 +1,9 @@
 //! Bad input of every kind: a clear message with a location, and exit code 2.
 
-use crate::{stderr, weft};
+use crate::{stderr, tmp_file, weft};
 
 fn tmp(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("weft-err-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_str().unwrap().to_string()
+    tmp_file("weft-err", name, text)
 }
 
 #[test]

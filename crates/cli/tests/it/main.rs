@@ -30,6 +30,16 @@ pub fn weft(args: &[&str]) -> Output {
         .expect("the weft binary runs")
 }
 
+/// Writes `text` to `name` in a temporary directory of this test process (`dir` tells the
+/// test files apart); returns its path.
+pub fn tmp_file(dir: &str, name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("{dir}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

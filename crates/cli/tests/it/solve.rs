@@ -1,7 +1,7 @@
 //! The reference solver on the swap circuit: it finds a correct program, and it proves that
 //! one gate is not enough.
 
-use crate::{root, stderr, stdout, weft};
+use crate::{root, stderr, stdout, tmp_file, weft};
 
 const SWAP: [&str; 5] = [
     "benchmarks/terpret/circuit.wft",
@@ -106,13 +106,7 @@ fn minimize_finds_the_cheapest_program_and_says_it_is_optimal() {
 /// bug once ANDed it with the previous branch's guard, so later branches' checks vanished).
 #[test]
 fn observations_and_costs_in_every_branch_are_enforced() {
-    let dir = std::env::temp_dir().join(format!("weft-branches-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = |name: &str, text: &str| {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
+    let file = |name: &str, text: &str| tmp_file("weft-branches", name, text);
     // The then-branch is taken by the only example: g and !g cannot both hold.
     let then = file(
         "then.wft",
