@@ -64,8 +64,8 @@ pub enum GradError {
     /// The batch would not fit in memory.
     #[error(
         "{restarts} restarts of this sketch need about {:.1} GiB, more than the {:.1} GiB allowed \
-         (three quarters of this machine's memory): use fewer restarts (--restarts) or a \
-         smaller sketch",
+         (three quarters of this machine's memory): use fewer restarts (--restarts), a \
+         smaller network (--hidden) or a smaller sketch",
         *.bytes as f64 / (1u64 << 30) as f64,
         *.limit as f64 / (1u64 << 30) as f64
     )]

@@ -572,8 +572,11 @@ fn chunks(r: usize, t: usize) -> Vec<Range<usize>> {
 /// (values, gradients, the discrete sweep's) per domain value of every node, times the
 /// examples for nodes that depend on an input and for static nodes read by one (their
 /// broadcast copy), plus the driver's per-parameter state (parameters, two Adam moments,
-/// gradient, running average, noise, program). Counted in `u64` so that no size overflows.
-fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
+/// gradient, running average, noise, program), and for neural reparameterisation its network
+/// (weights, their gradients and two Adam moments; activations). Counted in `u64` so that no
+/// size overflows.
+fn memory_estimate(p: &Problem, config: &Config) -> u64 {
+    let restarts = config.restarts;
     let g = p.graph;
     let e = p.examples.len().max(1) as u64;
     // (Read defensively: the graph is checked later, by the kernel.)
@@ -605,9 +608,21 @@ fn memory_estimate(p: &Problem, restarts: usize) -> u64 {
         };
         per_restart = per_restart.saturating_add(domain_size(nd.domain).saturating_mul(copies));
     }
-    let per_restart = per_restart
+    let mut per_restart = per_restart
         .saturating_mul(12)
         .saturating_add(params.saturating_mul(28));
+    if config.method == Method::Neural {
+        // `Neural::new`: n² + n + d·n + d weights, four f32 each; three rows of n.
+        let n = config.hidden as u64;
+        let weights = n
+            .saturating_mul(n)
+            .saturating_add(n)
+            .saturating_add(params.saturating_mul(n))
+            .saturating_add(params);
+        per_restart = per_restart
+            .saturating_add(weights.saturating_mul(16))
+            .saturating_add(n.saturating_mul(12));
+    }
     per_restart.saturating_mul(restarts as u64)
 }
 
@@ -635,7 +650,7 @@ const LANES: usize = 16;
 /// mix with another's, so the report is the same whatever the number of threads.
 pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Report, GradError> {
     config.validate()?;
-    let need = memory_estimate(p, config.restarts);
+    let need = memory_estimate(p, config);
     let limit = memory_limit();
     if need > limit {
         return Err(GradError::TooLarge {

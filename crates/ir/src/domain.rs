@@ -34,7 +34,8 @@ impl Domain {
     pub fn range(lo: i64, hi: i64) -> Domain {
         Domain {
             kind: DomainKind::Range { lo },
-            size: (hi - lo) as u32,
+            // Callers refuse ranges wider than their limits; a truncated size would be wrong.
+            size: u32::try_from(hi - lo).expect("a domain of at most 2^32 values"),
         }
     }
     pub fn enumeration(name: impl Into<String>, variants: Vec<String>) -> Domain {

@@ -30,6 +30,11 @@ pub trait Sink {
     fn push(&mut self, clause: &[i32]);
     /// Clauses received so far.
     fn n_clauses(&self) -> usize;
+    /// Why encoding should stop now ("deadline", "cancelled"), if it should: a large encoding
+    /// checks this between nodes, so that `--timeout` and Ctrl-C hold while it is built.
+    fn stop_reason(&mut self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Simplifies a clause: `None` when it is satisfied (contains `TRUE` or a complementary pair),
@@ -195,6 +200,17 @@ impl Sink for Cadical<'_> {
     }
     fn n_clauses(&self) -> usize {
         self.clauses
+    }
+    fn stop_reason(&mut self) -> Option<&'static str> {
+        let s = self.stop();
+        if s.reason.is_none() {
+            if s.deadline.is_some_and(|d| Instant::now() >= d) {
+                s.reason = Some("deadline");
+            } else if s.obs.cancelled() {
+                s.reason = Some("cancelled");
+            }
+        }
+        s.reason
     }
 }
 

@@ -144,7 +144,16 @@ impl<'g> Encoder<'g> {
         self.buf = buf;
     }
 
-    fn check_budget(&self, sink: &dyn Sink, what: impl FnOnce() -> String) -> Result<(), SatError> {
+    /// Refuses an encoding over the clause budget, and stops one the deadline or a
+    /// cancellation has overtaken.
+    fn check_budget(
+        &self,
+        sink: &mut dyn Sink,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), SatError> {
+        if let Some(reason) = sink.stop_reason() {
+            return Err(SatError::Stopped { reason, at: what() });
+        }
         if sink.n_clauses() > self.limit {
             return Err(SatError::TooLarge {
                 clauses: sink.n_clauses(),
@@ -216,11 +225,16 @@ impl<'g> Encoder<'g> {
                 }
             };
             self.holes.push(val);
+            // A hole of 65 536 values takes about half a second to encode: check each.
+            self.check_budget(sink, || "the holes".to_string())?;
         }
         for i in 0..g.nodes.len() {
             if self.is_static[i] {
                 let v = self.node(sink, NodeId(i as u32), &[], Inputs::None);
                 self.stat[i] = v;
+            }
+            if self.is_static[i] {
+                self.check_budget(sink, || "the holes and static nodes".to_string())?;
             }
         }
         if let Holes::Free(_, true) = holes {

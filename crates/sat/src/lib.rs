@@ -72,6 +72,9 @@ pub enum SatError {
         limit: usize,
         at: String,
     },
+    /// The deadline or a cancellation stopped the encoding before the solver started.
+    #[error("{} while encoding {at}", if *reason == "cancelled" { "cancelled" } else { "deadline reached" })]
+    Stopped { reason: &'static str, at: String },
     /// The graph, the examples or an assignment cannot be evaluated.
     #[error(transparent)]
     Eval(#[from] weft_ir::EvalError),

@@ -46,6 +46,21 @@ pub fn check_all_inputs(
     deadline: Option<Duration>,
     obs: &mut dyn Observer,
 ) -> Result<Check, SatError> {
+    match check(g, a, r, ra, max_clauses, deadline, obs) {
+        Err(e @ SatError::Stopped { .. }) => Ok(Check::GaveUp(e.to_string())),
+        r => r,
+    }
+}
+
+fn check(
+    g: &Graph,
+    a: &Assignment,
+    r: &Graph,
+    ra: &Assignment,
+    max_clauses: usize,
+    deadline: Option<Duration>,
+    obs: &mut dyn Observer,
+) -> Result<Check, SatError> {
     let start = Instant::now();
     let size = |gr: &Graph, d| gr.domain(d).size;
     if g.inputs.len() != r.inputs.len()

@@ -213,8 +213,29 @@ impl Sat {
             be,
             f,
             start,
+            deadline: self.config.deadline,
             p: *p,
             seed: self.config.seed,
+        })
+    }
+
+    /// Opens a session, or says why the deadline or a cancellation stopped its encoding
+    /// (`Err(Ok(reason))`); other errors are `Err(Err(_))`.
+    fn open_or_stopped<'g, 'o>(
+        &self,
+        p: &Problem<'g>,
+        obs: &'o mut dyn Observer,
+        start: Instant,
+        lazy: bool,
+    ) -> Result<Session<'g, 'o>, Result<String, SatError>> {
+        self.open(p, obs, start, lazy).map_err(|e| match e {
+            SatError::Stopped { reason, at } => Ok(stop_message(
+                Some(reason),
+                self.config.deadline,
+                start,
+                &format!("while encoding {at}"),
+            )),
+            e => Err(e),
         })
     }
 
@@ -223,7 +244,19 @@ impl Sat {
     pub fn run(&self, p: &Problem, obs: &mut dyn Observer) -> Result<Outcome, SatError> {
         let start = Instant::now();
         let mut ev = Evaluator::new(p.graph)?;
-        let mut s = self.open(p, obs, start, true)?;
+        let mut s = match self.open_or_stopped(p, obs, start, true) {
+            Ok(s) => s,
+            Err(Ok(reason)) => {
+                return Ok(Outcome::GaveUp {
+                    reason,
+                    stats: Stats {
+                        explored: 0,
+                        elapsed: start.elapsed(),
+                    },
+                })
+            }
+            Err(Err(e)) => return Err(e),
+        };
         for l in hard_units(&s.f.facts) {
             s.be.push(&[l]);
         }
@@ -261,7 +294,19 @@ impl Sat {
     pub fn max_fit(&self, p: &Problem, obs: &mut dyn Observer) -> Result<FitOutcome, SatError> {
         let start = Instant::now();
         let mut ev = Evaluator::new(p.graph)?;
-        let mut s = self.open(p, obs, start, false)?;
+        let mut s = match self.open_or_stopped(p, obs, start, false) {
+            Ok(s) => s,
+            Err(Ok(reason)) => {
+                return Ok(FitOutcome::GaveUp {
+                    reason,
+                    stats: Stats {
+                        explored: 0,
+                        elapsed: start.elapsed(),
+                    },
+                })
+            }
+            Err(Err(e)) => return Err(e),
+        };
         let total = s.f.facts.len();
         // One selector per example: selected → every fact of the example holds.
         let mut unfit: Vec<(Lit, usize)> = Vec::with_capacity(total);
@@ -395,7 +440,21 @@ impl Sat {
     ) -> Result<Enumeration, SatError> {
         let start = Instant::now();
         let mut ev = Evaluator::new(p.graph)?;
-        let mut s = self.open(p, obs, start, true)?;
+        let mut s = match self.open_or_stopped(p, obs, start, true) {
+            Ok(s) => s,
+            Err(Ok(reason)) => {
+                return Ok(Enumeration {
+                    count: 0,
+                    complete: false,
+                    stopped: Some(reason),
+                    stats: Stats {
+                        explored: 0,
+                        elapsed: start.elapsed(),
+                    },
+                })
+            }
+            Err(Err(e)) => return Err(e),
+        };
         for l in hard_units(&s.f.facts) {
             s.be.push(&[l]);
         }
@@ -458,6 +517,25 @@ pub fn hard_units(facts: &[Vec<i32>]) -> Vec<i32> {
         .collect()
 }
 
+/// Why a solve stopped early, for the user: `reason` is the solver's stop state.
+fn stop_message(
+    reason: Option<&str>,
+    deadline: Option<Duration>,
+    start: Instant,
+    when: &str,
+) -> String {
+    let elapsed = start.elapsed().as_secs_f64();
+    match (reason, deadline) {
+        (Some("cancelled"), _) => format!("cancelled {when} (after {elapsed:.3} s)"),
+        (Some(_), Some(d)) => format!(
+            "deadline of {:.3} s reached {when} (after {elapsed:.3} s)",
+            d.as_secs_f64()
+        ),
+        (Some(_), None) => format!("deadline reached {when} (after {elapsed:.3} s)"),
+        (None, _) => format!("the solver stopped {when}"),
+    }
+}
+
 /// Gives the exact cost of a model (`None`: not acceptable).
 type CostCheck<'a> = dyn FnMut(&mut Evaluator, &Assignment) -> Result<Option<i64>, SatError> + 'a;
 
@@ -465,6 +543,8 @@ struct Session<'g, 'o> {
     be: Cadical<'o>,
     f: Formula<'g>,
     start: Instant,
+    /// [`SatConfig::deadline`].
+    deadline: Option<Duration>,
     p: Problem<'g>,
     /// [`SatConfig::seed`].
     seed: u64,
@@ -498,7 +578,11 @@ impl Session<'_, '_> {
                     "the model fails example {e}, which is encoded"
                 )));
             }
-            self.f.add_example(self.p.examples, e, &mut self.be)?;
+            match self.f.add_example(self.p.examples, e, &mut self.be) {
+                // The reason is kept in the solver's stop state, as when CaDiCaL stops.
+                Err(SatError::Stopped { .. }) => return Ok(None),
+                r => r?,
+            }
             for &l in &self.f.facts[e].clone() {
                 self.be.push(&[l]);
             }
@@ -513,14 +597,8 @@ impl Session<'_, '_> {
     }
 
     fn reason(&mut self, when: &str) -> String {
-        match self.be.stop().reason {
-            Some("cancelled") => format!("cancelled {when}"),
-            Some(_) => format!(
-                "deadline of {:.3} s reached {when}",
-                self.start.elapsed().as_secs_f64()
-            ),
-            None => format!("the solver stopped {when}"),
-        }
+        let reason = self.be.stop().reason;
+        stop_message(reason, self.deadline, self.start, when)
     }
 
     /// The hole values of the last model.
@@ -660,6 +738,13 @@ impl Solve for Sat {
         match self.run(p, obs) {
             Ok(o) => Ok(o),
             Err(SatError::Eval(e)) => Err(SolveError::Eval(e)),
+            Err(e @ SatError::Stopped { .. }) => Ok(Outcome::GaveUp {
+                reason: e.to_string(),
+                stats: Stats {
+                    explored: 0,
+                    elapsed: start.elapsed(),
+                },
+            }),
             Err(e @ (SatError::TooLarge { .. } | SatError::Weights(_))) => Ok(Outcome::GaveUp {
                 reason: format!("refused: {e}"),
                 stats: Stats {

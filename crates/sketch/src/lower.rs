@@ -24,6 +24,9 @@ const MAX_TABLE: usize = 1 << 20;
 const MAX_RANGE: i64 = 1 << 16;
 /// Arrays longer than this are refused.
 const MAX_ARRAY: i64 = 1 << 20;
+/// Every integer a sketch computes lies in `-INT_LIMIT..=INT_LIMIT`: the sum, difference and
+/// negation of two such values fit in an `i64`, and products and quotients are checked.
+const INT_LIMIT: i64 = 1 << 62;
 /// Nested function calls deeper than this are refused (recursion is refused earlier).
 const MAX_CALL_DEPTH: usize = 64;
 /// Unrolled graphs larger than this many nodes are refused (a `--set` typo can ask for a
@@ -234,6 +237,22 @@ impl<'a> Lowerer<'a> {
                         .rev()
                         .find(|(n, _)| *n == p.name.name)
                     {
+                        Some((_, v)) if !(-INT_LIMIT..=INT_LIMIT).contains(v) => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    format!(
+                                        "the value {v} given to `{}` is too large",
+                                        p.name.name
+                                    ),
+                                    p.name.span,
+                                )
+                                .with_label("set from the command line")
+                                .with_note(format!(
+                                    "note: integers lie in -{INT_LIMIT}..={INT_LIMIT} (±2^62)"
+                                )),
+                            );
+                            None
+                        }
                         Some((_, v)) => Some(*v),
                         None => self.const_int_expr(&p.value).ok(),
                     };
@@ -568,7 +587,7 @@ impl<'a> Lowerer<'a> {
                             .with_label("the upper bound is exclusive and must exceed the lower"),
                     ));
                 }
-                if hi_v - lo_v > MAX_RANGE {
+                if i128::from(hi_v) - i128::from(lo_v) > i128::from(MAX_RANGE) {
                     return Err(self.err(Diagnostic::error(
                         format!("range type `{lo_v}..{hi_v}` has more than {MAX_RANGE} values"),
                         t.span,
@@ -630,6 +649,20 @@ impl<'a> Lowerer<'a> {
     fn int_const(&mut self, x: i64) -> Typed {
         let d = self.b.domain(Domain::range(x, x + 1));
         self.const_of(d, 0)
+    }
+
+    /// A constant the user wrote (a literal or a parameter), refused outside `±INT_LIMIT`.
+    fn user_int(&mut self, x: i64, span: Span, what: &str) -> R<Typed> {
+        if !(-INT_LIMIT..=INT_LIMIT).contains(&x) {
+            return Err(self.err(
+                Diagnostic::error(format!("{what} {x} is too large"), span)
+                    .with_label("outside the integers a sketch can compute with")
+                    .with_note(format!(
+                        "note: integers lie in -{INT_LIMIT}..={INT_LIMIT} (±2^62)"
+                    )),
+            ));
+        }
+        Ok(self.int_const(x))
     }
 
     /// The compile-time integer a value folded to, if any.
@@ -1158,28 +1191,51 @@ impl<'a> Lowerer<'a> {
         let mut acc = tys[0].0.clone();
         for (t, span) in &tys[1..] {
             acc = match self.join(&acc, t) {
-                Some(j) => j,
-                None => return Err(self.mismatch(&acc.clone(), t, *span)),
+                Ok(j) => j,
+                Err(None) => return Err(self.mismatch(&acc.clone(), t, *span)),
+                Err(Some((lo, hi))) => {
+                    return Err(self.err(
+                        Diagnostic::error(
+                            format!(
+                                "the values of this expression range over `{lo}..{hi}`, \
+                                 more than {MAX_RANGE} values"
+                            ),
+                            *span,
+                        )
+                        .with_label(format!(
+                            "one part has type `{}`, another `{}`",
+                            self.show_ty(&acc),
+                            self.show_ty(t)
+                        )),
+                    ))
+                }
             };
         }
         Ok(acc)
     }
 
-    fn join(&mut self, a: &Ty, b: &Ty) -> Option<Ty> {
+    /// The common type of `a` and `b`: `Err(None)` if there is none, `Err(Some(range))` if
+    /// the union of two integer ranges would be wider than `MAX_RANGE`.
+    fn join(&mut self, a: &Ty, b: &Ty) -> Result<Ty, Option<(i64, i64)>> {
         if a == b {
-            return Some(a.clone());
+            return Ok(a.clone());
         }
         match (a, b) {
             (Ty::Scalar(x), Ty::Scalar(y)) => {
-                let ((alo, ahi), (blo, bhi)) = (self.int_range(*x)?, self.int_range(*y)?);
-                Some(Ty::Scalar(
-                    self.b.domain(Domain::range(alo.min(blo), ahi.max(bhi))),
-                ))
+                let (Some((alo, ahi)), Some((blo, bhi))) = (self.int_range(*x), self.int_range(*y))
+                else {
+                    return Err(None);
+                };
+                let (lo, hi) = (alo.min(blo), ahi.max(bhi));
+                if i128::from(hi) - i128::from(lo) > i128::from(MAX_RANGE) {
+                    return Err(Some((lo, hi)));
+                }
+                Ok(Ty::Scalar(self.b.domain(Domain::range(lo, hi))))
             }
             (Ty::Array(ea, la), Ty::Array(eb, lb)) if la == lb => {
-                Some(Ty::Array(Box::new(self.join(ea, eb)?), *la))
+                Ok(Ty::Array(Box::new(self.join(ea, eb)?), *la))
             }
-            _ => None,
+            _ => Err(None),
         }
     }
 
@@ -1264,7 +1320,7 @@ impl<'a> Lowerer<'a> {
     fn expr(&mut self, e: &Expr) -> R<Typed> {
         match &e.kind {
             ExprKind::Error => Err(Reported),
-            ExprKind::Int(x) => Ok(self.int_const(*x)),
+            ExprKind::Int(x) => self.user_int(*x, e.span, "the integer"),
             ExprKind::Bool(v) => {
                 let d = self.bool_d;
                 Ok(self.const_of(d, u32::from(*v)))
@@ -1671,26 +1727,27 @@ impl<'a> Lowerer<'a> {
                             .with_label(format!("has type `{blo}..{bhi}`")),
                     ));
                 }
-                let f = move |x: i64, y: i64| -> i64 {
+                // `None` where the result does not fit (checked again against `INT_LIMIT`).
+                let f = move |x: i64, y: i64| -> Option<i64> {
                     match op {
-                        BinOp::Add => x + y,
-                        BinOp::Sub => x - y,
-                        BinOp::Mul => x * y,
+                        BinOp::Add => x.checked_add(y),
+                        BinOp::Sub => x.checked_sub(y),
+                        BinOp::Mul => x.checked_mul(y),
                         // Division rounds toward negative infinity; `%` is Euclidean.
                         BinOp::Div => {
-                            let q = x / y;
-                            if x % y != 0 && ((x < 0) != (y < 0)) {
-                                q - 1
+                            let q = x.checked_div(y)?;
+                            if x.checked_rem(y)? != 0 && ((x < 0) != (y < 0)) {
+                                q.checked_sub(1)
                             } else {
-                                q
+                                Some(q)
                             }
                         }
-                        BinOp::Rem => x.rem_euclid(y),
-                        BinOp::Lt => i64::from(x < y),
-                        BinOp::Le => i64::from(x <= y),
-                        BinOp::Gt => i64::from(x > y),
-                        BinOp::Ge => i64::from(x >= y),
-                        _ => 0,
+                        BinOp::Rem => x.checked_rem_euclid(y),
+                        BinOp::Lt => Some(i64::from(x < y)),
+                        BinOp::Le => Some(i64::from(x <= y)),
+                        BinOp::Gt => Some(i64::from(x > y)),
+                        BinOp::Ge => Some(i64::from(x >= y)),
+                        _ => Some(0),
                     }
                 };
                 let cells = ((ahi - alo) as usize).saturating_mul((bhi - blo) as usize);
@@ -1710,12 +1767,24 @@ impl<'a> Lowerer<'a> {
                             if matches!(op, BinOp::Div | BinOp::Rem) && y == 0 {
                                 continue;
                             }
-                            let r = f(x, y);
+                            let Some(r) = f(x, y).filter(|r| (-INT_LIMIT..=INT_LIMIT).contains(r))
+                            else {
+                                let sym = op.symbol();
+                                return Err(self.err(
+                                    Diagnostic::error(
+                                        format!("{what} overflows: `{x} {sym} {y}` is too large"),
+                                        span,
+                                    )
+                                    .with_note(format!(
+                                        "note: integers lie in -{INT_LIMIT}..={INT_LIMIT} (±2^62)"
+                                    )),
+                                ));
+                            };
                             lo = lo.min(r);
                             hi = hi.max(r);
                         }
                     }
-                    if hi - lo >= MAX_RANGE {
+                    if i128::from(hi) - i128::from(lo) >= i128::from(MAX_RANGE) {
                         return Err(self.err(Diagnostic::error(
                             format!(
                                 "the result of {what} ranges over {lo}..={hi}, too many values"
@@ -1735,7 +1804,8 @@ impl<'a> Lowerer<'a> {
                     if y == 0 && matches!(op, BinOp::Div | BinOp::Rem) {
                         return 0;
                     }
-                    (f(alo + v[0] as i64, y) - out_lo) as u32
+                    // Every result was computed and range-checked above.
+                    f(alo + v[0] as i64, y).map_or(0, |r| (r - out_lo) as u32)
                 });
                 Ok(Typed {
                     val: Val::Scalar(r),

@@ -448,3 +448,21 @@ fn a_batch_too_large_for_memory_is_refused_before_allocating() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn a_neural_network_too_large_for_memory_is_refused_before_allocating() {
+    let (g, ex) = parity(8);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    // 10 restarts of a 100 000-unit hidden layer: 10^11 weights, far beyond any machine.
+    let mut c = Config::new(Method::Neural).with_restarts(10).with_steps(1);
+    c.hidden = 100_000;
+    match run(&p, &c, &mut NoopObserver) {
+        Err(e @ weft_grad::GradError::TooLarge { .. }) => {
+            assert!(e.to_string().contains("--hidden"), "{e}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

@@ -131,6 +131,57 @@ fn a_cancelled_solve_gives_up_cleanly() {
     }
 }
 
+/// 64 holes of 60 000 values: millions of clauses, seconds to encode.
+const WIDE_HOLES: &str = "
+hole h: [0..60000; 64];
+sketch s() { for i in 0..64 { observe h[i] == 5; } }
+";
+
+#[test]
+fn the_deadline_and_cancellation_hold_while_encoding() {
+    struct Cancel;
+    impl weft_solve::Observer for Cancel {
+        fn cancelled(&mut self) -> bool {
+            true
+        }
+    }
+    let (g, ex) = compile(WIDE_HOLES, &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let o = Sat::default()
+        .with_deadline(Some(std::time::Duration::from_millis(20)))
+        .run(&p, &mut NoopObserver)
+        .unwrap();
+    assert!(
+        matches!(o, Outcome::GaveUp { ref reason, .. }
+            if reason.starts_with("deadline of 0.020 s reached while encoding the holes")),
+        "{o:?}"
+    );
+    let o = Sat::default().run(&p, &mut Cancel).unwrap();
+    assert!(
+        matches!(o, Outcome::GaveUp { ref reason, .. } if reason.starts_with("cancelled while encoding")),
+        "{o:?}"
+    );
+    let fit = Sat::default().max_fit(&p, &mut Cancel).unwrap();
+    assert!(
+        matches!(fit, weft_sat::FitOutcome::GaveUp { ref reason, .. } if reason.contains("while encoding")),
+        "{fit:?}"
+    );
+    let e = Sat::default()
+        .enumerate(&p, &mut Cancel, None, &mut |_, _| ())
+        .unwrap();
+    assert!(
+        e.count == 0
+            && !e.complete
+            && e.stopped
+                .as_deref()
+                .is_some_and(|s| s.contains("while encoding")),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn the_miter_proves_a_found_swap_and_refutes_a_wrong_one() {
     let (g, ex) = compile(CIRCUIT, &[]);

@@ -99,3 +99,28 @@ fn constant_index_writes_and_reads_of_nested_arrays() {
     let out: Vec<u32> = e.outputs.iter().map(|col| col[0]).collect();
     assert_eq!(out, vec![3, 2, 3, 1]);
 }
+
+#[test]
+fn integers_outside_the_sketch_range_are_refused_not_wrapped() {
+    // Before, `N + 1` wrapped to a negative number and the sketch was "proved" unsolvable.
+    let text = "param N = 4;\nhole h: bool;\nsketch s() { observe h == (N + 1 > N); }";
+    assert!(compile_str(text, &[]).is_ok());
+    let Err(e) = compile_str(text, &[("N", i64::MAX)]) else {
+        panic!("i64::MAX accepted")
+    };
+    assert!(
+        e.contains("t.wft:1:7") && e.contains("the value 9223372036854775807 given to `N`"),
+        "{e}"
+    );
+    let Err(e) = compile_str(text, &[("N", 1 << 62)]) else {
+        panic!("an overflowing sum accepted")
+    };
+    assert!(e.contains("`+` overflows"), "{e}");
+    // Division and remainder of the most negative value by -1 no longer panic.
+    let text = "sketch s(a: 0..2) -> bool { (0 - 4611686018427387904) / -1 > a }";
+    if let Err(e) = compile_str(text, &[]) {
+        panic!("{e}")
+    }
+    let text = "sketch s(a: 0..2) -> bool { (0 - 4611686018427387904) % -1 == a }";
+    assert!(compile_str(text, &[]).is_ok());
+}
