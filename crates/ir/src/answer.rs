@@ -21,7 +21,7 @@
 //! `or`, `xor`, `nand`, `nor`, `xnor`, `not`, `and(a, not(b))`, …), whatever they were called
 //! in the sketch; other tables print under their own name with bound arguments in place
 //! (`apply(Not, x, *)`, `x == 2`). Nodes print under their `NodeData::name` (made unique with
-//! primes: `wires[3]`, `wires[3]'`), unnamed ones as `t12`, and an unnamed node used only by
+//! primes: `wires[3]`, `wires[3]'`, up to three, then `wires[3]'4`), unnamed ones as `t12`, and an unnamed node used only by
 //! one output, observation or cost is written inline there.
 //!
 //! A hole is *irrelevant* when, in the graph specialised with all other holes fixed to the
@@ -29,7 +29,7 @@
 //! respect to the builder's folding and independent of the examples; it costs one
 //! specialisation per hole.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
@@ -412,7 +412,10 @@ fn body(s: &Graph) -> String {
 
     let inputs: Vec<&str> = s.inputs.iter().map(|x| x.name.as_str()).collect();
     let mut text = format!("{}({}):\n", s.name, inputs.join(", "));
-    let mut taken: HashSet<String> = inputs.iter().map(|x| x.to_string()).collect();
+    let mut taken = Names {
+        taken: inputs.iter().map(|x| x.to_string()).collect(),
+        primes: HashMap::new(),
+    };
     let mut refs: Vec<String> = Vec::with_capacity(n);
     for (i, nd) in s.nodes.iter().enumerate() {
         let r = match &nd.node {
@@ -475,7 +478,7 @@ fn body(s: &Graph) -> String {
 /// instead.
 fn define(
     text: &mut String,
-    taken: &mut HashSet<String>,
+    taken: &mut Names,
     name: Option<&str>,
     id: usize,
     expr: String,
@@ -485,13 +488,34 @@ fn define(
         return expr;
     }
     let base = name.map_or_else(|| format!("t{id}"), str::to_string);
-    let mut unique = base.clone();
-    while taken.contains(&unique) {
-        unique.push('\'');
-    }
-    taken.insert(unique.clone());
+    let unique = taken.fresh(base);
     text.push_str(&format!("  {unique} = {expr}\n"));
     unique
+}
+
+/// The names a printed program has used, and how many primes each base name has had.
+struct Names {
+    taken: HashSet<String>,
+    primes: HashMap<String, usize>,
+}
+
+impl Names {
+    /// `base`, or the first of `base'`, `base''`, `base'''`, `base'4`, `base'5`, … not taken
+    /// (a variable reassigned many times costs constant time per name, not its count).
+    fn fresh(&mut self, base: String) -> String {
+        let n = self.primes.entry(base.clone()).or_insert(0);
+        loop {
+            let name = match *n {
+                0 => base.clone(),
+                k @ 1..=3 => format!("{base}{}", "'".repeat(k)),
+                k => format!("{base}'{k}"),
+            };
+            *n += 1;
+            if self.taken.insert(name.clone()) {
+                return name;
+            }
+        }
+    }
 }
 
 /// How a table application reads: a Boolean connective, a selection from a list, an infix
@@ -711,5 +735,21 @@ mod tests {
             program(&g, &a),
             "g(x, z):\n  y = and(x, z)\n  out_c = z\n  observe or(y, z)\n  cost [3, 2, 1][And]\nholes:\n  op = And\n  k = [false, _]\n  (_: does not matter once the other holes are fixed)\n"
         );
+    }
+
+    #[test]
+    fn a_reassigned_name_gets_primes_then_a_count() {
+        let mut names = Names {
+            taken: ["x'4".to_string()].into_iter().collect(),
+            primes: HashMap::new(),
+        };
+        let got: Vec<String> = (0..7).map(|_| names.fresh("x".into())).collect();
+        // `x'4` was taken (as if by another node), so the fifth name is `x'5`.
+        assert_eq!(got, ["x", "x'", "x''", "x'''", "x'5", "x'6", "x'7"]);
+        assert_eq!(names.fresh("y".into()), "y");
+        // 20 000 reassignments: every name distinct, none longer than the base and a count.
+        let many: HashSet<String> = (0..20_000).map(|_| names.fresh("w".into())).collect();
+        assert_eq!(many.len(), 20_000);
+        assert!(many.iter().all(|n| n.len() <= "w'20000".len()));
     }
 }
