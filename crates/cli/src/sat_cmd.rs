@@ -277,16 +277,22 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         let mut obs = Bound::new("cost");
         let mut k = 0u64;
         let quiet = a.sat.count_models;
-        let mut print = |h: &Assignment, cost: i64| {
+        let mut print = |h: &Assignment, cost: i64, free: &[weft_ir::HoleId]| {
             k += 1;
             if quiet {
                 return;
             }
             let _ = if a.json {
-                let j = weft_ir::holes_json::to_json(g, h, Some(cost));
+                let mut j = weft_ir::holes_json::to_json(g, h, Some(cost));
+                // The holes this pattern leaves free (any values give the same program).
+                let names: Vec<&str> = free.iter().map(|&f| g.hole(f).name.as_str()).collect();
+                if let Some(o) = j.as_object_mut() {
+                    o.insert("irrelevant_holes".into(), serde_json::json!(names));
+                }
                 writeln!(out, "{}", serde_json::to_string(&j).unwrap_or_default())
             } else {
-                writeln!(out, "== program {k}\n{}", weft_ir::answer::program(g, h))
+                let program = weft_ir::answer::answer_with(g, h, free.to_vec()).program;
+                writeln!(out, "== program {k}\n{program}")
             };
         };
         let r = sat.enumerate(&p, &mut obs, max, &mut print);

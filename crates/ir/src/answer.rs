@@ -43,7 +43,8 @@ use crate::graph::{Graph, HoleId, Node, NodeId, Slot, TableId};
 pub struct Answer {
     /// The program, as [`program`] prints it.
     pub program: String,
-    /// Holes whose value does not matter once the others are fixed.
+    /// Holes whose values do not matter, jointly, once the others are fixed
+    /// ([`jointly_irrelevant_holes`]).
     pub irrelevant: Vec<HoleId>,
 }
 
@@ -201,7 +202,16 @@ pub fn program(g: &Graph, a: &Assignment) -> String {
 /// # Panics
 /// As [`specialize`].
 pub fn answer(g: &Graph, a: &Assignment) -> Answer {
-    let irrelevant = irrelevant_holes(g, a);
+    answer_with(g, a, jointly_irrelevant_holes(g, a))
+}
+
+/// The program with the holes in `irrelevant` listed as `_`: the caller has established that
+/// they do not matter jointly (an enumerator that keeps its patterns disjoint frees fewer
+/// holes than [`jointly_irrelevant_holes`] would).
+///
+/// # Panics
+/// As [`specialize`].
+pub fn answer_with(g: &Graph, a: &Assignment, irrelevant: Vec<HoleId>) -> Answer {
     let s = specialize(g, a);
     let mut text = body(&s);
     holes_listing(&mut text, g, a, &irrelevant);
@@ -209,6 +219,43 @@ pub fn answer(g: &Graph, a: &Assignment) -> Answer {
         program: text,
         irrelevant,
     }
+}
+
+/// Holes that do not matter *jointly*: whatever values they take together, the program is the
+/// same. [`irrelevant_holes`] tests each hole alone with all others fixed, and two holes can
+/// each be irrelevant alone and matter together (`y = h1 && h2` at `h1 = h2 = false`). The set
+/// grows greedily over those: a hole joins when the graph specialised with every hole outside
+/// the set fixed still has no output, observation or cost depending on any hole of the set.
+/// This is what a listing may mark `_`, and what enumeration may leave unblocked.
+///
+/// # Panics
+/// As [`specialize`].
+pub fn jointly_irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
+    jointly_irrelevant_holes_where(g, a, &mut |_| true)
+}
+
+/// [`jointly_irrelevant_holes`], where a hole joins the set only if `accept` also agrees to
+/// the enlarged set (given as a flag per hole).
+///
+/// # Panics
+/// As [`specialize`].
+pub fn jointly_irrelevant_holes_where(
+    g: &Graph,
+    a: &Assignment,
+    accept: &mut dyn FnMut(&[bool]) -> bool,
+) -> Vec<HoleId> {
+    let mut free = vec![false; g.holes.len()];
+    let mut set = Vec::new();
+    for h in irrelevant_holes(g, a) {
+        free[h.0 as usize] = true;
+        // The first is irrelevant alone, which is the same test.
+        if accept(&free) && (set.is_empty() || !free_holes_matter(g, a, &free)) {
+            set.push(h);
+        } else {
+            free[h.0 as usize] = false;
+        }
+    }
+    set
 }
 
 fn check_assignment(g: &Graph, a: &Assignment) {

@@ -41,7 +41,9 @@ pub mod examples;
 pub mod graph;
 pub mod holes_json;
 
-pub use answer::{irrelevant_holes, program, specialize};
+pub use answer::{
+    irrelevant_holes, jointly_irrelevant_holes, jointly_irrelevant_holes_where, program, specialize,
+};
 pub use builder::Builder;
 pub use domain::{Domain, DomainId, DomainKind};
 pub use dump::dump;

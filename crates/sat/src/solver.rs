@@ -429,14 +429,15 @@ impl Sat {
     }
 
     /// Lists distinct programs that fit every example, up to `max` (all when `None`), calling
-    /// `each` with every one (verified, with its cost). Two assignments are the same program
-    /// when they differ only in holes that jointly do not matter ([`crate::relevant`]).
+    /// `each` with every one (verified, with its cost, and the holes its pattern leaves free).
+    /// Two assignments are the same program when they differ only in holes that jointly do
+    /// not matter; the patterns listed are disjoint ([`crate::relevant`]).
     pub fn enumerate(
         &self,
         p: &Problem,
         obs: &mut dyn Observer,
         max: Option<u64>,
-        each: &mut dyn FnMut(&Assignment, i64),
+        each: &mut dyn FnMut(&Assignment, i64, &[weft_ir::HoleId]),
     ) -> Result<Enumeration, SatError> {
         let start = Instant::now();
         let mut ev = Evaluator::new(p.graph)?;
@@ -460,6 +461,7 @@ impl Sat {
         }
         let mut count = 0u64;
         let mut calls = 0;
+        let mut patterns = crate::relevant::Patterns::default();
         loop {
             if max.is_some_and(|m| count >= m) {
                 return Ok(Enumeration {
@@ -474,13 +476,17 @@ impl Sat {
                 Some(true) => {
                     let (a, cost) = s.model_checked(&mut ev, p)?;
                     count += 1;
-                    each(&a, cost);
+                    let free = patterns.add(p.graph, &a);
+                    each(&a, cost, &free);
                     s.be.observer().progress(count, max);
-                    let free = crate::relevant::free_holes(p.graph, &a);
+                    let mut is_free = vec![false; a.0.len()];
+                    for h in &free {
+                        is_free[h.0 as usize] = true;
+                    }
                     let block: Vec<i32> =
                         a.0.iter()
                             .enumerate()
-                            .filter(|&(h, _)| !free[h])
+                            .filter(|&(h, _)| !is_free[h])
                             .map(|(h, &v)| -crate::encode::lit(&s.f.enc.holes[h], v))
                             .collect();
                     s.f.enc.clause(&mut s.be, &block);

@@ -131,6 +131,27 @@ fn random_problem(seed: u64) -> (Graph, Examples) {
     (g, ex)
 }
 
+/// Calls `f` with every assignment of `g`'s holes.
+fn for_each_assignment(g: &Graph, mut f: impl FnMut(&Assignment)) {
+    let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
+    let mut a = Assignment(vec![0u32; sizes.len()]);
+    loop {
+        f(&a);
+        let mut k = a.0.len();
+        loop {
+            if k == 0 {
+                return;
+            }
+            k -= 1;
+            a.0[k] += 1;
+            if a.0[k] < sizes[k] {
+                break;
+            }
+            a.0[k] = 0;
+        }
+    }
+}
+
 fn brute_best_fit(g: &Graph, ex: &Examples) -> usize {
     let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
     let mut a = vec![0u32; sizes.len()];
@@ -222,13 +243,28 @@ fn check(seed: u64) {
         }
         other => panic!("seed {seed}: {other:?}"),
     }
-    // Enumeration: complete, every program passes, no two equal.
+    // Enumeration: complete, every program passes, no two equal; and the patterns (values
+    // with free holes) are disjoint and cover exactly the assignments that pass.
     let mut seen = Vec::new();
+    let mut patterns: Vec<(Assignment, Vec<usize>)> = Vec::new();
     let e = Sat::default()
-        .enumerate(&p, &mut NoopObserver, None, &mut |a, _| {
-            seen.push(a.clone())
+        .enumerate(&p, &mut NoopObserver, None, &mut |a, _, free| {
+            seen.push(a.clone());
+            patterns.push((a.clone(), free.iter().map(|h| h.0 as usize).collect()));
         })
         .unwrap();
+    for_each_assignment(&g, |x| {
+        let matching = patterns
+            .iter()
+            .filter(|(a, free)| (0..a.0.len()).all(|h| free.contains(&h) || a.0[h] == x.0[h]))
+            .count();
+        let passes = Evaluator::new(&g).unwrap().passes_all(&g, x, &ex).unwrap();
+        assert_eq!(
+            matching,
+            usize::from(passes),
+            "seed {seed}: {x:?} passes: {passes}, in {matching} patterns of {patterns:?}"
+        );
+    });
     assert!(e.complete, "seed {seed}");
     assert_eq!(e.count as usize, seen.len());
     assert_eq!(

@@ -170,7 +170,7 @@ fn the_deadline_and_cancellation_hold_while_encoding() {
         "{fit:?}"
     );
     let e = Sat::default()
-        .enumerate(&p, &mut Cancel, None, &mut |_, _| ())
+        .enumerate(&p, &mut Cancel, None, &mut |_, _, _| ())
         .unwrap();
     assert!(
         e.count == 0
