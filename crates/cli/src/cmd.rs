@@ -446,15 +446,15 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             return Ok(2);
         }
     }
+    if let Some(code) = reject_unused(a) {
+        return Ok(code);
+    }
     let l = load(&a.sketch)?;
     if let Some(m) = crate::grad_cmd::method(a.solver) {
         return crate::grad_cmd::solve(a, m, &l);
     }
     if matches!(a.solver, SolverName::Sat) {
         return crate::sat_cmd::solve(a, &l);
-    }
-    if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
-        return Ok(code);
     }
     let g = l.graph();
     let mut out = std::io::stdout().lock();
@@ -507,6 +507,26 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(3)
         }
     }
+}
+
+/// An error for flags the chosen solver would ignore (exit 2), if any: the SAT-only flags for
+/// every other solver, and `--minimize` for the gradient solvers (they do not optimise the
+/// cost; `--cost-weight` weighs it in their loss).
+fn reject_unused(a: &SolveArgs) -> Option<u8> {
+    if matches!(a.solver, SolverName::Sat) {
+        return None;
+    }
+    if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
+        return Some(code);
+    }
+    if a.minimize && crate::grad_cmd::method(a.solver).is_some() {
+        eprintln!(
+            "error: --minimize needs --solver sat or enumerate (the gradient solvers do not \
+             minimise the cost; --cost-weight adds it to their loss)"
+        );
+        return Some(2);
+    }
+    None
 }
 
 /// The built-in tasks of `weft demo`: (title, sketch name, sketch text, data, hypers, --set).

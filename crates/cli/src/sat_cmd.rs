@@ -91,6 +91,8 @@ pub enum HoleEnc {
 }
 
 impl SatArgs {
+    /// The first SAT-only flag given, if any (flags with a default value, such as
+    /// `--max-clauses`, cannot be told from their default and are not checked).
     fn used(&self) -> Option<&'static str> {
         if self.max_fit {
             Some("--max-fit")
@@ -102,6 +104,14 @@ impl SatArgs {
             Some("--count-models")
         } else if self.check_all_inputs {
             Some("--check-all-inputs")
+        } else if self.reference.is_some() {
+            Some("--reference")
+        } else if self.reference_holes.is_some() {
+            Some("--reference-holes")
+        } else if self.no_cegis {
+            Some("--no-cegis")
+        } else if self.redundancy {
+            Some("--redundancy")
         } else {
             None
         }
@@ -218,6 +228,15 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
     if modes.iter().filter(|&&m| m).count() > 1 || (a.sat.check_all_inputs && modes.contains(&true))
     {
         eprintln!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
+        return Ok(2);
+    }
+    let listing = a.sat.all || a.sat.count.is_some() || a.sat.count_models;
+    if listing && (a.minimize || a.out.is_some()) {
+        let flag = if a.minimize { "--minimize" } else { "--out" };
+        eprintln!(
+            "error: {flag} does not go with --all/--count/--count-models (they list every \
+             program, in no order of cost; --out writes one hole file)"
+        );
         return Ok(2);
     }
     if a.sat.count == Some(0) {
