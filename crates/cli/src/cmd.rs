@@ -321,6 +321,16 @@ fn failure_details(l: &Loaded, r: &weft_ir::Evaluation, i: usize) -> Vec<String>
     lines
 }
 
+/// The longest wait a flag can ask for: ten years. A longer one is as good as none, and
+/// `Instant + Duration` must not overflow.
+const MAX_WAIT: Duration = Duration::from_secs(315_360_000);
+
+/// A number of seconds from the command line (`--timeout`, `--cap`) as a [`Duration`], at most
+/// [`MAX_WAIT`]: `--timeout 1e19` is accepted as no deadline at all, never a panic.
+pub fn seconds(t: f64) -> Duration {
+    Duration::try_from_secs_f64(t).map_or(MAX_WAIT, |d| d.min(MAX_WAIT))
+}
+
 /// Draws enumeration progress on a terminal.
 struct Progress {
     on: bool,
@@ -390,14 +400,14 @@ pub fn solve_loaded(
                 .with_limit(limit)
                 .with_minimize(minimize);
             if let Some(t) = timeout {
-                e = e.with_deadline(Some(Duration::from_secs_f64(t)));
+                e = e.with_deadline(Some(seconds(t)));
             }
             Box::new(e)
         }
         SolverName::Sat => Box::new(
             weft_sat::Sat::default()
                 .with_minimize(minimize)
-                .with_deadline(timeout.map(Duration::from_secs_f64)),
+                .with_deadline(timeout.map(seconds)),
         ),
         other => match crate::grad_cmd::solver(other, timeout) {
             Some(s) => s,

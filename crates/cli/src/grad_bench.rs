@@ -533,7 +533,7 @@ fn circuits(a: &BenchArgs) -> Result<u8> {
             let mut c = b.grad.config(m);
             c.restarts = b.runs;
             c.steps = b.grad.steps.unwrap_or(CIRCUIT_STEPS);
-            c.timeout = Some(std::time::Duration::from_secs_f64(b.cap));
+            c.timeout = Some(crate::cmd::seconds(b.cap));
             cells.push((
                 c.clone(),
                 run_cell(&l, &c, &format!("{task} {}", m.name()))?,

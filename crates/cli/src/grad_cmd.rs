@@ -138,7 +138,7 @@ pub fn method(s: SolverName) -> Option<Method> {
 /// `None` for a solver that is not a gradient method.
 pub fn solver(s: SolverName, timeout: Option<f64>) -> Option<Box<dyn weft_solve::Solve>> {
     let mut c = Config::new(method(s)?);
-    c.timeout = timeout.map(Duration::from_secs_f64);
+    c.timeout = timeout.map(crate::cmd::seconds);
     Some(Box::new(weft_grad::GradSolver::new(c)))
 }
 
@@ -225,7 +225,7 @@ pub fn success_steps(r: &Report) -> Vec<usize> {
 /// `weft solve --solver <gradient method>`.
 pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     let mut config = a.grad.config(m);
-    config.timeout = a.timeout.map(Duration::from_secs_f64);
+    config.timeout = a.timeout.map(crate::cmd::seconds);
     let g = l.graph();
     let mut progress = StepProgress::new(m.name());
     let r = run_method(l, &config, &mut progress)?;

@@ -129,7 +129,7 @@ pub fn reject_for_other_solvers(a: &SolveArgs) -> Option<u8> {
 pub fn config(a: &SolveArgs) -> SatConfig {
     SatConfig {
         minimize: a.minimize,
-        deadline: a.timeout.map(Duration::from_secs_f64),
+        deadline: a.timeout.map(crate::cmd::seconds),
         max_clauses: a.sat.max_clauses,
         holes: match a.sat.hole_encoding {
             HoleEnc::Direct => HoleEncoding::Direct,
@@ -455,7 +455,7 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
         rg,
         &ra,
         a.sat.max_clauses,
-        a.timeout.map(Duration::from_secs_f64),
+        a.timeout.map(crate::cmd::seconds),
         &mut obs,
     );
     let mut out = std::io::stdout().lock();
@@ -644,7 +644,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
         let g = l.graph();
         let size = weft_sat::size(g, &l.examples, 20_000_000).ok();
         let sat = Sat::new(SatConfig {
-            deadline: Some(Duration::from_secs_f64(a.timeout)),
+            deadline: Some(crate::cmd::seconds(a.timeout)),
             ..SatConfig::default()
         });
         let p = Problem {

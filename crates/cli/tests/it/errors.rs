@@ -124,3 +124,71 @@ fn count_zero_is_refused_and_empty_data_warned_about() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("holds no example"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_huge_timeout_is_no_deadline_not_a_panic() {
+    let nand = [
+        "benchmarks/terpret/circuit.wft",
+        "--data",
+        "benchmarks/terpret/data/circuit_nand_data.json",
+        "--hypers",
+        "benchmarks/terpret/data/circuit_nand_hypers.json",
+    ];
+    let runs: [&[&str]; 4] = [
+        &["--solver", "sat", "--timeout", "1e19"],
+        &["--solver", "sat", "--timeout", "1e300"],
+        &["--solver", "enumerate", "--timeout", "1e19"],
+        &["--solver", "gradsearch-plus", "--timeout", "1e19"],
+    ];
+    for extra in runs {
+        let mut a = vec!["solve"];
+        a.extend(nand);
+        a.extend(extra);
+        let o = weft(&a);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        assert!(crate::stdout(&o).contains("holes:"), "{extra:?}");
+    }
+    let benches: [&[&str]; 3] = [
+        &[
+            "bench",
+            "terpret",
+            "--only",
+            "nand",
+            "--repeat",
+            "1",
+            "--timeout",
+            "1e19",
+        ],
+        &[
+            "bench",
+            "terpret",
+            "--solver",
+            "sat",
+            "--only",
+            "nand",
+            "--repeat",
+            "1",
+            "--timeout",
+            "1e19",
+        ],
+        &[
+            "bench",
+            "circuits",
+            "--only",
+            "nand",
+            "--runs",
+            "2",
+            "--steps",
+            "10",
+            "--solvers",
+            "fmgd",
+            "--cap",
+            "1e19",
+        ],
+    ];
+    for args in benches {
+        let o = weft(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(crate::stdout(&o).contains("nand"), "{args:?}");
+    }
+}
