@@ -158,7 +158,7 @@ fn load_program(path: &Path, registers: usize) -> Result<Program> {
 }
 
 pub fn asm(a: &AsmArgs) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     match &a.command {
         AsmCommand::Fmt { file, registers } => {
             let p = load_program(file, *registers)?;
@@ -465,7 +465,7 @@ pub fn bench(b: AncRun<'_>) -> Result<u8> {
         }
         cells.push(row);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if b.json {
         let v = serde_json::json!({
             "config": {

@@ -79,11 +79,11 @@ pub(crate) fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, Sk
 
 pub fn bench(a: &BenchArgs) -> Result<u8> {
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
-        eprintln!("error: --timeout must be a positive number of seconds");
+        diag!("error: --timeout must be a positive number of seconds");
         return Ok(2);
     }
     if a.limit.is_nan() || a.limit <= 0.0 {
-        eprintln!("error: --limit must be positive");
+        diag!("error: --limit must be positive");
         return Ok(2);
     }
     if a.suite == "anc" {
@@ -148,7 +148,7 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
                 .filter(|_| !times.is_empty()),
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

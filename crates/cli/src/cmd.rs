@@ -162,7 +162,7 @@ fn load(a: &SketchArgs) -> Result<Loaded> {
 fn check(a: &SketchArgs) -> Result<u8> {
     let l = load(a)?;
     let g = l.graph();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     writeln!(
         out,
         "{}: ok — sketch `{}`, {} holes (search space {}), {} inputs, {} outputs, {}, {} nodes",
@@ -197,7 +197,7 @@ pub fn show_space(s: f64) -> String {
 
 fn ir(a: &SketchArgs) -> Result<u8> {
     let l = load(a)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     write!(out, "{}", weft_ir::dump::dump(l.graph()))?;
     Ok(0)
 }
@@ -210,7 +210,7 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
     let holes = match weft_ir::holes_json::from_json(g, &text) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {}: {e}", a.holes.display());
+            diag!("error: {}: {e}", a.holes.display());
             return Ok(2);
         }
     };
@@ -220,7 +220,7 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
         .context("evaluating the hole file")?;
     let passed = r.passed.iter().filter(|&&p| p).count();
     let total = r.passed.len();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let failing: Vec<&str> = r
             .passed
@@ -367,7 +367,7 @@ impl Progress {
     }
     fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -447,12 +447,12 @@ pub fn solve_loaded(
 
 fn solve(a: &SolveArgs) -> Result<u8> {
     if a.limit.is_nan() || a.limit <= 0.0 {
-        eprintln!("error: --limit must be positive");
+        diag!("error: --limit must be positive");
         return Ok(2);
     }
     if let Some(t) = a.timeout {
         if !(t > 0.0 && t.is_finite()) {
-            eprintln!("error: --timeout must be a positive number of seconds");
+            diag!("error: --timeout must be a positive number of seconds");
             return Ok(2);
         }
     }
@@ -467,7 +467,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
         return crate::sat_cmd::solve(a, &l);
     }
     let g = l.graph();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
         Solved::Found(h, cost, optimal, t) => {
             let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
@@ -509,11 +509,11 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(1)
         }
         Solved::GaveUp(reason) => {
-            eprintln!("gave up: {reason}");
+            diag!("gave up: {reason}");
             Ok(3)
         }
         Solved::Refused(reason) => {
-            eprintln!("refused: {reason}");
+            diag!("refused: {reason}");
             Ok(3)
         }
     }
@@ -530,7 +530,7 @@ fn reject_unused(a: &SolveArgs) -> Option<u8> {
         return Some(code);
     }
     if a.minimize && crate::grad_cmd::method(a.solver).is_some() {
-        eprintln!(
+        diag!(
             "error: --minimize needs --solver sat or enumerate (the gradient solvers do not \
              minimise the cost; --cost-weight adds it to their loss)"
         );
@@ -617,7 +617,7 @@ const DEMO: &[DemoTask] = &[
 ];
 
 fn demo() -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     writeln!(
         out,
         "weft demo: filling the holes of TerpreT benchmark sketches\n"

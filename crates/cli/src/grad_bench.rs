@@ -69,11 +69,11 @@ fn parse_method(s: &str) -> Result<Method, String> {
 pub fn bench(a: &BenchArgs) -> Result<u8> {
     let b = &a.grad;
     if b.runs == 0 {
-        eprintln!("error: --runs must be at least 1");
+        diag!("error: --runs must be at least 1");
         return Ok(2);
     }
     if !(b.cap > 0.0 && b.cap.is_finite()) {
-        eprintln!("error: --cap must be a positive number of seconds");
+        diag!("error: --cap must be a positive number of seconds");
         return Ok(2);
     }
     match a.suite.as_str() {
@@ -168,7 +168,7 @@ fn parity_chain(a: &BenchArgs) -> Result<u8> {
     let mut loaded = Vec::new();
     for &k in &b.ks {
         if k < 2 {
-            eprintln!("error: --ks: K must be at least 2, got {k}");
+            diag!("error: --ks: K must be at least 2, got {k}");
             return Ok(2);
         }
         loaded.push(load_parity(&a.dir, k)?);
@@ -186,7 +186,7 @@ fn parity_chain(a: &BenchArgs) -> Result<u8> {
         std::fs::write(p, svg(&methods, &b.ks, &table))
             .with_context(|| format!("cannot write `{}`", p.display()))?;
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let c0 = &cfgs[0];
     if a.json {
         let rows: Vec<serde_json::Value> = methods
@@ -541,7 +541,7 @@ fn circuits(a: &BenchArgs) -> Result<u8> {
         }
         rows.push((task, l.graph().search_space(), cells));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

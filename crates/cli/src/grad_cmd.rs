@@ -159,7 +159,7 @@ impl StepProgress {
     }
     pub fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -176,7 +176,7 @@ impl Observer for StepProgress {
         let t = total.unwrap_or(0).max(1);
         let w = 30usize;
         let filled = ((done as f64 / t as f64) * w as f64) as usize;
-        eprint!(
+        diag_part!(
             "\r  {} [{}{}] step {done}/{t}",
             self.label,
             "#".repeat(filled.min(w)),
@@ -233,11 +233,11 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     let report = match r {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            diag!("error: {e}");
             return Ok(2);
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let steps = success_steps(&report);
     let n = report.restarts.len();
     let summary = format!(
@@ -280,7 +280,7 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
             }
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-                eprintln!("{summary}");
+                diag!("{summary}");
             } else {
                 write!(out, "{}", weft_ir::answer::program(g, h))?;
                 writeln!(
@@ -294,7 +294,7 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
             Ok(0)
         }
         None => {
-            eprintln!("gave up: no restart succeeded\n{summary}");
+            diag!("gave up: no restart succeeded\n{summary}");
             Ok(3)
         }
     }

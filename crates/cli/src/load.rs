@@ -72,7 +72,7 @@ pub fn report(map: &SourceMap, diags: &[Diagnostic]) {
         return;
     }
     let text = weft_syntax::render::render(map, diags, color());
-    eprint!("{text}");
+    diag_part!("{text}");
 }
 
 fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::FileId, Failed> {
@@ -225,7 +225,7 @@ pub fn load_sources(
     let read_data = !src.data.is_empty() || !compiled.example_files.is_empty();
     let has_io = !examples.inputs.is_empty() || !examples.expected.is_empty();
     if read_data && has_io && examples.is_empty() {
-        eprintln!(
+        diag!(
             "warning: the example data holds no example (an empty file or batch?), so every program fits"
         );
     }

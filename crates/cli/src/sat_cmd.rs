@@ -121,7 +121,7 @@ impl SatArgs {
 /// An error for SAT-only flags given to another solver (exit 2), if any.
 pub fn reject_for_other_solvers(a: &SolveArgs) -> Option<u8> {
     let flag = a.sat.used()?;
-    eprintln!("error: {flag} needs --solver sat");
+    diag!("error: {flag} needs --solver sat");
     Some(2)
 }
 
@@ -170,7 +170,7 @@ impl Bound {
     }
     fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -187,7 +187,7 @@ impl Bound {
             .is_none_or(|t| t.elapsed() >= Duration::from_millis(500));
         if force || (self.start.elapsed() >= Duration::from_secs(1) && due) {
             self.last_draw = Some(Instant::now());
-            eprint!(
+            diag_part!(
                 "\r\x1b[2K  {:.1} s: {}",
                 self.start.elapsed().as_secs_f64(),
                 self.status
@@ -220,31 +220,31 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         examples: &l.examples,
     };
     let sat = Sat::new(config(a));
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let modes = [
         a.sat.max_fit,
         a.sat.all || a.sat.count.is_some() || a.sat.count_models,
     ];
     if modes.iter().filter(|&&m| m).count() > 1 || (a.sat.check_all_inputs && modes.contains(&true))
     {
-        eprintln!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
+        diag!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
         return Ok(2);
     }
     let listing = a.sat.all || a.sat.count.is_some() || a.sat.count_models;
     if listing && (a.minimize || a.out.is_some()) {
         let flag = if a.minimize { "--minimize" } else { "--out" };
-        eprintln!(
+        diag!(
             "error: {flag} does not go with --all/--count/--count-models (they list every \
              program, in no order of cost; --out writes one hole file)"
         );
         return Ok(2);
     }
     if a.sat.count == Some(0) {
-        eprintln!("error: --count must be at least 1 (use --count-models to count them all)");
+        diag!("error: --count must be at least 1 (use --count-models to count them all)");
         return Ok(2);
     }
     if a.sat.check_all_inputs && a.sat.reference.is_none() {
-        eprintln!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
+        diag!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
         return Ok(2);
     }
     if a.sat.max_fit {
@@ -281,7 +281,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 Ok(if fitted == total { 0 } else { 1 })
             }
             Ok(FitOutcome::GaveUp { reason, .. }) => {
-                eprintln!("gave up: {reason}");
+                diag!("gave up: {reason}");
                 Ok(3)
             }
             Err(e) => refused(e),
@@ -310,7 +310,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         };
         let r = sat.enumerate(&p, &mut obs, max, &mut print);
         obs.clear();
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::out::stdout();
         return match r {
             Ok(Enumeration {
                 count,
@@ -376,7 +376,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             Ok(1)
         }
         Ok(Outcome::GaveUp { reason, .. }) => {
-            eprintln!("gave up: {reason}");
+            diag!("gave up: {reason}");
             Ok(3)
         }
         Err(e) => refused(e),
@@ -386,11 +386,11 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
 fn refused(e: weft_sat::SatError) -> Result<u8> {
     match e {
         weft_sat::SatError::TooLarge { .. } | weft_sat::SatError::Weights(_) => {
-            eprintln!("refused: {e}");
+            diag!("refused: {e}");
             Ok(3)
         }
         weft_sat::SatError::Mismatch(_) => {
-            eprintln!("error: {e}");
+            diag!("error: {e}");
             Ok(2)
         }
         other => Err(anyhow::anyhow!(other)),
@@ -433,14 +433,14 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
             match weft_ir::holes_json::from_json(rg, &text) {
                 Ok(x) => x,
                 Err(e) => {
-                    eprintln!("error: {}: {e}", p.display());
+                    diag!("error: {}: {e}", p.display());
                     return Ok(2);
                 }
             }
         }
         None if rg.holes.is_empty() => Assignment(Vec::new()),
         None => {
-            eprintln!(
+            diag!(
                 "error: the reference `{}` has {} holes: give --reference-holes FILE",
                 file.display(),
                 rg.holes.len()
@@ -458,7 +458,7 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
         a.timeout.map(crate::cmd::seconds),
         &mut obs,
     );
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     match r {
         Ok(Check::Agree { inputs, elapsed }) => {
             writeln!(
@@ -495,7 +495,7 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
             Ok(1)
         }
         Ok(Check::GaveUp(reason)) => {
-            eprintln!("check-all-inputs gave up: {reason}");
+            diag!("check-all-inputs gave up: {reason}");
             Ok(3)
         }
         Err(e) => refused(e),
@@ -534,7 +534,7 @@ pub enum ExportFormat {
 pub fn export(a: &ExportArgs) -> Result<u8> {
     let l = load::load(&a.sketch)?;
     if a.minimize && matches!(a.format, ExportFormat::Dimacs) {
-        eprintln!(
+        diag!(
             "error: --minimize needs --format smtlib (DIMACS has no objective; solve with \
              `weft solve --minimize` or hand the SMT-LIB script to z3)"
         );
@@ -548,7 +548,7 @@ pub fn export(a: &ExportArgs) -> Result<u8> {
         Some(p) => {
             std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))?
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => crate::out::stdout().write_all(text.as_bytes())?,
     }
     Ok(0)
 }
@@ -720,7 +720,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
     }
     let show =
         |d: Option<Duration>| d.map_or("—".to_string(), |d| format!("{:.4} s", d.as_secs_f64()));
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

@@ -192,3 +192,70 @@ fn a_huge_timeout_is_no_deadline_not_a_panic() {
         assert!(crate::stdout(&o).contains("nand"), "{args:?}");
     }
 }
+
+/// Runs `weft` with standard output or standard error (or both) on `/dev/full`.
+fn weft_full(args: &[&str], out: bool, err: bool) -> std::process::Output {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    c.args(args).current_dir(crate::root()).env("NO_COLOR", "1");
+    if out {
+        c.stdout(full());
+    }
+    if err {
+        c.stderr(full());
+    }
+    c.output().expect("the weft binary runs")
+}
+
+#[test]
+fn a_full_stdout_or_stderr_is_not_a_panic() {
+    let solve = ["solve", "examples/xor_min_gates.wft", "--solver", "sat"];
+    let o = weft_full(&solve, true, false);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: cannot write to standard output"),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    // Diagnostics that cannot be written are dropped; the exit code still tells.
+    let bad: [&[&str]; 3] = [
+        &["check", "does/not/exist.wft"],
+        &["solve", "examples/xor_min_gates.wft", "--count", "0"],
+        &["solve", "examples/xor_min_gates.wft", "--timeout", "-1"],
+    ];
+    for args in bad {
+        let o = weft_full(args, false, true);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let o = weft_full(args, true, true);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    // The reader goes away before weft writes its (long) answer.
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args([
+            "ir",
+            "benchmarks/terpret/parity_chain.wft",
+            "--set",
+            "K=2000",
+        ])
+        .current_dir(crate::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the weft binary runs");
+    drop(c.stdout.take());
+    let o = c.wait_with_output().expect("weft ends");
+    let e = stderr(&o);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(e.is_empty(), "{e}");
+    assert_ne!(o.status.code(), Some(101), "{e}");
+}
