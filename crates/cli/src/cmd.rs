@@ -1,7 +1,7 @@
 //! The subcommands.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -258,6 +258,17 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
     Ok(if passed == total { 0 } else { 1 })
 }
 
+/// Writes the hole file of `--out`, if there is one. Called once the answer is on standard
+/// output, so that a path that cannot be written does not lose the answer (the error then
+/// names the path: exit 2).
+pub fn save_holes(path: Option<&Path>, json: &serde_json::Value) -> Result<()> {
+    if let Some(p) = path {
+        std::fs::write(p, serde_json::to_string_pretty(json)? + "\n")
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    Ok(())
+}
+
 /// "found by sat in 0.012 s; verified on 4 examples; cost 3, proved optimal".
 pub fn found_line(
     solver: &str,
@@ -471,10 +482,6 @@ fn solve(a: &SolveArgs) -> Result<u8> {
     match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
         Solved::Found(h, cost, optimal, t) => {
             let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
-            if let Some(p) = &a.out {
-                std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write `{}`", p.display()))?;
-            }
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
             } else {
@@ -489,6 +496,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 );
                 writeln!(out, "{line}")?;
             }
+            save_holes(a.out.as_deref(), &json)?;
             Ok(0)
         }
         Solved::NoSolution(t) => {

@@ -274,10 +274,6 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     match report.first() {
         Some((restart, step, h)) => {
             let json = weft_ir::holes_json::to_json(g, h, None);
-            if let Some(p) = &a.out {
-                std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write `{}`", p.display()))?;
-            }
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
                 diag!("{summary}");
@@ -291,6 +287,7 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
                 )?;
                 writeln!(out, "{summary}")?;
             }
+            crate::cmd::save_holes(a.out.as_deref(), &json)?;
             Ok(0)
         }
         None => {

@@ -261,7 +261,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 stopped,
                 stats,
             }) => {
-                write_answer(a, g, &assignment, cost, &mut out)?;
+                print_answer(a, g, &assignment, cost, &mut out)?;
                 writeln!(
                     out,
                     "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
@@ -278,6 +278,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                     stats.elapsed.as_secs_f64(),
                     stopped.map(|s| format!(" ({s})")).unwrap_or_default()
                 )?;
+                save(a, g, &assignment, cost)?;
                 Ok(if fitted == total { 0 } else { 1 })
             }
             Ok(FitOutcome::GaveUp { reason, .. }) => {
@@ -350,7 +351,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             optimal,
             stats,
         }) => {
-            write_answer(a, g, &assignment, cost, &mut out)?;
+            print_answer(a, g, &assignment, cost, &mut out)?;
             if !a.json {
                 let line = crate::cmd::found_line(
                     "sat",
@@ -361,6 +362,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 );
                 writeln!(out, "{line}")?;
             }
+            save(a, g, &assignment, cost)?;
             if a.sat.check_all_inputs {
                 drop(out);
                 return check_all_inputs(a, g, &assignment);
@@ -397,7 +399,9 @@ fn refused(e: weft_sat::SatError) -> Result<u8> {
     }
 }
 
-fn write_answer(
+/// Prints the program found (or its hole file, with `--json`); the caller writes `--out` once
+/// everything is printed.
+fn print_answer(
     a: &SolveArgs,
     g: &Graph,
     h: &Assignment,
@@ -405,16 +409,18 @@ fn write_answer(
     out: &mut impl Write,
 ) -> Result<()> {
     let json = weft_ir::holes_json::to_json(g, h, Some(cost));
-    if let Some(p) = &a.out {
-        std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-            .with_context(|| format!("cannot write `{}`", p.display()))?;
-    }
     if a.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
         write!(out, "{}", weft_ir::answer::program(g, h))?;
     }
     Ok(())
+}
+
+/// Writes the hole file of `--out`, if asked for.
+fn save(a: &SolveArgs, g: &Graph, h: &Assignment, cost: i64) -> Result<()> {
+    let json = weft_ir::holes_json::to_json(g, h, Some(cost));
+    crate::cmd::save_holes(a.out.as_deref(), &json)
 }
 
 fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
