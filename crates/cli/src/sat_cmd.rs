@@ -248,98 +248,10 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         return Ok(2);
     }
     if a.sat.max_fit {
-        let mut obs = Bound::new("number of unfitted examples");
-        let r = sat.max_fit(&p, &mut obs);
-        obs.clear();
-        return match r {
-            Ok(FitOutcome::Fitted {
-                assignment,
-                fitted,
-                total,
-                cost,
-                optimal,
-                stopped,
-                stats,
-            }) => {
-                print_answer(a, g, &assignment, cost, &mut out)?;
-                writeln!(
-                    out,
-                    "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
-                    if optimal {
-                        "proved: no program fits more"
-                    } else {
-                        "NOT proved optimal"
-                    },
-                    if a.minimize {
-                        format!("; cost {cost}")
-                    } else {
-                        String::new()
-                    },
-                    stats.elapsed.as_secs_f64(),
-                    stopped.map(|s| format!(" ({s})")).unwrap_or_default()
-                )?;
-                save(a, g, &assignment, cost)?;
-                Ok(if fitted == total { 0 } else { 1 })
-            }
-            Ok(FitOutcome::GaveUp { reason, .. }) => {
-                diag!("gave up: {reason}");
-                Ok(3)
-            }
-            Err(e) => refused(e),
-        };
+        return max_fit(a, g, &sat, &p);
     }
-    if a.sat.all || a.sat.count.is_some() || a.sat.count_models {
-        let max = if a.sat.all || a.sat.count_models {
-            None
-        } else {
-            a.sat.count
-        };
-        let mut obs = Bound::new("cost");
-        let mut k = 0u64;
-        let quiet = a.sat.count_models;
-        let mut print = |h: &Assignment, cost: i64| {
-            k += 1;
-            if quiet {
-                return;
-            }
-            let _ = if a.json {
-                let j = weft_ir::holes_json::to_json(g, h, Some(cost));
-                writeln!(out, "{}", serde_json::to_string(&j).unwrap_or_default())
-            } else {
-                writeln!(out, "== program {k}\n{}", weft_ir::answer::program(g, h))
-            };
-        };
-        let r = sat.enumerate(&p, &mut obs, max, &mut print);
-        obs.clear();
-        let mut out = crate::out::stdout();
-        return match r {
-            Ok(Enumeration {
-                count,
-                complete,
-                stopped,
-                stats,
-            }) => {
-                writeln!(
-                    out,
-                    "{count} distinct program{} ({}) in {:.3} s",
-                    if count == 1 { "" } else { "s" },
-                    if complete {
-                        "all of them: proved by the solver".to_string()
-                    } else {
-                        stopped.unwrap_or_default()
-                    },
-                    stats.elapsed.as_secs_f64()
-                )?;
-                Ok(if count > 0 {
-                    0
-                } else if complete {
-                    1
-                } else {
-                    3
-                })
-            }
-            Err(e) => refused(e),
-        };
+    if listing {
+        return list(a, g, &sat, &p);
     }
     let mut obs = Bound::new("cost");
     let r = sat.run(&p, &mut obs);
@@ -397,6 +309,125 @@ fn refused(e: weft_sat::SatError) -> Result<u8> {
         }
         other => Err(anyhow::anyhow!(other)),
     }
+}
+
+/// `--max-fit`: the program that fits the most examples, and how many it fits (with `--json`,
+/// in the hole file's `fit` object).
+fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
+    let mut obs = Bound::new("number of unfitted examples");
+    let r = sat.max_fit(p, &mut obs);
+    obs.clear();
+    let (assignment, fitted, total, cost, optimal, stopped, stats) = match r {
+        Ok(FitOutcome::Fitted {
+            assignment,
+            fitted,
+            total,
+            cost,
+            optimal,
+            stopped,
+            stats,
+        }) => (assignment, fitted, total, cost, optimal, stopped, stats),
+        Ok(FitOutcome::GaveUp { reason, .. }) => {
+            diag!("gave up: {reason}");
+            return Ok(3);
+        }
+        Err(e) => return refused(e),
+    };
+    let mut out = crate::out::stdout();
+    if a.json {
+        let mut json = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
+        json["fit"] = serde_json::json!({
+            "fitted": fitted, "total": total, "optimal": optimal, "stopped": stopped,
+            "seconds": stats.elapsed.as_secs_f64(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        print_answer(a, g, &assignment, cost, &mut out)?;
+        writeln!(
+            out,
+            "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
+            if optimal {
+                "proved: no program fits more"
+            } else {
+                "NOT proved optimal"
+            },
+            if a.minimize {
+                format!("; cost {cost}")
+            } else {
+                String::new()
+            },
+            stats.elapsed.as_secs_f64(),
+            stopped.map(|s| format!(" ({s})")).unwrap_or_default()
+        )?;
+    }
+    save(a, g, &assignment, cost)?;
+    Ok(if fitted == total { 0 } else { 1 })
+}
+
+/// `--all`, `--count N`, `--count-models`: the distinct programs, printed as they are found,
+/// then their number. With `--json`, one object: `programs` (not with `--count-models`),
+/// `count`, `complete`, `stopped`, `seconds`.
+fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
+    let max = if a.sat.all || a.sat.count_models {
+        None
+    } else {
+        a.sat.count
+    };
+    let mut obs = Bound::new("cost");
+    let mut k = 0u64;
+    let mut programs = Vec::new();
+    let mut out = crate::out::stdout();
+    let mut print = |h: &Assignment, cost: i64| {
+        k += 1;
+        if a.sat.count_models {
+            return;
+        }
+        if a.json {
+            programs.push(weft_ir::holes_json::to_json(g, h, Some(cost)));
+        } else {
+            let _ = writeln!(out, "== program {k}\n{}", weft_ir::answer::program(g, h));
+        }
+    };
+    let r = sat.enumerate(p, &mut obs, max, &mut print);
+    obs.clear();
+    let Enumeration {
+        count,
+        complete,
+        stopped,
+        stats,
+    } = match r {
+        Ok(e) => e,
+        Err(e) => return refused(e),
+    };
+    if a.json {
+        let mut json = serde_json::json!({
+            "count": count, "complete": complete, "stopped": stopped,
+            "seconds": stats.elapsed.as_secs_f64(),
+        });
+        if !a.sat.count_models {
+            json["programs"] = serde_json::Value::Array(programs);
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        writeln!(
+            out,
+            "{count} distinct program{} ({}) in {:.3} s",
+            if count == 1 { "" } else { "s" },
+            if complete {
+                "all of them: proved by the solver".to_string()
+            } else {
+                stopped.unwrap_or_default()
+            },
+            stats.elapsed.as_secs_f64()
+        )?;
+    }
+    Ok(if count > 0 {
+        0
+    } else if complete {
+        1
+    } else {
+        3
+    })
 }
 
 /// Prints the program found (or its hole file, with `--json`); the caller writes `--out` once
@@ -464,7 +495,12 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
         a.timeout.map(crate::cmd::seconds),
         &mut obs,
     );
-    let mut out = crate::out::stdout();
+    // With --json, standard output holds the hole file alone: the verdict goes to stderr.
+    let mut out: Box<dyn Write> = if a.json {
+        Box::new(crate::out::Stderr)
+    } else {
+        Box::new(crate::out::stdout())
+    };
     match r {
         Ok(Check::Agree { inputs, elapsed }) => {
             writeln!(

@@ -263,3 +263,66 @@ fn minimize_and_out_are_refused_with_a_list_of_programs() {
         assert!(!std::path::Path::new(out).exists(), "{extra:?}");
     }
 }
+
+#[test]
+fn json_output_is_one_json_document() {
+    // --max-fit: the hole file, with the fit in it.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_swap"));
+    a.extend(
+        [
+            "--solver",
+            "sat",
+            "--set",
+            "numGates=1",
+            "--max-fit",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["holes"].is_object(), "{v}");
+    assert_eq!(v["fit"]["fitted"], 2, "{v}");
+    assert_eq!(v["fit"]["total"], 4, "{v}");
+    assert_eq!(v["fit"]["optimal"], true, "{v}");
+    // --count: every program and the count in one object.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_nand"));
+    a.extend(["--solver", "sat", "--count", "3", "--json"].map(String::from));
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert_eq!(v["count"], 3, "{v}");
+    assert_eq!(v["programs"].as_array().map(Vec::len), Some(3), "{v}");
+    assert!(v["programs"][0]["holes"].is_object(), "{v}");
+    // --count-models: the count alone.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_nand"));
+    a.extend(["--solver", "sat", "--count-models", "--json"].map(String::from));
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["count"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(v["complete"], true, "{v}");
+    // --check-all-inputs: the hole file; the verdict on stderr.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_swap"));
+    a.extend(
+        [
+            "--solver",
+            "sat",
+            "--check-all-inputs",
+            "--reference",
+            "crates/cli/tests/data/swap_reference.wft",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["holes"].is_object(), "{v}");
+    assert!(stderr(&o).contains("agrees with"), "{}", stderr(&o));
+}
