@@ -103,6 +103,11 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
     if a.suite != "terpret" {
         return crate::grad_bench::bench(a);
     }
+    if let Some(flag) = a.grad.grad.given() {
+        // Every solver runs with its defaults here (`solve_loaded`).
+        diag!("error: {flag} is not a flag of `weft bench terpret` (each solver runs with its defaults)");
+        return Ok(2);
+    }
     if matches!(a.solver, SolverName::Sat) {
         return crate::sat_cmd::bench(a);
     }

@@ -113,6 +113,38 @@ impl GradArgs {
         );
         c
     }
+
+    /// The first of these flags given, if any, as written on the command line.
+    pub fn given(&self) -> Option<&'static str> {
+        macro_rules! first {
+            ($(($f:ident, $flag:literal)),* $(,)?) => { $( if self.$f.is_some() {
+                return Some($flag);
+            } )* };
+        }
+        first!(
+            (restarts, "--restarts"),
+            (steps, "--steps"),
+            (seed, "--seed"),
+            (lr, "--lr"),
+            (init_scale, "--init-scale"),
+            (reg, "--reg"),
+            (temp_start, "--temp-start"),
+            (temp_end, "--temp-end"),
+            (gumbel_tau, "--gumbel-tau"),
+            (hidden, "--hidden"),
+            (gamma, "--gamma"),
+            (tau, "--tau"),
+            (beta, "--beta"),
+            (greedy_eps, "--greedy-eps"),
+            (smooth, "--smooth"),
+            (stall, "--stall"),
+            (reweight, "--reweight"),
+            (log_eps, "--log-eps"),
+            (cost_weight, "--cost-weight"),
+            (threads, "--threads"),
+        );
+        None
+    }
 }
 
 /// The gradient method a solver name denotes, if it is one.

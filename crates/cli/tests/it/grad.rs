@@ -87,3 +87,62 @@ fn bench_parity_chain_prints_json_and_svg() {
     assert!(text.starts_with("<svg") && text.contains("polyline"));
     let _ = std::fs::remove_file(svg);
 }
+
+#[test]
+fn bench_refuses_flags_it_would_ignore_or_misuse() {
+    let small = ["--ks", "4", "--runs", "2", "--methods", "gradsearch-ra"];
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["parity-chain", "--peer", "--peer-steps", "0"],
+            "--peer-steps",
+        ),
+        (
+            &["parity-chain", "--peer", "--peer-reps", "0"],
+            "--peer-reps",
+        ),
+        (&["parity-chain", "--restarts", "5"], "--restarts"),
+        (
+            &["circuits", "--only", "nand", "--restarts", "5"],
+            "--restarts",
+        ),
+        (&["parity-chain", "--beta", "2"], "--beta"),
+        (
+            &[
+                "circuits",
+                "--only",
+                "nand",
+                "--solvers",
+                "gradsearch-ra",
+                "--beta",
+                "2",
+            ],
+            "--beta",
+        ),
+    ];
+    for (args, flag) in cases {
+        let mut a = vec!["bench"];
+        a.extend(args);
+        if args[0] == "parity-chain" {
+            a.extend(small);
+        } else {
+            a.extend(["--runs", "2", "--steps", "10"]);
+        }
+        let o = weft(&a);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{a:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains(flag), "{a:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{a:?}: {}", stdout(&o));
+    }
+    // The terpret suite runs every solver with its defaults.
+    let a = [
+        "bench", "terpret", "--only", "nand", "--repeat", "1", "--solver", "fmgd", "--steps", "10",
+    ];
+    let o = weft(&a);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
+}
