@@ -27,59 +27,84 @@ pub struct GradArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Adam learning rate (fmgd*, temp*, gumbel, neural, ste) [default: 0.1, TerpreT's].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub lr: Option<f32>,
     /// Standard deviation of the initial logits [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub init_scale: Option<f32>,
     /// Entropy penalty weight of fmgd-reg and temp-reg [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub reg: Option<f32>,
     /// Temperature at the first step (temp, temp-reg) [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub temp_start: Option<f32>,
     /// Temperature at the last step, annealed geometrically (temp, temp-reg) [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub temp_end: Option<f32>,
     /// Gumbel-softmax temperature [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub gumbel_tau: Option<f32>,
     /// Hidden width of the neural reparameterisation [default: 16].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Bop's adaptivity rate γ, in (0, 1] [default: 0.3].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub gamma: Option<f32>,
     /// Bop's threshold τ ≥ 0, on the scale of the gradient (a violated observation
     /// contributes about 1/log-eps = 1e12) [default: 3e11].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub tau: Option<f32>,
     /// Running-average rate β of gradsearch-ra and gradsearch-plus, in (0, 1) [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub beta: Option<f32>,
     /// gradsearch-plus: probability of a random move [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub greedy_eps: Option<f32>,
     /// gradsearch-plus: smoothing of discrete values (0.99/0.01) [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub smooth: Option<f32>,
     /// gradsearch-plus: steps without a new best loss before re-weighting examples
     /// [default: 100].
     #[arg(long)]
     pub stall: Option<usize>,
     /// gradsearch-plus: example weights are exp(reweight · U(0,1)) [default: 2.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub reweight: Option<f32>,
     /// Probabilities are clamped to at least this before ln [default: 1e-12].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub log_eps: Option<f32>,
-    /// Weight of the expected soft costs in the loss [default: 0].
-    #[arg(long, allow_negative_numbers = true)]
+    /// Weight of the expected soft costs in the loss, at least 0 [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub cost_weight: Option<f32>,
     /// Gradient solvers: threads the restarts are split over; results do not depend on it
     /// [default: 0, one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// A 32-bit float flag. It is read as a 64-bit number first, so that a value f32 cannot hold
+/// is refused as typed (`--lr 1e300` would become inf, `--beta 1e-60` would become 0).
+pub fn parse_f32(s: &str) -> Result<f32, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("must be a finite number, got `{s}`"));
+    }
+    let f = v as f32;
+    if f.is_infinite() {
+        return Err(format!(
+            "`{s}` is out of range for a 32-bit float (at most {:e} in size)",
+            f32::MAX
+        ));
+    }
+    if f == 0.0 && v != 0.0 {
+        return Err(format!(
+            "`{s}` is too close to 0 for a 32-bit float (it would be 0)"
+        ));
+    }
+    Ok(f)
 }
 
 impl GradArgs {

@@ -34,11 +34,15 @@ fn parse_set(s: &str) -> Result<(String, i64), String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("`{name}` is not a parameter name"));
     }
-    let value: i64 = value.trim().parse().map_err(|_| {
-        format!(
-            "the value of `{name}` must be an integer, found `{}`",
-            value.trim()
-        )
+    let value = value.trim();
+    let value: i64 = value.parse().map_err(|e: std::num::ParseIntError| {
+        use std::num::IntErrorKind::{NegOverflow, PosOverflow};
+        match e.kind() {
+            PosOverflow | NegOverflow => format!(
+                "the value of `{name}` is out of range for a 64-bit integer, found `{value}`"
+            ),
+            _ => format!("the value of `{name}` must be an integer, found `{value}`"),
+        }
     })?;
     Ok((name.to_string(), value))
 }

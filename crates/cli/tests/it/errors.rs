@@ -259,3 +259,15 @@ fn a_closed_stdout_ends_quietly() {
     assert!(e.is_empty(), "{e}");
     assert_ne!(o.status.code(), Some(101), "{e}");
 }
+
+#[test]
+fn a_set_value_beyond_64_bits_says_so() {
+    for v in ["99999999999999999999", "-99999999999999999999"] {
+        let arg = format!("numGates={v}");
+        let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--set", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("out of range for a 64-bit integer"), "{e}");
+        assert!(e.contains(v), "{e}");
+    }
+}

@@ -146,3 +146,39 @@ fn bench_refuses_flags_it_would_ignore_or_misuse() {
     assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
     assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_out_of_range_float_is_reported_as_typed() {
+    for (flag, value) in [
+        ("--lr", "1e300"),
+        ("--tau", "-1e39"),
+        ("--beta", "1e-60"),
+        ("--lr", "inf"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let o = weft(&["solve", PARITY, "--solver", "gradsearch-ra", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(value), "{arg}: {e}");
+        assert!(e.contains(flag), "{arg}: {e}");
+        assert!(
+            !e.contains("got inf") && !e.contains("got -inf"),
+            "{arg}: {e}"
+        );
+        assert!(!e.contains("got 0"), "{arg}: {e}");
+    }
+}
+
+#[test]
+fn a_negative_cost_weight_is_refused() {
+    let o = weft(&[
+        "solve",
+        "examples/xor_min_gates.wft",
+        "--solver",
+        "fmgd",
+        "--cost-weight",
+        "-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--cost-weight"), "{}", stderr(&o));
+}
