@@ -76,7 +76,7 @@ pub enum AsmCommand {
         /// The program.
         file: PathBuf,
         /// γ: the magnitude of the uniform noise.
-        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
         noise: f32,
         /// Seed of the noise.
         #[arg(long, default_value_t = 0)]
@@ -113,13 +113,13 @@ pub enum AsmCommand {
         #[arg(long, default_value_t = 10)]
         runs: usize,
         /// γ of the compilation.
-        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 0.3, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
         noise: f32,
         /// Adam steps.
         #[arg(long, default_value_t = 200)]
         steps: usize,
         /// Adam learning rate.
-        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
         lr: f32,
         /// Seed.
         #[arg(long, default_value_t = 0)]
@@ -158,7 +158,7 @@ fn load_program(path: &Path, registers: usize) -> Result<Program> {
 }
 
 pub fn asm(a: &AsmArgs) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     match &a.command {
         AsmCommand::Fmt { file, registers } => {
             let p = load_program(file, *registers)?;
@@ -374,7 +374,7 @@ pub struct AncBenchArgs {
     #[arg(long, value_delimiter = ',')]
     pub anc_tasks: Vec<String>,
     /// anc: γ of the compilation.
-    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub anc_noise: f32,
     /// anc: candidates Both tunes when no template verifies exactly.
     #[arg(long, default_value_t = 3)]
@@ -465,7 +465,7 @@ pub fn bench(b: AncRun<'_>) -> Result<u8> {
         }
         cells.push(row);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if b.json {
         let v = serde_json::json!({
             "config": {

@@ -79,11 +79,11 @@ pub(crate) fn task_args(dir: &Path, t: &serde_json::Value) -> Result<(String, Sk
 
 pub fn bench(a: &BenchArgs) -> Result<u8> {
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
-        eprintln!("error: --timeout must be a positive number of seconds");
+        diag!("error: --timeout must be a positive number of seconds");
         return Ok(2);
     }
     if a.limit.is_nan() || a.limit <= 0.0 {
-        eprintln!("error: --limit must be positive");
+        diag!("error: --limit must be positive");
         return Ok(2);
     }
     if a.suite == "anc" {
@@ -102,6 +102,11 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
     }
     if a.suite != "terpret" {
         return crate::grad_bench::bench(a);
+    }
+    if let Some(flag) = a.grad.grad.given() {
+        // Every solver runs with its defaults here (`solve_loaded`).
+        diag!("error: {flag} is not a flag of `weft bench terpret` (each solver runs with its defaults)");
+        return Ok(2);
     }
     if matches!(a.solver, SolverName::Sat) {
         return crate::sat_cmd::bench(a);
@@ -148,7 +153,7 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
                 .filter(|_| !times.is_empty()),
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

@@ -1,7 +1,7 @@
 //! The subcommands.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -162,7 +162,7 @@ fn load(a: &SketchArgs) -> Result<Loaded> {
 fn check(a: &SketchArgs) -> Result<u8> {
     let l = load(a)?;
     let g = l.graph();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     writeln!(
         out,
         "{}: ok — sketch `{}`, {} holes (search space {}), {} inputs, {} outputs, {}, {} nodes",
@@ -197,7 +197,7 @@ pub fn show_space(s: f64) -> String {
 
 fn ir(a: &SketchArgs) -> Result<u8> {
     let l = load(a)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     write!(out, "{}", weft_ir::dump::dump(l.graph()))?;
     Ok(0)
 }
@@ -210,7 +210,7 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
     let holes = match weft_ir::holes_json::from_json(g, &text) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {}: {e}", a.holes.display());
+            diag!("error: {}: {e}", a.holes.display());
             return Ok(2);
         }
     };
@@ -220,7 +220,7 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
         .context("evaluating the hole file")?;
     let passed = r.passed.iter().filter(|&&p| p).count();
     let total = r.passed.len();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let failing: Vec<&str> = r
             .passed
@@ -256,6 +256,17 @@ fn run_holes(a: &RunArgs) -> Result<u8> {
         writeln!(out, "{passed}/{total} examples pass; cost {}", r.cost)?;
     }
     Ok(if passed == total { 0 } else { 1 })
+}
+
+/// Writes the hole file of `--out`, if there is one. Called once the answer is on standard
+/// output, so that a path that cannot be written does not lose the answer (the error then
+/// names the path: exit 2).
+pub fn save_holes(path: Option<&Path>, json: &serde_json::Value) -> Result<()> {
+    if let Some(p) = path {
+        std::fs::write(p, serde_json::to_string_pretty(json)? + "\n")
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    Ok(())
 }
 
 /// "found by sat in 0.012 s; verified on 4 examples; cost 3, proved optimal".
@@ -321,6 +332,16 @@ fn failure_details(l: &Loaded, r: &weft_ir::Evaluation, i: usize) -> Vec<String>
     lines
 }
 
+/// The longest wait a flag can ask for: ten years. A longer one is as good as none, and
+/// `Instant + Duration` must not overflow.
+const MAX_WAIT: Duration = Duration::from_secs(315_360_000);
+
+/// A number of seconds from the command line (`--timeout`, `--cap`) as a [`Duration`], at most
+/// [`MAX_WAIT`]: `--timeout 1e19` is accepted as no deadline at all, never a panic.
+pub fn seconds(t: f64) -> Duration {
+    Duration::try_from_secs_f64(t).map_or(MAX_WAIT, |d| d.min(MAX_WAIT))
+}
+
 /// Draws enumeration progress on a terminal.
 struct Progress {
     on: bool,
@@ -357,7 +378,7 @@ impl Progress {
     }
     fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -390,14 +411,14 @@ pub fn solve_loaded(
                 .with_limit(limit)
                 .with_minimize(minimize);
             if let Some(t) = timeout {
-                e = e.with_deadline(Some(Duration::from_secs_f64(t)));
+                e = e.with_deadline(Some(seconds(t)));
             }
             Box::new(e)
         }
         SolverName::Sat => Box::new(
             weft_sat::Sat::default()
                 .with_minimize(minimize)
-                .with_deadline(timeout.map(Duration::from_secs_f64)),
+                .with_deadline(timeout.map(seconds)),
         ),
         other => match crate::grad_cmd::solver(other, timeout) {
             Some(s) => s,
@@ -437,14 +458,17 @@ pub fn solve_loaded(
 
 fn solve(a: &SolveArgs) -> Result<u8> {
     if a.limit.is_nan() || a.limit <= 0.0 {
-        eprintln!("error: --limit must be positive");
+        diag!("error: --limit must be positive");
         return Ok(2);
     }
     if let Some(t) = a.timeout {
         if !(t > 0.0 && t.is_finite()) {
-            eprintln!("error: --timeout must be a positive number of seconds");
+            diag!("error: --timeout must be a positive number of seconds");
             return Ok(2);
         }
+    }
+    if let Some(code) = reject_unused(a) {
+        return Ok(code);
     }
     let l = load(&a.sketch)?;
     if let Some(m) = crate::grad_cmd::method(a.solver) {
@@ -453,18 +477,11 @@ fn solve(a: &SolveArgs) -> Result<u8> {
     if matches!(a.solver, SolverName::Sat) {
         return crate::sat_cmd::solve(a, &l);
     }
-    if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
-        return Ok(code);
-    }
     let g = l.graph();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
         Solved::Found(h, cost, optimal, t) => {
             let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
-            if let Some(p) = &a.out {
-                std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write `{}`", p.display()))?;
-            }
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
             } else {
@@ -479,6 +496,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 );
                 writeln!(out, "{line}")?;
             }
+            save_holes(a.out.as_deref(), &json)?;
             Ok(0)
         }
         Solved::NoSolution(t) => {
@@ -499,14 +517,34 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(1)
         }
         Solved::GaveUp(reason) => {
-            eprintln!("gave up: {reason}");
+            diag!("gave up: {reason}");
             Ok(3)
         }
         Solved::Refused(reason) => {
-            eprintln!("refused: {reason}");
+            diag!("refused: {reason}");
             Ok(3)
         }
     }
+}
+
+/// An error for flags the chosen solver would ignore (exit 2), if any: the SAT-only flags for
+/// every other solver, and `--minimize` for the gradient solvers (they do not optimise the
+/// cost; `--cost-weight` weighs it in their loss).
+fn reject_unused(a: &SolveArgs) -> Option<u8> {
+    if matches!(a.solver, SolverName::Sat) {
+        return None;
+    }
+    if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
+        return Some(code);
+    }
+    if a.minimize && crate::grad_cmd::method(a.solver).is_some() {
+        diag!(
+            "error: --minimize needs --solver sat or enumerate (the gradient solvers do not \
+             minimise the cost; --cost-weight adds it to their loss)"
+        );
+        return Some(2);
+    }
+    None
 }
 
 /// The built-in tasks of `weft demo`: (title, sketch name, sketch text, data, hypers, --set).
@@ -587,7 +625,7 @@ const DEMO: &[DemoTask] = &[
 ];
 
 fn demo() -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     writeln!(
         out,
         "weft demo: filling the holes of TerpreT benchmark sketches\n"

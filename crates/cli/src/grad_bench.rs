@@ -69,18 +69,48 @@ fn parse_method(s: &str) -> Result<Method, String> {
 pub fn bench(a: &BenchArgs) -> Result<u8> {
     let b = &a.grad;
     if b.runs == 0 {
-        eprintln!("error: --runs must be at least 1");
+        diag!("error: --runs must be at least 1");
         return Ok(2);
     }
     if !(b.cap > 0.0 && b.cap.is_finite()) {
-        eprintln!("error: --cap must be a positive number of seconds");
+        diag!("error: --cap must be a positive number of seconds");
         return Ok(2);
+    }
+    if let Some(code) = reject_bench_flags(b) {
+        return Ok(code);
     }
     match a.suite.as_str() {
         "parity-chain" => parity_chain(a),
         "circuits" => circuits(a),
         s => bail!("unknown suite `{s}`"),
     }
+}
+
+/// An error for flags of the gradient suites that would be ignored or misused (exit 2), if
+/// any: `--restarts` (each cell runs `--runs` restarts), a peer comparison of no steps or no
+/// repetitions.
+fn reject_bench_flags(b: &GradBenchArgs) -> Option<u8> {
+    let msg = if b.grad.restarts.is_some() {
+        "--restarts is not a bench flag: --runs sets the restarts of each cell".to_string()
+    } else if b.peer_steps == 0 {
+        "--peer-steps must be at least 1".to_string()
+    } else if b.peer_reps == 0 {
+        "--peer-reps must be at least 1".to_string()
+    } else if b.peer && b.peer_k < 2 {
+        format!("--peer-k: K must be at least 2, got {}", b.peer_k)
+    } else {
+        return None;
+    };
+    diag!("error: {msg}");
+    Some(2)
+}
+
+/// An error for hyperparameters out of range (exit 2), if any: checked before the first cell
+/// runs, not reported in every cell of the table.
+fn reject_configs(cfgs: &[Config]) -> Option<u8> {
+    let e = cfgs.iter().find_map(|c| c.validate().err())?;
+    diag!("error: {e}");
+    Some(2)
 }
 
 /// One cell: a batch of runs of one method on one task.
@@ -165,10 +195,13 @@ fn parity_chain(a: &BenchArgs) -> Result<u8> {
         c.steps = b.grad.steps.unwrap_or(PARITY_STEPS);
         cfgs.push(c);
     }
+    if let Some(code) = reject_configs(&cfgs) {
+        return Ok(code);
+    }
     let mut loaded = Vec::new();
     for &k in &b.ks {
         if k < 2 {
-            eprintln!("error: --ks: K must be at least 2, got {k}");
+            diag!("error: --ks: K must be at least 2, got {k}");
             return Ok(2);
         }
         loaded.push(load_parity(&a.dir, k)?);
@@ -186,7 +219,7 @@ fn parity_chain(a: &BenchArgs) -> Result<u8> {
         std::fs::write(p, svg(&methods, &b.ks, &table))
             .with_context(|| format!("cannot write `{}`", p.display()))?;
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let c0 = &cfgs[0];
     if a.json {
         let rows: Vec<serde_json::Value> = methods
@@ -371,7 +404,7 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
         return Ok(serde_json::json!({ "skipped": true, "text": text }));
     }
     let l = load_parity(&a.dir, b.peer_k)?;
-    let reps = b.peer_reps.max(1);
+    let reps = b.peer_reps;
     let mut rows = Vec::new();
     let mut text = format!(
         "peer: PyTorch ({}), K = {}, {} restarts batched, {} steps; steps/s = restart-steps per \
@@ -442,20 +475,22 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
                 format!("{n} threads")
             }
         };
+        // No ratio when the peer reported no speed (it would print as "inf×").
+        let ratio = Some(wsps / tsps).filter(|r| r.is_finite());
         text += &format!(
-            "| {} | {:.0} ({}) | {:.0} ({}) | {:.1}× |\n",
+            "| {} | {:.0} ({}) | {:.0} ({}) | {} |\n",
             m.name(),
             wsps,
             thr(wt),
             tsps,
             thr(tt),
-            wsps / tsps
+            ratio.map_or("—".to_string(), |r| format!("{r:.1}×"))
         );
         rows.push(serde_json::json!({
             "method": m.name(), "weft_steps_per_second": wsps, "weft_threads": wt,
             "weft_by_threads": weft.iter().map(|(n, s)| serde_json::json!({"threads": n, "median": s})).collect::<Vec<_>>(),
             "torch_steps_per_second": tsps, "torch_threads": tt,
-            "ratio": wsps / tsps, "torch": v, "reps": reps,
+            "ratio": ratio, "torch": v, "reps": reps,
         }));
     }
     Ok(serde_json::json!({ "k": b.peer_k, "steps": b.peer_steps, "rows": rows, "text": text }))
@@ -516,6 +551,20 @@ const CIRCUIT_STEPS: usize = 20000;
 fn circuits(a: &BenchArgs) -> Result<u8> {
     let b = &a.grad;
     let dir = &a.dir;
+    let cfgs: Vec<Config> = b
+        .solvers
+        .iter()
+        .map(|&m| {
+            let mut c = b.grad.config(m);
+            c.restarts = b.runs;
+            c.steps = b.grad.steps.unwrap_or(CIRCUIT_STEPS);
+            c.timeout = Some(crate::cmd::seconds(b.cap));
+            c
+        })
+        .collect();
+    if let Some(code) = reject_configs(&cfgs) {
+        return Ok(code);
+    }
     let mut rows = Vec::new();
     for task in CIRCUITS {
         if a.only.as_ref().is_some_and(|o| !task.contains(o.as_str())) {
@@ -529,19 +578,13 @@ fn circuits(a: &BenchArgs) -> Result<u8> {
         };
         let l = load::load(&args).map_err(|_| anyhow::anyhow!("task `{task}` does not load"))?;
         let mut cells = Vec::new();
-        for &m in &b.solvers {
-            let mut c = b.grad.config(m);
-            c.restarts = b.runs;
-            c.steps = b.grad.steps.unwrap_or(CIRCUIT_STEPS);
-            c.timeout = Some(std::time::Duration::from_secs_f64(b.cap));
-            cells.push((
-                c.clone(),
-                run_cell(&l, &c, &format!("{task} {}", m.name()))?,
-            ));
+        for c in &cfgs {
+            let cell = run_cell(&l, c, &format!("{task} {}", c.method.name()))?;
+            cells.push((c.clone(), cell));
         }
         rows.push((task, l.graph().search_space(), cells));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

@@ -27,59 +27,84 @@ pub struct GradArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Adam learning rate (fmgd*, temp*, gumbel, neural, ste) [default: 0.1, TerpreT's].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub lr: Option<f32>,
     /// Standard deviation of the initial logits [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub init_scale: Option<f32>,
     /// Entropy penalty weight of fmgd-reg and temp-reg [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub reg: Option<f32>,
     /// Temperature at the first step (temp, temp-reg) [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub temp_start: Option<f32>,
     /// Temperature at the last step, annealed geometrically (temp, temp-reg) [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub temp_end: Option<f32>,
     /// Gumbel-softmax temperature [default: 1.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub gumbel_tau: Option<f32>,
     /// Hidden width of the neural reparameterisation [default: 16].
     #[arg(long)]
     pub hidden: Option<usize>,
     /// Bop's adaptivity rate γ, in (0, 1] [default: 0.3].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub gamma: Option<f32>,
     /// Bop's threshold τ ≥ 0, on the scale of the gradient (a violated observation
     /// contributes about 1/log-eps = 1e12) [default: 3e11].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub tau: Option<f32>,
     /// Running-average rate β of gradsearch-ra and gradsearch-plus, in (0, 1) [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub beta: Option<f32>,
     /// gradsearch-plus: probability of a random move [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub greedy_eps: Option<f32>,
     /// gradsearch-plus: smoothing of discrete values (0.99/0.01) [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub smooth: Option<f32>,
     /// gradsearch-plus: steps without a new best loss before re-weighting examples
     /// [default: 100].
     #[arg(long)]
     pub stall: Option<usize>,
     /// gradsearch-plus: example weights are exp(reweight · U(0,1)) [default: 2.0].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub reweight: Option<f32>,
     /// Probabilities are clamped to at least this before ln [default: 1e-12].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub log_eps: Option<f32>,
-    /// Weight of the expected soft costs in the loss [default: 0].
-    #[arg(long, allow_negative_numbers = true)]
+    /// Weight of the expected soft costs in the loss, at least 0 [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
     pub cost_weight: Option<f32>,
     /// Gradient solvers: threads the restarts are split over; results do not depend on it
     /// [default: 0, one per core].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// A 32-bit float flag. It is read as a 64-bit number first, so that a value f32 cannot hold
+/// is refused as typed (`--lr 1e300` would become inf, `--beta 1e-60` would become 0).
+pub fn parse_f32(s: &str) -> Result<f32, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("must be a finite number, got `{s}`"));
+    }
+    let f = v as f32;
+    if f.is_infinite() {
+        return Err(format!(
+            "`{s}` is out of range for a 32-bit float (at most {:e} in size)",
+            f32::MAX
+        ));
+    }
+    if f == 0.0 && v != 0.0 {
+        return Err(format!(
+            "`{s}` is too close to 0 for a 32-bit float (it would be 0)"
+        ));
+    }
+    Ok(f)
 }
 
 impl GradArgs {
@@ -113,6 +138,38 @@ impl GradArgs {
         );
         c
     }
+
+    /// The first of these flags given, if any, as written on the command line.
+    pub fn given(&self) -> Option<&'static str> {
+        macro_rules! first {
+            ($(($f:ident, $flag:literal)),* $(,)?) => { $( if self.$f.is_some() {
+                return Some($flag);
+            } )* };
+        }
+        first!(
+            (restarts, "--restarts"),
+            (steps, "--steps"),
+            (seed, "--seed"),
+            (lr, "--lr"),
+            (init_scale, "--init-scale"),
+            (reg, "--reg"),
+            (temp_start, "--temp-start"),
+            (temp_end, "--temp-end"),
+            (gumbel_tau, "--gumbel-tau"),
+            (hidden, "--hidden"),
+            (gamma, "--gamma"),
+            (tau, "--tau"),
+            (beta, "--beta"),
+            (greedy_eps, "--greedy-eps"),
+            (smooth, "--smooth"),
+            (stall, "--stall"),
+            (reweight, "--reweight"),
+            (log_eps, "--log-eps"),
+            (cost_weight, "--cost-weight"),
+            (threads, "--threads"),
+        );
+        None
+    }
 }
 
 /// The gradient method a solver name denotes, if it is one.
@@ -138,7 +195,7 @@ pub fn method(s: SolverName) -> Option<Method> {
 /// `None` for a solver that is not a gradient method.
 pub fn solver(s: SolverName, timeout: Option<f64>) -> Option<Box<dyn weft_solve::Solve>> {
     let mut c = Config::new(method(s)?);
-    c.timeout = timeout.map(Duration::from_secs_f64);
+    c.timeout = timeout.map(crate::cmd::seconds);
     Some(Box::new(weft_grad::GradSolver::new(c)))
 }
 
@@ -159,7 +216,7 @@ impl StepProgress {
     }
     pub fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -176,7 +233,7 @@ impl Observer for StepProgress {
         let t = total.unwrap_or(0).max(1);
         let w = 30usize;
         let filled = ((done as f64 / t as f64) * w as f64) as usize;
-        eprint!(
+        diag_part!(
             "\r  {} [{}{}] step {done}/{t}",
             self.label,
             "#".repeat(filled.min(w)),
@@ -225,7 +282,7 @@ pub fn success_steps(r: &Report) -> Vec<usize> {
 /// `weft solve --solver <gradient method>`.
 pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     let mut config = a.grad.config(m);
-    config.timeout = a.timeout.map(Duration::from_secs_f64);
+    config.timeout = a.timeout.map(crate::cmd::seconds);
     let g = l.graph();
     let mut progress = StepProgress::new(m.name());
     let r = run_method(l, &config, &mut progress)?;
@@ -233,11 +290,11 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     let report = match r {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            diag!("error: {e}");
             return Ok(2);
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let steps = success_steps(&report);
     let n = report.restarts.len();
     let summary = format!(
@@ -274,13 +331,9 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
     match report.first() {
         Some((restart, step, h)) => {
             let json = weft_ir::holes_json::to_json(g, h, None);
-            if let Some(p) = &a.out {
-                std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write `{}`", p.display()))?;
-            }
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-                eprintln!("{summary}");
+                diag!("{summary}");
             } else {
                 write!(out, "{}", weft_ir::answer::program(g, h))?;
                 writeln!(
@@ -291,10 +344,11 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
                 )?;
                 writeln!(out, "{summary}")?;
             }
+            crate::cmd::save_holes(a.out.as_deref(), &json)?;
             Ok(0)
         }
         None => {
-            eprintln!("gave up: no restart succeeded\n{summary}");
+            diag!("gave up: no restart succeeded\n{summary}");
             Ok(3)
         }
     }

@@ -106,7 +106,7 @@ pub fn kanren(a: &KanrenArgs) -> Result<u8> {
             return Ok(2);
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     for i in 0..m.runs().len() {
         if !run_form(a, &m, i, &file.display().to_string(), 0, &mut out)? {
             return Ok(3);
@@ -181,7 +181,7 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
     use std::io::{BufRead, IsTerminal};
     let mut m = Module::empty();
     let mut status = 0;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if let Some(file) = &a.file {
         let src = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read `{}`", file.display()))?;
@@ -210,7 +210,7 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
     let mut line: Vec<u8> = Vec::new();
     loop {
         if interactive {
-            eprint!("{}", if buf.trim().is_empty() { "> " } else { "  " });
+            diag_part!("{}", if buf.trim().is_empty() { "> " } else { "  " });
         }
         line.clear();
         // Bytes, not `read_line`: invalid UTF-8 is read (lossily) and reported by the
@@ -277,7 +277,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 pub fn bench(repeat: u32, only: Option<&str>) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let clock = if cpu_now().is_some() {
         "CPU time"
     } else {

@@ -34,11 +34,15 @@ fn parse_set(s: &str) -> Result<(String, i64), String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("`{name}` is not a parameter name"));
     }
-    let value: i64 = value.trim().parse().map_err(|_| {
-        format!(
-            "the value of `{name}` must be an integer, found `{}`",
-            value.trim()
-        )
+    let value = value.trim();
+    let value: i64 = value.parse().map_err(|e: std::num::ParseIntError| {
+        use std::num::IntErrorKind::{NegOverflow, PosOverflow};
+        match e.kind() {
+            PosOverflow | NegOverflow => format!(
+                "the value of `{name}` is out of range for a 64-bit integer, found `{value}`"
+            ),
+            _ => format!("the value of `{name}` must be an integer, found `{value}`"),
+        }
     })?;
     Ok((name.to_string(), value))
 }
@@ -72,7 +76,7 @@ pub fn report(map: &SourceMap, diags: &[Diagnostic]) {
         return;
     }
     let text = weft_syntax::render::render(map, diags, color());
-    eprint!("{text}");
+    diag_part!("{text}");
 }
 
 fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::FileId, Failed> {
@@ -225,7 +229,7 @@ pub fn load_sources(
     let read_data = !src.data.is_empty() || !compiled.example_files.is_empty();
     let has_io = !examples.inputs.is_empty() || !examples.expected.is_empty();
     if read_data && has_io && examples.is_empty() {
-        eprintln!(
+        diag!(
             "warning: the example data holds no example (an empty file or batch?), so every program fits"
         );
     }

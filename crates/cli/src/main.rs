@@ -7,6 +7,11 @@
 //! - 2: bad input: a malformed sketch, data, hypers or hole file, or bad flags
 //! - 3: the solver gave up (search-space limit, timeout) without an answer either way
 
+// First: its `diag!` and `diag_part!` (`eprintln!`/`eprint!` that never panic) are used by
+// every module below.
+#[macro_use]
+mod out;
+
 mod asm_cmd;
 mod bench;
 mod cmd;

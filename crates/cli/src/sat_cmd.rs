@@ -91,6 +91,8 @@ pub enum HoleEnc {
 }
 
 impl SatArgs {
+    /// The first SAT-only flag given, if any (flags with a default value, such as
+    /// `--max-clauses`, cannot be told from their default and are not checked).
     fn used(&self) -> Option<&'static str> {
         if self.max_fit {
             Some("--max-fit")
@@ -102,6 +104,14 @@ impl SatArgs {
             Some("--count-models")
         } else if self.check_all_inputs {
             Some("--check-all-inputs")
+        } else if self.reference.is_some() {
+            Some("--reference")
+        } else if self.reference_holes.is_some() {
+            Some("--reference-holes")
+        } else if self.no_cegis {
+            Some("--no-cegis")
+        } else if self.redundancy {
+            Some("--redundancy")
         } else {
             None
         }
@@ -111,7 +121,7 @@ impl SatArgs {
 /// An error for SAT-only flags given to another solver (exit 2), if any.
 pub fn reject_for_other_solvers(a: &SolveArgs) -> Option<u8> {
     let flag = a.sat.used()?;
-    eprintln!("error: {flag} needs --solver sat");
+    diag!("error: {flag} needs --solver sat");
     Some(2)
 }
 
@@ -119,7 +129,7 @@ pub fn reject_for_other_solvers(a: &SolveArgs) -> Option<u8> {
 pub fn config(a: &SolveArgs) -> SatConfig {
     SatConfig {
         minimize: a.minimize,
-        deadline: a.timeout.map(Duration::from_secs_f64),
+        deadline: a.timeout.map(crate::cmd::seconds),
         max_clauses: a.sat.max_clauses,
         holes: match a.sat.hole_encoding {
             HoleEnc::Direct => HoleEncoding::Direct,
@@ -160,7 +170,7 @@ impl Bound {
     }
     fn clear(&self) {
         if self.on {
-            eprint!("\r\x1b[2K");
+            diag_part!("\r\x1b[2K");
         }
     }
 }
@@ -177,7 +187,7 @@ impl Bound {
             .is_none_or(|t| t.elapsed() >= Duration::from_millis(500));
         if force || (self.start.elapsed() >= Duration::from_secs(1) && due) {
             self.last_draw = Some(Instant::now());
-            eprint!(
+            diag_part!(
                 "\r\x1b[2K  {:.1} s: {}",
                 self.start.elapsed().as_secs_f64(),
                 self.status
@@ -210,122 +220,38 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
         examples: &l.examples,
     };
     let sat = Sat::new(config(a));
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let modes = [
         a.sat.max_fit,
         a.sat.all || a.sat.count.is_some() || a.sat.count_models,
     ];
     if modes.iter().filter(|&&m| m).count() > 1 || (a.sat.check_all_inputs && modes.contains(&true))
     {
-        eprintln!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
+        diag!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
+        return Ok(2);
+    }
+    let listing = a.sat.all || a.sat.count.is_some() || a.sat.count_models;
+    if listing && (a.minimize || a.out.is_some()) {
+        let flag = if a.minimize { "--minimize" } else { "--out" };
+        diag!(
+            "error: {flag} does not go with --all/--count/--count-models (they list every \
+             program, in no order of cost; --out writes one hole file)"
+        );
         return Ok(2);
     }
     if a.sat.count == Some(0) {
-        eprintln!("error: --count must be at least 1 (use --count-models to count them all)");
+        diag!("error: --count must be at least 1 (use --count-models to count them all)");
         return Ok(2);
     }
     if a.sat.check_all_inputs && a.sat.reference.is_none() {
-        eprintln!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
+        diag!("error: --check-all-inputs needs --reference FILE (a sketch computing the intended function)");
         return Ok(2);
     }
     if a.sat.max_fit {
-        let mut obs = Bound::new("number of unfitted examples");
-        let r = sat.max_fit(&p, &mut obs);
-        obs.clear();
-        return match r {
-            Ok(FitOutcome::Fitted {
-                assignment,
-                fitted,
-                total,
-                cost,
-                optimal,
-                stopped,
-                stats,
-            }) => {
-                write_answer(a, g, &assignment, cost, &mut out)?;
-                writeln!(
-                    out,
-                    "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
-                    if optimal {
-                        "proved: no program fits more"
-                    } else {
-                        "NOT proved optimal"
-                    },
-                    if a.minimize {
-                        format!("; cost {cost}")
-                    } else {
-                        String::new()
-                    },
-                    stats.elapsed.as_secs_f64(),
-                    stopped.map(|s| format!(" ({s})")).unwrap_or_default()
-                )?;
-                Ok(if fitted == total { 0 } else { 1 })
-            }
-            Ok(FitOutcome::GaveUp { reason, .. }) => {
-                eprintln!("gave up: {reason}");
-                Ok(3)
-            }
-            Err(e) => refused(e),
-        };
+        return max_fit(a, g, &sat, &p);
     }
-    if a.sat.all || a.sat.count.is_some() || a.sat.count_models {
-        let max = if a.sat.all || a.sat.count_models {
-            None
-        } else {
-            a.sat.count
-        };
-        let mut obs = Bound::new("cost");
-        let mut k = 0u64;
-        let quiet = a.sat.count_models;
-        let mut print = |h: &Assignment, cost: i64, free: &[weft_ir::HoleId]| {
-            k += 1;
-            if quiet {
-                return;
-            }
-            let _ = if a.json {
-                let mut j = weft_ir::holes_json::to_json(g, h, Some(cost));
-                // The holes this pattern leaves free (any values give the same program).
-                let names: Vec<&str> = free.iter().map(|&f| g.hole(f).name.as_str()).collect();
-                if let Some(o) = j.as_object_mut() {
-                    o.insert("irrelevant_holes".into(), serde_json::json!(names));
-                }
-                writeln!(out, "{}", serde_json::to_string(&j).unwrap_or_default())
-            } else {
-                let program = weft_ir::answer::answer_with(g, h, free.to_vec()).program;
-                writeln!(out, "== program {k}\n{program}")
-            };
-        };
-        let r = sat.enumerate(&p, &mut obs, max, &mut print);
-        obs.clear();
-        let mut out = std::io::stdout().lock();
-        return match r {
-            Ok(Enumeration {
-                count,
-                complete,
-                stopped,
-                stats,
-            }) => {
-                writeln!(
-                    out,
-                    "{count} distinct program{} ({}) in {:.3} s",
-                    if count == 1 { "" } else { "s" },
-                    if complete {
-                        "all of them: proved by the solver".to_string()
-                    } else {
-                        stopped.unwrap_or_default()
-                    },
-                    stats.elapsed.as_secs_f64()
-                )?;
-                Ok(if count > 0 {
-                    0
-                } else if complete {
-                    1
-                } else {
-                    3
-                })
-            }
-            Err(e) => refused(e),
-        };
+    if listing {
+        return list(a, g, &sat, &p);
     }
     let mut obs = Bound::new("cost");
     let r = sat.run(&p, &mut obs);
@@ -337,7 +263,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             optimal,
             stats,
         }) => {
-            write_answer(a, g, &assignment, cost, &mut out)?;
+            print_answer(a, g, &assignment, cost, &mut out)?;
             if !a.json {
                 let line = crate::cmd::found_line(
                     "sat",
@@ -348,6 +274,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 );
                 writeln!(out, "{line}")?;
             }
+            save(a, g, &assignment, cost)?;
             if a.sat.check_all_inputs {
                 drop(out);
                 return check_all_inputs(a, g, &assignment);
@@ -363,7 +290,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             Ok(1)
         }
         Ok(Outcome::GaveUp { reason, .. }) => {
-            eprintln!("gave up: {reason}");
+            diag!("gave up: {reason}");
             Ok(3)
         }
         Err(e) => refused(e),
@@ -373,18 +300,146 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
 fn refused(e: weft_sat::SatError) -> Result<u8> {
     match e {
         weft_sat::SatError::TooLarge { .. } | weft_sat::SatError::Weights(_) => {
-            eprintln!("refused: {e}");
+            diag!("refused: {e}");
             Ok(3)
         }
         weft_sat::SatError::Mismatch(_) => {
-            eprintln!("error: {e}");
+            diag!("error: {e}");
             Ok(2)
         }
         other => Err(anyhow::anyhow!(other)),
     }
 }
 
-fn write_answer(
+/// `--max-fit`: the program that fits the most examples, and how many it fits (with `--json`,
+/// in the hole file's `fit` object).
+fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
+    let mut obs = Bound::new("number of unfitted examples");
+    let r = sat.max_fit(p, &mut obs);
+    obs.clear();
+    let (assignment, fitted, total, cost, optimal, stopped, stats) = match r {
+        Ok(FitOutcome::Fitted {
+            assignment,
+            fitted,
+            total,
+            cost,
+            optimal,
+            stopped,
+            stats,
+        }) => (assignment, fitted, total, cost, optimal, stopped, stats),
+        Ok(FitOutcome::GaveUp { reason, .. }) => {
+            diag!("gave up: {reason}");
+            return Ok(3);
+        }
+        Err(e) => return refused(e),
+    };
+    let mut out = crate::out::stdout();
+    if a.json {
+        let mut json = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
+        json["fit"] = serde_json::json!({
+            "fitted": fitted, "total": total, "optimal": optimal, "stopped": stopped,
+            "seconds": stats.elapsed.as_secs_f64(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        print_answer(a, g, &assignment, cost, &mut out)?;
+        writeln!(
+            out,
+            "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
+            if optimal {
+                "proved: no program fits more"
+            } else {
+                "NOT proved optimal"
+            },
+            if a.minimize {
+                format!("; cost {cost}")
+            } else {
+                String::new()
+            },
+            stats.elapsed.as_secs_f64(),
+            stopped.map(|s| format!(" ({s})")).unwrap_or_default()
+        )?;
+    }
+    save(a, g, &assignment, cost)?;
+    Ok(if fitted == total { 0 } else { 1 })
+}
+
+/// `--all`, `--count N`, `--count-models`: the distinct programs, printed as they are found,
+/// then their number. With `--json`, one object: `programs` (not with `--count-models`),
+/// `count`, `complete`, `stopped`, `seconds`.
+fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
+    let max = if a.sat.all || a.sat.count_models {
+        None
+    } else {
+        a.sat.count
+    };
+    let mut obs = Bound::new("cost");
+    let mut k = 0u64;
+    let mut programs = Vec::new();
+    let mut out = crate::out::stdout();
+    let mut print = |h: &Assignment, cost: i64, free: &[weft_ir::HoleId]| {
+        k += 1;
+        if a.sat.count_models {
+            return;
+        }
+        if a.json {
+            let mut j = weft_ir::holes_json::to_json(g, h, Some(cost));
+            // The holes this pattern leaves free (any values give the same program).
+            let names: Vec<&str> = free.iter().map(|&f| g.hole(f).name.as_str()).collect();
+            if let Some(o) = j.as_object_mut() {
+                o.insert("irrelevant_holes".into(), serde_json::json!(names));
+            }
+            programs.push(j);
+        } else {
+            let program = weft_ir::answer::answer_with(g, h, free.to_vec()).program;
+            let _ = writeln!(out, "== program {k}\n{program}");
+        }
+    };
+    let r = sat.enumerate(p, &mut obs, max, &mut print);
+    obs.clear();
+    let Enumeration {
+        count,
+        complete,
+        stopped,
+        stats,
+    } = match r {
+        Ok(e) => e,
+        Err(e) => return refused(e),
+    };
+    if a.json {
+        let mut json = serde_json::json!({
+            "count": count, "complete": complete, "stopped": stopped,
+            "seconds": stats.elapsed.as_secs_f64(),
+        });
+        if !a.sat.count_models {
+            json["programs"] = serde_json::Value::Array(programs);
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        writeln!(
+            out,
+            "{count} distinct program{} ({}) in {:.3} s",
+            if count == 1 { "" } else { "s" },
+            if complete {
+                "all of them: proved by the solver".to_string()
+            } else {
+                stopped.unwrap_or_default()
+            },
+            stats.elapsed.as_secs_f64()
+        )?;
+    }
+    Ok(if count > 0 {
+        0
+    } else if complete {
+        1
+    } else {
+        3
+    })
+}
+
+/// Prints the program found (or its hole file, with `--json`); the caller writes `--out` once
+/// everything is printed.
+fn print_answer(
     a: &SolveArgs,
     g: &Graph,
     h: &Assignment,
@@ -392,16 +447,18 @@ fn write_answer(
     out: &mut impl Write,
 ) -> Result<()> {
     let json = weft_ir::holes_json::to_json(g, h, Some(cost));
-    if let Some(p) = &a.out {
-        std::fs::write(p, serde_json::to_string_pretty(&json)? + "\n")
-            .with_context(|| format!("cannot write `{}`", p.display()))?;
-    }
     if a.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
         write!(out, "{}", weft_ir::answer::program(g, h))?;
     }
     Ok(())
+}
+
+/// Writes the hole file of `--out`, if asked for.
+fn save(a: &SolveArgs, g: &Graph, h: &Assignment, cost: i64) -> Result<()> {
+    let json = weft_ir::holes_json::to_json(g, h, Some(cost));
+    crate::cmd::save_holes(a.out.as_deref(), &json)
 }
 
 fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
@@ -420,14 +477,14 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
             match weft_ir::holes_json::from_json(rg, &text) {
                 Ok(x) => x,
                 Err(e) => {
-                    eprintln!("error: {}: {e}", p.display());
+                    diag!("error: {}: {e}", p.display());
                     return Ok(2);
                 }
             }
         }
         None if rg.holes.is_empty() => Assignment(Vec::new()),
         None => {
-            eprintln!(
+            diag!(
                 "error: the reference `{}` has {} holes: give --reference-holes FILE",
                 file.display(),
                 rg.holes.len()
@@ -442,10 +499,15 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
         rg,
         &ra,
         a.sat.max_clauses,
-        a.timeout.map(Duration::from_secs_f64),
+        a.timeout.map(crate::cmd::seconds),
         &mut obs,
     );
-    let mut out = std::io::stdout().lock();
+    // With --json, standard output holds the hole file alone: the verdict goes to stderr.
+    let mut out: Box<dyn Write> = if a.json {
+        Box::new(crate::out::Stderr)
+    } else {
+        Box::new(crate::out::stdout())
+    };
     match r {
         Ok(Check::Agree { inputs, elapsed }) => {
             writeln!(
@@ -482,7 +544,7 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
             Ok(1)
         }
         Ok(Check::GaveUp(reason)) => {
-            eprintln!("check-all-inputs gave up: {reason}");
+            diag!("check-all-inputs gave up: {reason}");
             Ok(3)
         }
         Err(e) => refused(e),
@@ -521,7 +583,7 @@ pub enum ExportFormat {
 pub fn export(a: &ExportArgs) -> Result<u8> {
     let l = load::load(&a.sketch)?;
     if a.minimize && matches!(a.format, ExportFormat::Dimacs) {
-        eprintln!(
+        diag!(
             "error: --minimize needs --format smtlib (DIMACS has no objective; solve with \
              `weft solve --minimize` or hand the SMT-LIB script to z3)"
         );
@@ -535,7 +597,7 @@ pub fn export(a: &ExportArgs) -> Result<u8> {
         Some(p) => {
             std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))?
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => crate::out::stdout().write_all(text.as_bytes())?,
     }
     Ok(0)
 }
@@ -631,7 +693,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
         let g = l.graph();
         let size = weft_sat::size(g, &l.examples, 20_000_000).ok();
         let sat = Sat::new(SatConfig {
-            deadline: Some(Duration::from_secs_f64(a.timeout)),
+            deadline: Some(crate::cmd::seconds(a.timeout)),
             ..SatConfig::default()
         });
         let p = Problem {
@@ -707,7 +769,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
     }
     let show =
         |d: Option<Duration>| d.map_or("—".to_string(), |d| format!("{:.4} s", d.as_secs_f64()));
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     if a.json {
         let v: Vec<serde_json::Value> = rows
             .iter()

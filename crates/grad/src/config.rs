@@ -286,6 +286,13 @@ impl Config {
         if !(self.log_eps > 0.0 && self.log_eps < 1.0) {
             return bad(format!("--log-eps must be in (0, 1), got {}", self.log_eps));
         }
+        if self.cost_weight < 0.0 {
+            // A negative weight would reward cost: the search would prefer expensive programs.
+            return bad(format!(
+                "--cost-weight must not be negative, got {}",
+                self.cost_weight
+            ));
+        }
         if self.stall == 0 {
             return bad("--stall must be at least 1".into());
         }

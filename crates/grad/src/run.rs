@@ -661,7 +661,7 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
     }
     let shared = Shared {
         start: Instant::now(),
-        deadline: config.timeout.map(|t| Instant::now() + t),
+        deadline: config.timeout.and_then(|t| Instant::now().checked_add(t)),
         stop: AtomicBool::new(false),
     };
     let r = config.restarts;

@@ -87,7 +87,11 @@ fn check(
             r.outputs.len()
         )));
     }
-    let mut be = Cadical::new(obs, deadline.map(|d| start + d), Default::default());
+    let mut be = Cadical::new(
+        obs,
+        deadline.and_then(|d| start.checked_add(d)),
+        Default::default(),
+    );
     let mut eg = Encoder::new(g, None, max_clauses, &mut be)?;
     let inputs: Vec<Val> = g
         .inputs

@@ -170,7 +170,7 @@ impl Sat {
         start: Instant,
         lazy: bool,
     ) -> Result<Session<'g, 'o>, SatError> {
-        let deadline = self.config.deadline.map(|d| start + d);
+        let deadline = self.config.deadline.and_then(|d| start.checked_add(d));
         let mut be = Cadical::new(obs, deadline, self.config.preset);
         let lazy = lazy && self.config.cegis && p.graph.costs.iter().all(|c| c.once);
         let f = if lazy {

@@ -98,7 +98,7 @@ impl Solve for Enumerate {
         if sizes.contains(&0) {
             return Ok(Outcome::NoSolution { stats: stats(0) });
         }
-        let deadline = self.config.deadline.map(|d| start + d);
+        let deadline = self.config.deadline.and_then(|d| start.checked_add(d));
         let mut a = Assignment(vec![0; sizes.len()]);
         let mut best: Option<(Assignment, i64)> = None;
         let mut explored = 0u64;

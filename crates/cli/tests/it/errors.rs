@@ -124,3 +124,150 @@ fn count_zero_is_refused_and_empty_data_warned_about() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("holds no example"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_huge_timeout_is_no_deadline_not_a_panic() {
+    let nand = [
+        "benchmarks/terpret/circuit.wft",
+        "--data",
+        "benchmarks/terpret/data/circuit_nand_data.json",
+        "--hypers",
+        "benchmarks/terpret/data/circuit_nand_hypers.json",
+    ];
+    let runs: [&[&str]; 4] = [
+        &["--solver", "sat", "--timeout", "1e19"],
+        &["--solver", "sat", "--timeout", "1e300"],
+        &["--solver", "enumerate", "--timeout", "1e19"],
+        &["--solver", "gradsearch-plus", "--timeout", "1e19"],
+    ];
+    for extra in runs {
+        let mut a = vec!["solve"];
+        a.extend(nand);
+        a.extend(extra);
+        let o = weft(&a);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        assert!(crate::stdout(&o).contains("holes:"), "{extra:?}");
+    }
+    let benches: [&[&str]; 3] = [
+        &[
+            "bench",
+            "terpret",
+            "--only",
+            "nand",
+            "--repeat",
+            "1",
+            "--timeout",
+            "1e19",
+        ],
+        &[
+            "bench",
+            "terpret",
+            "--solver",
+            "sat",
+            "--only",
+            "nand",
+            "--repeat",
+            "1",
+            "--timeout",
+            "1e19",
+        ],
+        &[
+            "bench",
+            "circuits",
+            "--only",
+            "nand",
+            "--runs",
+            "2",
+            "--steps",
+            "10",
+            "--solvers",
+            "fmgd",
+            "--cap",
+            "1e19",
+        ],
+    ];
+    for args in benches {
+        let o = weft(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(crate::stdout(&o).contains("nand"), "{args:?}");
+    }
+}
+
+/// Runs `weft` with standard output or standard error (or both) on `/dev/full`.
+fn weft_full(args: &[&str], out: bool, err: bool) -> std::process::Output {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    c.args(args).current_dir(crate::root()).env("NO_COLOR", "1");
+    if out {
+        c.stdout(full());
+    }
+    if err {
+        c.stderr(full());
+    }
+    c.output().expect("the weft binary runs")
+}
+
+#[test]
+fn a_full_stdout_or_stderr_is_not_a_panic() {
+    let solve = ["solve", "examples/xor_min_gates.wft", "--solver", "sat"];
+    let o = weft_full(&solve, true, false);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: cannot write to standard output"),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    // Diagnostics that cannot be written are dropped; the exit code still tells.
+    let bad: [&[&str]; 3] = [
+        &["check", "does/not/exist.wft"],
+        &["solve", "examples/xor_min_gates.wft", "--count", "0"],
+        &["solve", "examples/xor_min_gates.wft", "--timeout", "-1"],
+    ];
+    for args in bad {
+        let o = weft_full(args, false, true);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let o = weft_full(args, true, true);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    // The reader goes away before weft writes its (long) answer.
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args([
+            "ir",
+            "benchmarks/terpret/parity_chain.wft",
+            "--set",
+            "K=2000",
+        ])
+        .current_dir(crate::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the weft binary runs");
+    drop(c.stdout.take());
+    let o = c.wait_with_output().expect("weft ends");
+    let e = stderr(&o);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(e.is_empty(), "{e}");
+    assert_ne!(o.status.code(), Some(101), "{e}");
+}
+
+#[test]
+fn a_set_value_beyond_64_bits_says_so() {
+    for v in ["99999999999999999999", "-99999999999999999999"] {
+        let arg = format!("numGates={v}");
+        let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--set", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("out of range for a 64-bit integer"), "{e}");
+        assert!(e.contains(v), "{e}");
+    }
+}

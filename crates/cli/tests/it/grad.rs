@@ -87,3 +87,98 @@ fn bench_parity_chain_prints_json_and_svg() {
     assert!(text.starts_with("<svg") && text.contains("polyline"));
     let _ = std::fs::remove_file(svg);
 }
+
+#[test]
+fn bench_refuses_flags_it_would_ignore_or_misuse() {
+    let small = ["--ks", "4", "--runs", "2", "--methods", "gradsearch-ra"];
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["parity-chain", "--peer", "--peer-steps", "0"],
+            "--peer-steps",
+        ),
+        (
+            &["parity-chain", "--peer", "--peer-reps", "0"],
+            "--peer-reps",
+        ),
+        (&["parity-chain", "--restarts", "5"], "--restarts"),
+        (
+            &["circuits", "--only", "nand", "--restarts", "5"],
+            "--restarts",
+        ),
+        (&["parity-chain", "--beta", "2"], "--beta"),
+        (
+            &[
+                "circuits",
+                "--only",
+                "nand",
+                "--solvers",
+                "gradsearch-ra",
+                "--beta",
+                "2",
+            ],
+            "--beta",
+        ),
+    ];
+    for (args, flag) in cases {
+        let mut a = vec!["bench"];
+        a.extend(args);
+        if args[0] == "parity-chain" {
+            a.extend(small);
+        } else {
+            a.extend(["--runs", "2", "--steps", "10"]);
+        }
+        let o = weft(&a);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{a:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains(flag), "{a:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{a:?}: {}", stdout(&o));
+    }
+    // The terpret suite runs every solver with its defaults.
+    let a = [
+        "bench", "terpret", "--only", "nand", "--repeat", "1", "--solver", "fmgd", "--steps", "10",
+    ];
+    let o = weft(&a);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("--steps"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_out_of_range_float_is_reported_as_typed() {
+    for (flag, value) in [
+        ("--lr", "1e300"),
+        ("--tau", "-1e39"),
+        ("--beta", "1e-60"),
+        ("--lr", "inf"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let o = weft(&["solve", PARITY, "--solver", "gradsearch-ra", &arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(value), "{arg}: {e}");
+        assert!(e.contains(flag), "{arg}: {e}");
+        assert!(
+            !e.contains("got inf") && !e.contains("got -inf"),
+            "{arg}: {e}"
+        );
+        assert!(!e.contains("got 0"), "{arg}: {e}");
+    }
+}
+
+#[test]
+fn a_negative_cost_weight_is_refused() {
+    let o = weft(&[
+        "solve",
+        "examples/xor_min_gates.wft",
+        "--solver",
+        "fmgd",
+        "--cost-weight",
+        "-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--cost-weight"), "{}", stderr(&o));
+}

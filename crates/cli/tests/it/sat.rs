@@ -191,3 +191,138 @@ fn sat_only_flags_are_refused_for_other_solvers() {
         stderr(&o)
     );
 }
+
+#[test]
+fn sat_only_flags_are_refused_for_the_gradient_solvers() {
+    // Each of these would otherwise be ignored by fmgd; `--minimize` too (fmgd does not
+    // optimise the cost).
+    let flags: [&[&str]; 6] = [
+        &["--max-fit"],
+        &["--all"],
+        &["--count", "3"],
+        &["--count-models"],
+        &["--check-all-inputs"],
+        &["--minimize"],
+    ];
+    for flag in flags {
+        let mut a = vec![
+            "solve",
+            "benchmarks/terpret/parity_chain.wft",
+            "--set",
+            "K=4",
+            "--solver",
+            "fmgd",
+            "--restarts",
+            "2",
+            "--steps",
+            "5",
+        ];
+        a.extend(flag);
+        let o = weft(&a);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{flag:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains(flag[0]), "{flag:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{flag:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn minimize_and_out_are_refused_with_a_list_of_programs() {
+    let out = std::env::temp_dir().join(format!("weft-sat-list-{}.json", std::process::id()));
+    let out = out.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["--count", "2", "--minimize"],
+        &["--all", "--minimize"],
+        &["--count", "2", "--out", out],
+        &["--count-models", "--out", out],
+    ];
+    for extra in cases {
+        let mut a = vec!["solve".to_string()];
+        a.extend(task("circuit.wft", "circuit_nand"));
+        a.extend(["--solver", "sat"].map(String::from));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let o = run(&a);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{extra:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let flag = if extra.contains(&"--minimize") {
+            "--minimize"
+        } else {
+            "--out"
+        };
+        assert!(stderr(&o).contains(flag), "{extra:?}: {}", stderr(&o));
+        assert!(!std::path::Path::new(out).exists(), "{extra:?}");
+    }
+}
+
+#[test]
+fn json_output_is_one_json_document() {
+    // --max-fit: the hole file, with the fit in it.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_swap"));
+    a.extend(
+        [
+            "--solver",
+            "sat",
+            "--set",
+            "numGates=1",
+            "--max-fit",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = run(&a);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["holes"].is_object(), "{v}");
+    assert_eq!(v["fit"]["fitted"], 2, "{v}");
+    assert_eq!(v["fit"]["total"], 4, "{v}");
+    assert_eq!(v["fit"]["optimal"], true, "{v}");
+    // --count: every program and the count in one object.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_nand"));
+    a.extend(["--solver", "sat", "--count", "3", "--json"].map(String::from));
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert_eq!(v["count"], 3, "{v}");
+    assert_eq!(v["programs"].as_array().map(Vec::len), Some(3), "{v}");
+    assert!(v["programs"][0]["holes"].is_object(), "{v}");
+    // --count-models: the count alone.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_nand"));
+    a.extend(["--solver", "sat", "--count-models", "--json"].map(String::from));
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["count"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(v["complete"], true, "{v}");
+    // --check-all-inputs: the hole file; the verdict on stderr.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_swap"));
+    a.extend(
+        [
+            "--solver",
+            "sat",
+            "--check-all-inputs",
+            "--reference",
+            "crates/cli/tests/data/swap_reference.wft",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let o = run(&a);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON value");
+    assert!(v["holes"].is_object(), "{v}");
+    assert!(stderr(&o).contains("agrees with"), "{}", stderr(&o));
+}

@@ -144,3 +144,44 @@ fn observations_and_costs_in_every_branch_are_enforced() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("cost 6"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_failed_out_write_keeps_the_answer_on_stdout() {
+    let bad = "/nonexistent-weft-dir/holes.json";
+    let runs: [&[&str]; 3] = [
+        &["--solver", "enumerate"],
+        &["--solver", "sat"],
+        &["--solver", "sat", "--set", "numGates=1", "--max-fit"],
+    ];
+    for extra in runs {
+        let mut a = vec!["solve"];
+        a.extend(SWAP);
+        a.extend(extra);
+        a.extend(["--out", bad]);
+        let o = weft(&a);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("holes:"), "{extra:?}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains(&format!("error: cannot write `{bad}`")),
+            "{extra:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = weft(&[
+        "solve",
+        "benchmarks/terpret/parity_chain.wft",
+        "--set",
+        "K=4",
+        "--solver",
+        "gradsearch-ra",
+        "--restarts",
+        "4",
+        "--steps",
+        "200",
+        "--out",
+        bad,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("holes:"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("error: cannot write"), "{}", stderr(&o));
+}
