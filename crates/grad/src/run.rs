@@ -640,6 +640,30 @@ fn memory_limit() -> u64 {
     })
 }
 
+/// GradSearch+'s smoothed value `1 − smooth·(n−1)` must stay the largest of a hole's `n`
+/// values (and positive): `smooth < 1/n` for the largest hole.
+fn check_smoothing(p: &Problem, config: &Config) -> Result<(), GradError> {
+    if config.method != Method::GradSearchPlus || config.smooth == 0.0 {
+        return Ok(());
+    }
+    let g = p.graph;
+    let widest = g
+        .holes
+        .iter()
+        .filter_map(|h| g.domains.get(h.domain.0 as usize))
+        .map(|d| d.size)
+        .max()
+        .unwrap_or(0);
+    if widest >= 2 && f64::from(config.smooth) * f64::from(widest) >= 1.0 {
+        return Err(GradError::BadHyper(format!(
+            "--smooth must be below 1/{widest} for this sketch (its widest hole has {widest} \
+             values, and the current value must keep the largest share), got {}",
+            config.smooth
+        )));
+    }
+    Ok(())
+}
+
 /// The widest vectors the kernel's loops use, in `f32` lanes (AVX-512).
 const LANES: usize = 16;
 
@@ -650,6 +674,7 @@ const LANES: usize = 16;
 /// mix with another's, so the report is the same whatever the number of threads.
 pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Report, GradError> {
     config.validate()?;
+    check_smoothing(p, config)?;
     let need = memory_estimate(p, config);
     let limit = memory_limit();
     if need > limit {

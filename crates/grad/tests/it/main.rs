@@ -466,3 +466,31 @@ fn a_neural_network_too_large_for_memory_is_refused_before_allocating() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn smoothing_too_large_for_the_widest_hole_is_refused() {
+    // The circuit's gate holes have 5 values: the current one gets 1 − 4·smooth, which must
+    // stay above smooth (0.2 gave it 0.2, no longer the largest; 0.3 made it negative).
+    let (g, ex) = nand();
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    for smooth in [0.2f32, 0.3] {
+        let mut c = Config::new(Method::GradSearchPlus)
+            .with_restarts(2)
+            .with_steps(1);
+        c.smooth = smooth;
+        match run(&p, &c, &mut NoopObserver) {
+            Err(e @ weft_grad::GradError::BadHyper(_)) => {
+                assert!(e.to_string().contains("below 1/5"), "{e}")
+            }
+            other => panic!("smooth {smooth}: expected a refusal, got {other:?}"),
+        }
+    }
+    let mut c = Config::new(Method::GradSearchPlus)
+        .with_restarts(2)
+        .with_steps(1);
+    c.smooth = 0.1;
+    assert!(run(&p, &c, &mut NoopObserver).is_ok());
+}
