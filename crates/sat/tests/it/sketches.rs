@@ -371,3 +371,38 @@ fn z3_minimizes_the_exported_cost_to_the_proved_optimum() {
     assert!(answer.contains(&format!("(weft_cost {cost})")), "{answer}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn holes_free_alone_but_not_together_are_not_both_listed_as_free() {
+    // At h0 = h2 = false each hole alone does not matter, but both together do (true, true
+    // fails the second example), so at most one may print as `_`; the listing's patterns
+    // must not share an assignment.
+    let (g, ex) = compile(
+        "hole h0: bool; hole h2: bool;
+         sketch s(x: bool) -> bool { x || (h0 && h2) }
+         examples { (true) => true; (false) => false; }",
+        &[],
+    );
+    let free = weft_ir::jointly_irrelevant_holes(&g, &Assignment(vec![0, 0]));
+    assert_eq!(free.len(), 1, "{free:?}");
+    let mut listed = Vec::new();
+    let e = Sat::default()
+        .enumerate(
+            &Problem {
+                graph: &g,
+                examples: &ex,
+            },
+            &mut NoopObserver,
+            None,
+            &mut |a, _, free| listed.push((a.clone(), free.to_vec())),
+        )
+        .unwrap();
+    assert!(e.complete);
+    // Three passing assignments: one pattern with a free hole covering two, one fixed.
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(
+        listed.iter().map(|(_, f)| f.len()).sum::<usize>(),
+        1,
+        "{listed:?}"
+    );
+}
