@@ -479,7 +479,10 @@ impl<'a> Lowerer<'a> {
         if failed {
             return Err(Reported);
         }
-        let tail = self.block_inner(&s.body)?;
+        // The body is a block in a scope of its own: a `let` in it is a new local that shadows
+        // an input or output of the same name; it must not replace the output itself (the
+        // outputs are read from this outer scope below, with their declared types).
+        let tail = self.block(&s.body)?;
         let mut final_outputs: Vec<(String, Ty, Val, Span)> = Vec::new();
         match &s.outputs {
             Outputs::None => {

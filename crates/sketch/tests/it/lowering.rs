@@ -124,3 +124,41 @@ fn integers_outside_the_sketch_range_are_refused_not_wrapped() {
     let text = "sketch s(a: 0..2) -> bool { (0 - 4611686018427387904) % -1 == a }";
     assert!(compile_str(text, &[]).is_ok());
 }
+
+/// The value of each output slot (as value indices) and its domain, on one example.
+fn outputs_of(src: &str, inputs: &[u32]) -> Vec<(u32, String)> {
+    let c = compile_str(src, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let g = &c.graph;
+    let mut ex = weft_ir::Examples::with_slots(g.inputs.len(), g.outputs.len());
+    ex.push(inputs, &vec![None; g.outputs.len()], "test");
+    let mut ev = weft_ir::Evaluator::new(g).unwrap();
+    let holes = weft_ir::Assignment(vec![0; g.holes.len()]);
+    let e = ev.evaluate(g, &holes, &ex).unwrap();
+    g.outputs
+        .iter()
+        .zip(&e.outputs)
+        .map(|(o, col)| (col[0], g.domain(o.slot.domain).to_string()))
+        .collect()
+}
+
+#[test]
+fn a_let_named_like_an_output_shadows_it_and_leaves_the_output_alone() {
+    // Found by the random differential test: the body's `let`s went into the scope of the
+    // inputs and outputs, so `let o = true;` replaced the output `o: 0..4` (its slot became a
+    // bool holding `true`), and `let o: 0..4 = 3;` changed the output's value.
+    let out = outputs_of("sketch s() -> (o: 0..4) { o = 1; let o = true; }", &[]);
+    assert_eq!(out, vec![(1, "0..4".to_string())]);
+    let out = outputs_of(
+        "sketch s(x: bool) -> (o: 0..4) { o = 1; let o: 0..4 = 3; o = 2; if x { o = 0; } }",
+        &[1],
+    );
+    assert_eq!(out, vec![(1, "0..4".to_string())]);
+    // A `let` is not an assignment of the output.
+    let Err(e) = compile_str("sketch s() -> (o: 0..4) { let o = 2; }", &[]) else {
+        panic!("an output that is only shadowed was accepted")
+    };
+    assert!(e.contains("output `o` is never assigned"), "{e}");
+    // Shadowing an input still reads the new local.
+    let out = outputs_of("sketch s(x: 0..3) -> (o: 0..4) { let x = 3; o = x; }", &[1]);
+    assert_eq!(out, vec![(3, "0..4".to_string())]);
+}

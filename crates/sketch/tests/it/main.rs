@@ -5,3 +5,4 @@ mod differential;
 mod invalid;
 mod lowering;
 mod no_panic;
+mod random_programs;
