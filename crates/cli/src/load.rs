@@ -168,6 +168,10 @@ pub fn load_sources(
                 return Err(Failed);
             }
         };
+        if let Err(d) = hypers_are_params(&map, src.file, &hypers.hypers) {
+            report(&map, &d);
+            return Err(Failed);
+        }
         hypers_name = Some((hypers.name, hypers.span));
         overrides.extend(hypers.hypers.into_iter().map(|h| (h.name, h.value)));
     }
@@ -248,6 +252,49 @@ fn read_hypers(
         None => None,
     };
     weft_sketch::examples::read_hypers_at(map, hf, name.as_ref()).map_err(|d| vec![d])
+}
+
+/// Every hyperparameter must name a `param` of the sketch (checked here, where the hypers
+/// file's positions are known; the sketch's own errors are left to the compiler).
+fn hypers_are_params(
+    map: &SourceMap,
+    file: weft_syntax::FileId,
+    hypers: &[weft_sketch::examples::Hyper],
+) -> Result<(), Vec<Diagnostic>> {
+    let (module, diags) = weft_syntax::parse(file, &map.get(file).text);
+    if diags.iter().any(|d| d.is_error()) {
+        return Ok(());
+    }
+    let params: Vec<&str> = module
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            weft_syntax::ast::Item::Param(p) => Some(p.name.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let note = if params.is_empty() {
+        "the sketch declares no params".to_string()
+    } else {
+        format!("its params are: {}", params.join(", "))
+    };
+    let unknown: Vec<Diagnostic> = hypers
+        .iter()
+        .filter(|h| !params.contains(&h.name.as_str()))
+        .map(|h| {
+            Diagnostic::error(
+                format!("hyperparameter `{}` is not a param of this sketch", h.name),
+                h.span,
+            )
+            .with_label("not a param")
+            .with_note(note.clone())
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(unknown)
+    }
 }
 
 /// A data file whose batch names another hyperparameter set than the one the params were set

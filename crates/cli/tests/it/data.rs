@@ -200,6 +200,22 @@ fn a_batch_naming_hypers_the_file_lacks_is_refused() {
 }
 
 #[test]
+fn an_unknown_hyperparameter_is_shown_in_the_hypers_file() {
+    let h = tmp(
+        "typo_hypers.json",
+        "{\"W3_G3_O2\": {\"numWires\": 3,\n   \"numGatez\": 3, \"numOutputs\": 2}}",
+    );
+    refused(
+        &["--hypers", &h],
+        &[
+            "typo_hypers.json:2:4",
+            "hyperparameter `numGatez` is not a param",
+            "numGates",
+        ],
+    );
+}
+
+#[test]
 fn a_pretty_printed_object_is_one_example_and_its_errors_keep_the_file_lines() {
     let d = tmp(
         "one.json",
