@@ -208,10 +208,12 @@ pub fn load_sources(
         }
     }
     files.extend(src.data.iter().copied());
+    let mut saw_batches = false;
     for f in files {
         match weft_sketch::examples::file_examples(&compiled.lowered, &map, f, batch) {
             Ok((ex, info)) => {
                 report(&map, &info.warnings);
+                saw_batches |= !info.batches.is_empty();
                 if let (Some(used), Some(hf)) = (&hypers_name, src.hypers) {
                     diags.extend(same_hypers(&map, hf, used, info.hypers.as_ref()));
                 }
@@ -219,6 +221,16 @@ pub fn load_sources(
             }
             Err(mut d) => diags.append(&mut d),
         }
+    }
+    if let (Some(b), false, true) = (batch, saw_batches, diags.is_empty()) {
+        diags.push(
+            Diagnostic::error_nowhere(format!(
+                "--batch {b}: no example file holds TerpreT batches, so there is no batch to pick"
+            ))
+            .with_note(
+                "--batch picks a batch of a TerpreT data file ([{\"batch_name\": ..., \"instances\": [...]}])",
+            ),
+        );
     }
     if !diags.is_empty() {
         report(&map, &diags);
@@ -239,18 +251,21 @@ pub fn load_sources(
     })
 }
 
-/// The hyperparameters `--hypers` sets: the set named by the first data file's batch, or the
-/// file's only set when no data file names one.
+/// The hyperparameters `--hypers` sets: the set named by the first data file whose batch
+/// names one, or the file's only set when no data file names one.
 fn read_hypers(
     map: &SourceMap,
     src: &Sources,
     hf: weft_syntax::FileId,
     batch: Option<&str>,
 ) -> Result<weft_sketch::examples::HyperSet, Vec<Diagnostic>> {
-    let name = match src.data.first() {
-        Some(&f) => weft_sketch::examples::data_hypers(map, f, batch)?,
-        None => None,
-    };
+    let mut name = None;
+    for &f in &src.data {
+        name = weft_sketch::examples::data_hypers(map, f, batch)?;
+        if name.is_some() {
+            break;
+        }
+    }
     weft_sketch::examples::read_hypers_at(map, hf, name.as_ref()).map_err(|d| vec![d])
 }
 

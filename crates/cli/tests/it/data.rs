@@ -181,7 +181,7 @@ fn a_batch_naming_hypers_the_file_lacks_is_refused() {
             "set from `W3_G3_O2`",
         ],
     );
-    // Nor when the first names no set and the hypers file's only set was used.
+    // The set is looked up by the first batch that names one, here the second data file's.
     let nameless = tmp(
         "nameless.json",
         &format!(
@@ -193,8 +193,8 @@ fn a_batch_naming_hypers_the_file_lacks_is_refused() {
         &["--data", &nameless, "--data", &d, "--hypers", SWAP_HYPERS],
         &[
             "other_hypers.json:1:36",
-            "circuit_swap_hypers.json:2:5",
-            "set from `W3_G3_O2`",
+            "`W9_G9_O9`",
+            "has the sets: W3_G3_O2",
         ],
     );
 }
@@ -308,4 +308,41 @@ fn integers_may_be_written_minus_zero_or_as_integral_floats_but_not_fractions() 
         &["--hypers", &h],
         &["fraction_hypers.json:1:42", "`numGates` must be an integer"],
     );
+}
+
+#[test]
+fn batch_is_refused_where_no_file_has_batches() {
+    let l = tmp(
+        "plain.jsonl",
+        "{\"initial_wires\": [0, 1, 0], \"final_wires\": [1, 0]}\n",
+    );
+    refused(
+        &["--data", &l, "--batch", "test"],
+        &["--batch test: no example file holds TerpreT batches"],
+    );
+    refused(&["--batch", "train"], &["--batch train"]);
+    // With a batch file among the data, a plain file beside it is read as it is.
+    let d = tmp("with_plain.json", &format!("[{}]", batch("test")));
+    let (code, out, e) = check(&[
+        "--data",
+        &l,
+        "--data",
+        &d,
+        "--batch",
+        "test",
+        "--hypers",
+        SWAP_HYPERS,
+    ]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(out.contains("3 examples"), "{out}");
+    // The set is the one the batch names, though the first data file names none.
+    let h = tmp(
+        "sets.json",
+        "{\"W2_G2_O2\": {\"numWires\": 2, \"numGates\": 2, \"numOutputs\": 2},\n \"W3_G3_O2\": {\"numWires\": 3, \"numGates\": 3, \"numOutputs\": 2}}",
+    );
+    let (code, out, e) = check(&[
+        "--data", &l, "--data", &d, "--batch", "test", "--hypers", &h,
+    ]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(out.contains("3 examples"), "{out}");
 }
