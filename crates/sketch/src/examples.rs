@@ -715,7 +715,7 @@ pub struct Hyper {
 /// The span of the key whose value starts at byte `value` of `text` (the value's own span if
 /// the text before it is not `"key":`).
 fn key_span(file: FileId, text: &str, value: usize) -> Option<Span> {
-    let before = text[..value].trim_end().strip_suffix(':')?.trim_end();
+    let before = text.get(..value)?.trim_end().strip_suffix(':')?.trim_end();
     let end = before.len();
     let body = before.strip_suffix('"')?;
     let bytes = body.as_bytes();
