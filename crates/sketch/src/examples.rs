@@ -384,7 +384,11 @@ fn layout(name: &str, text: &str) -> Layout {
     }
 }
 
-/// The example objects of a JSON Lines file (blank lines and `//` comment lines skipped).
+/// The most errors reported for one data file (the rest are likely more of the same).
+const MAX_ERRORS: usize = 20;
+
+/// The example objects of a JSON Lines file (blank lines and `//` comment lines skipped; at
+/// most [`MAX_ERRORS`] errors).
 fn lines_instances(file: FileId, text: &str) -> Result<Vec<&RawValue>, Vec<Diagnostic>> {
     let mut instances = Vec::new();
     let mut diags = Vec::new();
@@ -396,6 +400,9 @@ fn lines_instances(file: FileId, text: &str) -> Result<Vec<&RawValue>, Vec<Diagn
             match parse_document(file, &text[start..start + body.len()], start) {
                 Ok(r) => instances.push(r),
                 Err(d) => diags.push(d),
+            }
+            if diags.len() >= MAX_ERRORS {
+                break;
             }
         }
         offset += line.len();
@@ -630,7 +637,7 @@ pub fn file_examples(
     for (k, inst) in instances.iter().enumerate() {
         if let Err(d) = json_example(low, map, file, text, inst, k, &mut ex) {
             diags.push(d);
-            if diags.len() >= 20 {
+            if diags.len() >= MAX_ERRORS {
                 break;
             }
         }

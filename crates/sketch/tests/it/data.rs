@@ -97,6 +97,22 @@ fn the_swap_data_reads_as_written_in_every_layout() {
     );
 }
 
+#[test]
+fn a_broken_json_lines_file_gives_at_most_twenty_errors() {
+    let mut map = SourceMap::new();
+    let sketch = map.add("circuit.wft", CIRCUIT);
+    let d = map.add(
+        "d.jsonl",
+        "{\"initial_wires\": [0, 0, 0] \"final_wires\": [0, 0]}\n".repeat(100),
+    );
+    let c = weft_sketch::compile(&map, sketch, &weft_sketch::Config::default()).unwrap();
+    let errors = file_examples(&c.lowered, &map, d, None).unwrap_err();
+    assert_eq!(errors.len(), 20);
+    let span = errors[19].span.expect("a data error has a position");
+    let (line, col) = map.get(d).line_col(span.start);
+    assert_eq!((line, col), (20, 29));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
 
