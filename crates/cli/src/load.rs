@@ -214,8 +214,11 @@ pub fn load_sources(
             Ok((ex, info)) => {
                 report(&map, &info.warnings);
                 saw_batches |= !info.batches.is_empty();
-                if let (Some(used), Some(hf)) = (&hypers_name, src.hypers) {
-                    diags.extend(same_hypers(&map, hf, used, info.hypers.as_ref()));
+                match (&hypers_name, src.hypers) {
+                    (Some(used), Some(hf)) => {
+                        diags.extend(same_hypers(&map, hf, used, info.hypers.as_ref()))
+                    }
+                    _ => report(&map, &no_hypers_file(info.hypers.as_ref())),
                 }
                 append(&mut examples, &ex);
             }
@@ -336,6 +339,21 @@ fn same_hypers(
             map.get(hf).name
         ))
     })
+}
+
+/// A batch that names a hyperparameter set when no `--hypers` file was given: the params are
+/// the sketch's (or `--set`'s), which the user should know.
+fn no_hypers_file(this: Option<&(String, Span)>) -> Vec<Diagnostic> {
+    this.map(|(name, span)| {
+        Diagnostic::warning(
+            format!("this batch asks for the hyperparameter set `{name}`, but no --hypers file was given"),
+            *span,
+        )
+        .with_label("not read")
+        .with_note("the params are the sketch's own (and --set's); give the set's file with --hypers")
+    })
+    .into_iter()
+    .collect()
 }
 
 fn append(to: &mut Examples, from: &Examples) {

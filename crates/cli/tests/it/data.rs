@@ -346,3 +346,23 @@ fn batch_is_refused_where_no_file_has_batches() {
     assert_eq!(code, Some(0), "{e}");
     assert!(out.contains("3 examples"), "{out}");
 }
+
+#[test]
+fn a_batch_naming_hypers_without_a_hypers_file_is_warned_about() {
+    let (code, out, e) = check(&["--data", "benchmarks/terpret/data/circuit_swap_data.json"]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(out.contains("4 examples"), "{out}");
+    assert!(
+        e.contains("warning: this batch asks for the hyperparameter set `W3_G3_O2`, but no --hypers file was given"),
+        "{e}"
+    );
+    assert!(e.contains("circuit_swap_data.json:4:19"), "{e}");
+    let (code, _, e) = check(&[
+        "--data",
+        "benchmarks/terpret/data/circuit_swap_data.json",
+        "--hypers",
+        SWAP_HYPERS,
+    ]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(e.is_empty(), "{e}");
+}
