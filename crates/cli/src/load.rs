@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use weft_ir::{Examples, Graph};
 use weft_sketch::{Compiled, Config};
-use weft_syntax::{Diagnostic, SourceMap};
+use weft_syntax::{Diagnostic, SourceMap, Span};
 
 /// The sketch-related flags shared by every command.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -21,7 +21,7 @@ pub struct SketchArgs {
     /// TerpreT hyperparameters (`*_hypers.json`): sets the params of the same names.
     #[arg(long, value_name = "FILE")]
     pub hypers: Option<PathBuf>,
-    /// The TerpreT batch to read from --data (default: `train`).
+    /// The TerpreT batch to read from --data (default: `train`, or the file's only batch).
     #[arg(long, value_name = "NAME")]
     pub batch: Option<String>,
 }
@@ -79,10 +79,18 @@ pub fn report(map: &SourceMap, diags: &[Diagnostic]) {
     diag_part!("{text}");
 }
 
+/// The text without a leading byte-order mark (columns on its first line count from after it).
+fn without_bom(text: String) -> String {
+    match text.strip_prefix(weft_ir::json::BOM) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
 fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::FileId, Failed> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(map.add(path.display().to_string(), text)),
+            Ok(text) => Ok(map.add(path.display().to_string(), without_bom(text))),
             Err(e) => {
                 report(
                     map,
@@ -106,25 +114,6 @@ fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::Fil
             Err(Failed)
         }
     }
-}
-
-/// The TerpreT batch's `hypers` name in a data file, if it has one (a quick pre-scan, so that
-/// hypers can set params before the sketch is lowered).
-fn batch_hypers(text: &str, batch: Option<&str>) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let batches = v.as_array()?;
-    let want = batch.unwrap_or("train");
-    let b = batches
-        .iter()
-        .find(|b| b.get("batch_name").and_then(|n| n.as_str()) == Some(want))
-        .or_else(|| {
-            if batches.len() == 1 {
-                batches.first()
-            } else {
-                None
-            }
-        })?;
-    b.get("hypers")?.as_str().map(str::to_string)
 }
 
 /// Loads a sketch, applies hypers and overrides, and reads every example source.
@@ -170,18 +159,21 @@ pub fn load_sources(
     batch: Option<&str>,
 ) -> Result<Loaded, Failed> {
     let mut overrides = Vec::new();
+    let mut hypers_name = None;
     if let Some(hf) = src.hypers {
-        let name = src
-            .data
-            .first()
-            .and_then(|f| batch_hypers(&map.get(*f).text, batch));
-        match weft_sketch::examples::read_hypers(&map, hf, name.as_deref()) {
-            Ok(v) => overrides.extend(v),
+        let hypers = match read_hypers(&map, src, hf, batch) {
+            Ok(h) => h,
             Err(d) => {
-                report(&map, &[d]);
+                report(&map, &d);
                 return Err(Failed);
             }
+        };
+        if let Err(d) = hypers_are_params(&map, src.file, &hypers.hypers) {
+            report(&map, &d);
+            return Err(Failed);
         }
+        hypers_name = Some((hypers.name, hypers.span));
+        overrides.extend(hypers.hypers.into_iter().map(|h| (h.name, h.value)));
     }
     overrides.extend(set.iter().cloned());
     let compiled = match weft_sketch::compile(&map, src.file, &Config { overrides }) {
@@ -205,7 +197,7 @@ pub fn load_sources(
         };
         let path = base.join(p);
         match std::fs::read_to_string(&path) {
-            Ok(text) => files.push(map.add(path.display().to_string(), text)),
+            Ok(text) => files.push(map.add(path.display().to_string(), without_bom(text))),
             Err(e) => diags.push(
                 Diagnostic::error(
                     format!("cannot read examples file `{}`: {e}", path.display()),
@@ -216,11 +208,32 @@ pub fn load_sources(
         }
     }
     files.extend(src.data.iter().copied());
+    let mut saw_batches = false;
     for f in files {
         match weft_sketch::examples::file_examples(&compiled.lowered, &map, f, batch) {
-            Ok((ex, _)) => append(&mut examples, &ex),
+            Ok((ex, info)) => {
+                report(&map, &info.warnings);
+                saw_batches |= !info.batches.is_empty();
+                match (&hypers_name, src.hypers) {
+                    (Some(used), Some(hf)) => {
+                        diags.extend(same_hypers(&map, hf, used, info.hypers.as_ref()))
+                    }
+                    _ => report(&map, &no_hypers_file(info.hypers.as_ref())),
+                }
+                append(&mut examples, &ex);
+            }
             Err(mut d) => diags.append(&mut d),
         }
+    }
+    if let (Some(b), false, true) = (batch, saw_batches, diags.is_empty()) {
+        diags.push(
+            Diagnostic::error_nowhere(format!(
+                "--batch {b}: no example file holds TerpreT batches, so there is no batch to pick"
+            ))
+            .with_note(
+                "--batch picks a batch of a TerpreT data file ([{\"batch_name\": ..., \"instances\": [...]}])",
+            ),
+        );
     }
     if !diags.is_empty() {
         report(&map, &diags);
@@ -239,6 +252,108 @@ pub fn load_sources(
         compiled,
         examples,
     })
+}
+
+/// The hyperparameters `--hypers` sets: the set named by the first data file whose batch
+/// names one, or the file's only set when no data file names one.
+fn read_hypers(
+    map: &SourceMap,
+    src: &Sources,
+    hf: weft_syntax::FileId,
+    batch: Option<&str>,
+) -> Result<weft_sketch::examples::HyperSet, Vec<Diagnostic>> {
+    let mut name = None;
+    for &f in &src.data {
+        name = weft_sketch::examples::data_hypers(map, f, batch)?;
+        if name.is_some() {
+            break;
+        }
+    }
+    weft_sketch::examples::read_hypers_at(map, hf, name.as_ref()).map_err(|d| vec![d])
+}
+
+/// Every hyperparameter must name a `param` of the sketch (checked here, where the hypers
+/// file's positions are known; the sketch's own errors are left to the compiler).
+fn hypers_are_params(
+    map: &SourceMap,
+    file: weft_syntax::FileId,
+    hypers: &[weft_sketch::examples::Hyper],
+) -> Result<(), Vec<Diagnostic>> {
+    let (module, diags) = weft_syntax::parse(file, &map.get(file).text);
+    if diags.iter().any(|d| d.is_error()) {
+        return Ok(());
+    }
+    let params: Vec<&str> = module
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            weft_syntax::ast::Item::Param(p) => Some(p.name.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let note = if params.is_empty() {
+        "the sketch declares no params".to_string()
+    } else {
+        format!("its params are: {}", params.join(", "))
+    };
+    let unknown: Vec<Diagnostic> = hypers
+        .iter()
+        .filter(|h| !params.contains(&h.name.as_str()))
+        .map(|h| {
+            Diagnostic::error(
+                format!("hyperparameter `{}` is not a param of this sketch", h.name),
+                h.span,
+            )
+            .with_label("not a param")
+            .with_note(note.clone())
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(unknown)
+    }
+}
+
+/// A data file whose batch names another hyperparameter set than the one the params were set
+/// from (`used`, with the span of its key in the hypers file).
+fn same_hypers(
+    map: &SourceMap,
+    hf: weft_syntax::FileId,
+    used: &(String, Span),
+    this: Option<&(String, Span)>,
+) -> Option<Diagnostic> {
+    let (name, span) = this?;
+    (*name != used.0).then(|| {
+        Diagnostic::error(
+            format!(
+                "this batch asks for the hyperparameter set `{name}`, but the params were set from `{}`",
+                used.0
+            ),
+            *span,
+        )
+        .with_label("another set")
+        .with_secondary(used.1, "the set used")
+        .with_note(format!(
+            "one run uses one set of `{}`; give the data files that use other sets their own runs",
+            map.get(hf).name
+        ))
+    })
+}
+
+/// A batch that names a hyperparameter set when no `--hypers` file was given: the params are
+/// the sketch's (or `--set`'s), which the user should know.
+fn no_hypers_file(this: Option<&(String, Span)>) -> Vec<Diagnostic> {
+    this.map(|(name, span)| {
+        Diagnostic::warning(
+            format!("this batch asks for the hyperparameter set `{name}`, but no --hypers file was given"),
+            *span,
+        )
+        .with_label("not read")
+        .with_note("the params are the sketch's own (and --set's); give the set's file with --hypers")
+    })
+    .into_iter()
+    .collect()
 }
 
 fn append(to: &mut Examples, from: &Examples) {

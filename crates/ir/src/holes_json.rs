@@ -9,6 +9,8 @@
 //!
 //! Values nest as the hole declarations do (`HoleDecl::shape`): `true`/`false` for bools (0/1
 //! accepted on input, as TerpreT writes them), integers for ranges, variant names for enums.
+//! An integer may be written as an integral float (`-0`, `2.0`), as Python writes them; `1.5`
+//! is not an integer. A leading byte-order mark is skipped and a repeated key is an error.
 //! `sketch`, `params` and `cost` are informative: written on output, ignored on input, as are
 //! any other top-level keys (so that a richer `--json` report can be read back as a hole file).
 //! Errors name the JSON path of the offending value (`holes.gate[2]`), or the line and column
@@ -24,6 +26,7 @@ use thiserror::Error;
 use crate::domain::{Domain, DomainKind};
 use crate::examples::Assignment;
 use crate::graph::{Graph, HoleDecl, HoleId};
+use crate::json;
 
 /// Why a hole file cannot be read for a graph.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -41,6 +44,15 @@ pub enum HoleFileError {
     /// A hole declaration of the sketch has no value in the file.
     #[error("holes.{name}: missing (the sketch declares hole {name})")]
     Missing { name: String },
+    /// An object of the file has the same key twice (serde_json would keep the last).
+    #[error("line {line}, column {column}: the key \"{key}\" appears twice in one object (first at line {first_line}, column {first_column})")]
+    Duplicate {
+        key: String,
+        line: usize,
+        column: usize,
+        first_line: usize,
+        first_column: usize,
+    },
     /// The file names a hole the sketch does not declare.
     #[error("holes.{name}: the sketch declares no hole {name} (it declares: {known})")]
     Unknown { name: String, known: String },
@@ -105,7 +117,9 @@ fn nest(shape: &[u32], flat: &[Value]) -> Value {
 }
 
 /// Reads a hole file for `g`: every hole declaration must have a value of its shape and domain.
+/// A leading byte-order mark is skipped; a key repeated in one object is an error.
 pub fn from_json(g: &Graph, text: &str) -> Result<Assignment, HoleFileError> {
+    let text = json::strip_bom(text);
     let v: Value = serde_json::from_str(text).map_err(|e| {
         // serde_json's message ends with the position, which the variant carries already.
         let message = e.to_string();
@@ -116,6 +130,17 @@ pub fn from_json(g: &Graph, text: &str) -> Result<Assignment, HoleFileError> {
             message: message.strip_suffix(&at).unwrap_or(&message).to_string(),
         }
     })?;
+    if let Some(d) = json::duplicate_key(text) {
+        let (line, column) = json::line_col(text, d.offset);
+        let (first_line, first_column) = json::line_col(text, d.first);
+        return Err(HoleFileError::Duplicate {
+            key: d.key,
+            line,
+            column,
+            first_line,
+            first_column,
+        });
+    }
     let Value::Object(top) = v else {
         return Err(invalid(
             "(top level)",
@@ -196,15 +221,15 @@ pub fn read_value(dom: &Domain, v: &Value, path: &str) -> Result<u32, HoleFileEr
     match &dom.kind {
         DomainKind::Bool => match v {
             Value::Bool(b) => Ok(u32::from(*b)),
-            Value::Number(n) if n.as_u64() == Some(0) => Ok(0),
-            Value::Number(n) if n.as_u64() == Some(1) => Ok(1),
+            Value::Number(n) if json::integer(n) == Some(0) => Ok(0),
+            Value::Number(n) if json::integer(n) == Some(1) => Ok(1),
             _ => Err(invalid(
                 path,
                 format!("{v} is not a bool (expected true, false, 0 or 1)"),
             )),
         },
         DomainKind::Range { .. } => {
-            let Some(x) = v.as_i64() else {
+            let Some(x) = v.as_number().and_then(json::integer) else {
                 return Err(invalid(
                     path,
                     format!("{v} is not an integer in {dom} (expected an integer)"),
@@ -345,6 +370,39 @@ mod tests {
         );
         let syntax = from_json(&graph(), "{\"holes\": {\n  \"flag\": tru }").unwrap_err();
         assert_eq!(syntax.to_string(), "line 2, column 14: expected ident");
+    }
+
+    #[test]
+    fn reads_integral_floats_and_refuses_fractions() {
+        let text = r#"{"holes": {"flag": 1.0, "gate": ["Or", "Or", "Or"], "m": [[-0, -2.0], [0.0, 2e0]]}}"#;
+        assert_eq!(
+            from_json(&graph(), text).unwrap(),
+            Assignment(vec![1, 1, 1, 1, 2, 0, 2, 4])
+        );
+        assert_eq!(
+            err(r#"{"holes": {"flag": 0, "gate": ["And", "Or", "Or"], "m": [[0, 0], [0, 1.5]]}}"#),
+            "holes.m[1][1]: 1.5 is not an integer in -2..3 (expected an integer)"
+        );
+        assert_eq!(
+            err(r#"{"holes": {"flag": 0.5, "gate": ["And", "Or", "Or"], "m": [[0, 0], [0, 0]]}}"#),
+            "holes.flag: 0.5 is not a bool (expected true, false, 0 or 1)"
+        );
+    }
+
+    #[test]
+    fn refuses_repeated_keys_and_skips_a_byte_order_mark() {
+        let ok = r#"{"holes": {"flag": 0, "gate": ["And", "Or", "Or"], "m": [[0, 0], [0, 0]]}}"#;
+        assert_eq!(
+            from_json(&graph(), &format!("\u{feff}{ok}")).unwrap(),
+            Assignment(vec![0, 0, 1, 1, 2, 2, 2, 2])
+        );
+        let twice = "\u{feff}{\"holes\": {\"flag\": 0, \"gate\": [\"And\", \"Or\", \"Or\"],\n  \"m\": [[0, 0], [0, 0]], \"flag\": 1}}";
+        assert_eq!(
+            err(twice),
+            "line 2, column 26: the key \"flag\" appears twice in one object (first at line 1, column 12)"
+        );
+        let syntax = from_json(&graph(), "\u{feff}{\"holes\": tru}").unwrap_err();
+        assert_eq!(syntax.to_string(), "line 1, column 14: expected ident");
     }
 
     proptest! {

@@ -40,6 +40,7 @@ pub mod eval;
 pub mod examples;
 pub mod graph;
 pub mod holes_json;
+pub mod json;
 
 pub use answer::{
     irrelevant_holes, jointly_irrelevant_holes, jointly_irrelevant_holes_where, program, specialize,

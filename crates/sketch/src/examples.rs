@@ -66,7 +66,7 @@ fn from_json(file: FileId, text: &str, raw: &RawValue) -> Spanned {
         Ok(serde_json::Value::Bool(b)) => V::Bool(b),
         Ok(serde_json::Value::String(s)) if s == "_" => V::DontCare,
         Ok(serde_json::Value::String(s)) => V::Name(s),
-        Ok(serde_json::Value::Number(n)) => match n.as_i64() {
+        Ok(serde_json::Value::Number(n)) => match weft_ir::json::integer(&n) {
             Some(x) => V::Int(x),
             None => V::Other(format!("the number {n}")),
         },
@@ -272,8 +272,16 @@ fn names(decls: &[(String, Ty)]) -> String {
         .join(", ")
 }
 
-/// The span of a serde_json syntax error.
-fn json_error_span(file: FileId, text: &str, e: &serde_json::Error) -> Span {
+/// serde_json's message without the " at line L column C" it appends: the span says where,
+/// in the file's own lines (a JSON Lines line is parsed alone, so its line would say 1).
+fn json_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    message.strip_suffix(&at).unwrap_or(&message).to_string()
+}
+
+/// The span of a serde_json syntax error in `text`, which starts at byte `base` of the file.
+fn json_error_span(file: FileId, text: &str, base: usize, e: &serde_json::Error) -> Span {
     let mut offset = 0usize;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         if i + 1 == e.line() {
@@ -284,148 +292,352 @@ fn json_error_span(file: FileId, text: &str, e: &serde_json::Error) -> Span {
         }
         offset += line.len();
     }
-    let offset = offset.min(text.len()) as u32;
+    let offset = (base + offset.min(text.len())) as u32;
     Span::new(file, offset, offset)
 }
 
-fn json_syntax(file: FileId, text: &str, e: serde_json::Error) -> Diagnostic {
+/// A syntax error of `text` (starting at byte `base` of the file).
+fn json_syntax(file: FileId, text: &str, base: usize, e: serde_json::Error) -> Diagnostic {
     Diagnostic::error(
-        format!("invalid JSON: {e}"),
-        json_error_span(file, text, &e),
+        format!("invalid JSON: {}", json_message(&e)),
+        json_error_span(file, text, base, &e),
     )
     .with_label("here")
+}
+
+/// Refuses a key written twice in one object of `text` (starting at byte `base` of the file):
+/// serde_json would silently keep the last.
+fn no_duplicate_key(file: FileId, text: &str, base: usize) -> Result<(), Diagnostic> {
+    let Some(d) = weft_ir::json::duplicate_key(text) else {
+        return Ok(());
+    };
+    let at = |offset: usize, len: usize| {
+        Span::new(file, (base + offset) as u32, (base + offset + len) as u32)
+    };
+    Err(Diagnostic::error(
+        format!("the key \"{}\" appears twice in one object", d.key),
+        at(d.offset, string_len(text, d.offset)),
+    )
+    .with_label("second time")
+    .with_secondary(at(d.first, string_len(text, d.first)), "first time"))
+}
+
+/// The length in bytes of the JSON string that opens at byte `start` of `text`, quotes included.
+fn string_len(text: &str, start: usize) -> usize {
+    let b = text.as_bytes();
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1 - start,
+            _ => i += 1,
+        }
+    }
+    b.len().saturating_sub(start)
+}
+
+/// Parses one JSON document (the whole of `text`, or a JSON Lines line) and checks its keys.
+fn parse_document(file: FileId, text: &str, base: usize) -> Result<&RawValue, Diagnostic> {
+    let raw: &RawValue =
+        serde_json::from_str(text).map_err(|e| json_syntax(file, text, base, e))?;
+    no_duplicate_key(file, text, base)?;
+    Ok(raw)
 }
 
 /// What a data file held besides its examples.
 #[derive(Clone, Debug, Default)]
 pub struct DataInfo {
-    /// TerpreT batches only: the `hypers` name of the batch used.
-    pub hypers: Option<String>,
+    /// TerpreT batches only: the `hypers` name of the batch used, with its position.
+    pub hypers: Option<(String, Span)>,
     /// TerpreT batches only: the names of all batches in the file.
     pub batches: Vec<String>,
+    /// Things the reader decided that the user should hear about (the batch it chose).
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Examples from a JSON (array of objects, or TerpreT batches) or JSON Lines file.
-/// `batch` picks a TerpreT batch (default `train`, or the only batch).
+/// How a data file is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// One JSON document: an array of examples or of TerpreT batches, or a single object.
+    Document,
+    /// JSON Lines: one example object per line.
+    Lines,
+}
+
+/// A file is one JSON document if it parses as one (whatever its name: a pretty-printed object
+/// spans several lines); otherwise JSON Lines if it is named so or its first line is a
+/// complete JSON value; otherwise a broken document, whose error is reported as such.
+fn layout(name: &str, text: &str) -> Layout {
+    if serde_json::from_str::<&RawValue>(text).is_ok() {
+        return Layout::Document;
+    }
+    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return Layout::Lines;
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//"));
+    match first {
+        Some(l) if serde_json::from_str::<&RawValue>(l).is_ok() => Layout::Lines,
+        _ => Layout::Document,
+    }
+}
+
+/// The most errors reported for one data file (the rest are likely more of the same).
+const MAX_ERRORS: usize = 20;
+
+/// The example objects of a JSON Lines file (blank lines and `//` comment lines skipped; at
+/// most [`MAX_ERRORS`] errors).
+fn lines_instances(file: FileId, text: &str) -> Result<Vec<&RawValue>, Vec<Diagnostic>> {
+    let mut instances = Vec::new();
+    let mut diags = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim();
+        if !body.is_empty() && !body.starts_with("//") {
+            let start = offset + (line.len() - line.trim_start().len());
+            match parse_document(file, &text[start..start + body.len()], start) {
+                Ok(r) => instances.push(r),
+                Err(d) => diags.push(d),
+            }
+            if diags.len() >= MAX_ERRORS {
+                break;
+            }
+        }
+        offset += line.len();
+    }
+    if diags.is_empty() {
+        Ok(instances)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The keys of a JSON object, or `None` if the value is not an object.
+fn object(raw: &RawValue) -> Option<BTreeMap<String, &RawValue>> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// Whether an object is a TerpreT batch rather than an example.
+fn is_batch(raw: &RawValue) -> bool {
+    object(raw).is_some_and(|m| m.contains_key("instances") || m.contains_key("batch_name"))
+}
+
+/// The example objects of a file that is one JSON document, and what else it held.
+fn document_instances<'t>(
+    file: FileId,
+    text: &'t str,
+    batch: Option<&str>,
+) -> Result<(Vec<&'t RawValue>, DataInfo), Vec<Diagnostic>> {
+    let raw = parse_document(file, text, 0).map_err(|d| vec![d])?;
+    if let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+        if items.iter().any(|r| is_batch(r)) {
+            return batches(file, text, &items, batch);
+        }
+        return Ok((items, DataInfo::default()));
+    }
+    if is_batch(raw) {
+        return batches(file, text, &[raw], batch);
+    }
+    if object(raw).is_some() {
+        return Ok((vec![raw], DataInfo::default()));
+    }
+    Err(vec![Diagnostic::error(
+        "a JSON data file must hold an array (of examples or of TerpreT batches), one example \
+         object, or one example object per line",
+        raw_span(file, text, raw),
+    )
+    .with_label("not an array or an object")])
+}
+
+/// One TerpreT batch, checked.
+struct Batch<'t> {
+    name: String,
+    name_span: Span,
+    hypers: Option<(String, Span)>,
+    instances: Vec<&'t RawValue>,
+}
+
+/// The keys a TerpreT batch may have.
+const BATCH_KEYS: [&str; 3] = ["batch_name", "hypers", "instances"];
+
+/// A string value of a batch, or an error naming the key.
+fn batch_string(file: FileId, text: &str, key: &str, r: &RawValue) -> Result<String, Diagnostic> {
+    serde_json::from_str::<String>(r.get()).map_err(|_| {
+        Diagnostic::error(
+            format!("a TerpreT batch's `{key}` must be a string"),
+            raw_span(file, text, r),
+        )
+        .with_label("not a string")
+    })
+}
+
+/// Checks one item of a TerpreT batch list: an object with a string `batch_name`, an optional
+/// string `hypers` and an array `instances`, and nothing else.
+fn batch<'t>(file: FileId, text: &'t str, r: &'t RawValue) -> Result<Batch<'t>, Diagnostic> {
+    let span = raw_span(file, text, r);
+    let Some(m) = object(r) else {
+        return Err(Diagnostic::error(
+            "a TerpreT batch must be an object (every item of a batch list must be a batch)",
+            span,
+        )
+        .with_label("expected {\"batch_name\": ..., \"instances\": [...]}"));
+    };
+    let unknown = m
+        .iter()
+        .filter(|(k, _)| !BATCH_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k, raw_span(file, text, v)))
+        .min_by_key(|(_, sp)| sp.start);
+    if let Some((k, sp)) = unknown {
+        return Err(Diagnostic::error(
+            format!("a TerpreT batch has no key `{k}`"),
+            key_span(file, text, sp.start as usize).unwrap_or(sp),
+        )
+        .with_label("not a batch key")
+        .with_note("a batch has `batch_name`, `hypers` and `instances`"));
+    }
+    let missing = |key: &str| {
+        Diagnostic::error(format!("this TerpreT batch has no `{key}`"), span)
+            .with_label("in this batch")
+    };
+    let name_raw = *m.get("batch_name").ok_or_else(|| missing("batch_name"))?;
+    let name = batch_string(file, text, "batch_name", name_raw)?;
+    let hypers = match m.get("hypers") {
+        Some(h) => Some((
+            batch_string(file, text, "hypers", h)?,
+            raw_span(file, text, h),
+        )),
+        None => None,
+    };
+    let inst = *m.get("instances").ok_or_else(|| missing("instances"))?;
+    let instances = serde_json::from_str::<Vec<&RawValue>>(inst.get()).map_err(|_| {
+        Diagnostic::error(
+            "`instances` must be an array of objects",
+            raw_span(file, text, inst),
+        )
+        .with_label("not an array")
+    })?;
+    Ok(Batch {
+        name,
+        name_span: raw_span(file, text, name_raw),
+        hypers,
+        instances,
+    })
+}
+
+/// Checks every batch of a TerpreT file (names unique) and picks one: `--batch`'s, else
+/// `train`, else the only batch (with a warning saying so).
+fn batches<'t>(
+    file: FileId,
+    text: &'t str,
+    items: &[&'t RawValue],
+    want: Option<&str>,
+) -> Result<(Vec<&'t RawValue>, DataInfo), Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut all: Vec<Batch<'t>> = Vec::new();
+    for r in items {
+        match batch(file, text, r) {
+            Ok(b) => match all.iter().find(|a| a.name == b.name) {
+                Some(first) => diags.push(
+                    Diagnostic::error(format!("a second batch named `{}`", b.name), b.name_span)
+                        .with_label("second batch of this name")
+                        .with_secondary(first.name_span, "first batch of this name"),
+                ),
+                None => all.push(b),
+            },
+            Err(d) => diags.push(d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let names: Vec<String> = all.iter().map(|b| b.name.clone()).collect();
+    let list = || format!("its batches are: {}", names.join(", "));
+    let mut warnings = Vec::new();
+    let pick = match want {
+        Some(w) => all.iter().position(|b| b.name == w).ok_or_else(|| {
+            Diagnostic::error(
+                format!("no batch named `{w}` in this file"),
+                Span::new(file, 0, 0),
+            )
+            .with_note(list())
+        }),
+        None => match all.iter().position(|b| b.name == "train") {
+            Some(i) => Ok(i),
+            None if all.len() == 1 => {
+                warnings.push(
+                    Diagnostic::warning(
+                        format!(
+                            "no batch named `train`: using the only batch, `{}`",
+                            all[0].name
+                        ),
+                        all[0].name_span,
+                    )
+                    .with_label("this batch is used")
+                    .with_note("name a batch with --batch to choose it explicitly"),
+                );
+                Ok(0)
+            }
+            None => Err(Diagnostic::error(
+                "no batch named `train` in this file: choose one with --batch",
+                Span::new(file, 0, 0),
+            )
+            .with_note(list())),
+        },
+    }
+    .map_err(|d| vec![d])?;
+    let chosen = all.swap_remove(pick);
+    let info = DataInfo {
+        hypers: chosen.hypers,
+        batches: names,
+        warnings,
+    };
+    Ok((chosen.instances, info))
+}
+
+/// The example objects of a data file (JSON, JSON Lines or TerpreT batches; `batch` picks a
+/// TerpreT batch), and what else it held.
+fn data_instances<'t>(
+    map: &'t SourceMap,
+    file: FileId,
+    batch: Option<&str>,
+) -> Result<(Vec<&'t RawValue>, DataInfo), Vec<Diagnostic>> {
+    let sf = map.get(file);
+    let text = sf.text.as_str();
+    match layout(&sf.name, text) {
+        Layout::Lines => Ok((lines_instances(file, text)?, DataInfo::default())),
+        Layout::Document => document_instances(file, text, batch),
+    }
+}
+
+/// The `hypers` name (with its position) of the TerpreT batch a data file would use, so that
+/// `--hypers` can set params before the sketch is lowered. Errors are those of reading the file.
+pub fn data_hypers(
+    map: &SourceMap,
+    file: FileId,
+    batch: Option<&str>,
+) -> Result<Option<(String, Span)>, Vec<Diagnostic>> {
+    Ok(data_instances(map, file, batch)?.1.hypers)
+}
+
+/// Examples from a JSON file (an array of example objects, one example object, or TerpreT
+/// batches) or a JSON Lines file. `batch` picks a TerpreT batch (default `train`, or the only
+/// batch, with a warning in [`DataInfo::warnings`]).
 pub fn file_examples(
     low: &Lowered,
     map: &SourceMap,
     file: FileId,
     batch: Option<&str>,
 ) -> Result<(Examples, DataInfo), Vec<Diagnostic>> {
-    let sf = map.get(file);
-    let text = sf.text.as_str();
+    let text = map.get(file).text.as_str();
+    let (instances, info) = data_instances(map, file, batch)?;
     let mut ex = Examples::with_slots(low.graph.inputs.len(), low.graph.outputs.len());
-    let mut info = DataInfo::default();
     let mut diags = Vec::new();
-    let trimmed = text.trim_start();
-    let is_jsonl =
-        sf.name.ends_with(".jsonl") || sf.name.ends_with(".ndjson") || trimmed.starts_with('{');
-    let mut instances: Vec<&RawValue> = Vec::new();
-    if is_jsonl {
-        let mut offset = 0usize;
-        for line in text.split_inclusive('\n') {
-            let body = line.trim();
-            if !body.is_empty() && !body.starts_with("//") {
-                let start = offset + (line.len() - line.trim_start().len());
-                let slice = &text[start..start + body.len()];
-                match serde_json::from_str::<&RawValue>(slice) {
-                    Ok(r) => instances.push(r),
-                    Err(e) => {
-                        let sp = json_error_span(file, slice, &e);
-                        let sp = Span::new(file, sp.start + start as u32, sp.end + start as u32);
-                        diags.push(
-                            Diagnostic::error(format!("invalid JSON: {e}"), sp).with_label("here"),
-                        );
-                    }
-                }
-            }
-            offset += line.len();
-        }
-    } else {
-        let top: Vec<&RawValue> = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                let d = if e.is_data() {
-                    Diagnostic::error(
-                        "a JSON data file must hold an array (of examples or of TerpreT batches)",
-                        Span::new(file, 0, 0),
-                    )
-                    .with_note(format!("{e}"))
-                } else {
-                    json_syntax(file, text, e)
-                };
-                return Err(vec![d]);
-            }
-        };
-        let terpret = top.first().is_some_and(|r| {
-            serde_json::from_str::<BTreeMap<String, &RawValue>>(r.get())
-                .is_ok_and(|m| m.contains_key("instances"))
-        });
-        if terpret {
-            let mut chosen = None;
-            let mut batches = Vec::new();
-            for r in &top {
-                let m: BTreeMap<String, &RawValue> = match serde_json::from_str(r.get()) {
-                    Ok(m) => m,
-                    Err(_) => {
-                        diags.push(
-                            Diagnostic::error(
-                                "a TerpreT batch must be an object",
-                                raw_span(file, text, r),
-                            )
-                            .with_label("expected {\"batch_name\": ..., \"instances\": [...]}"),
-                        );
-                        continue;
-                    }
-                };
-                let name: String = m
-                    .get("batch_name")
-                    .and_then(|b| serde_json::from_str(b.get()).ok())
-                    .unwrap_or_else(|| "train".to_string());
-                batches.push(name.clone());
-                if chosen.is_none()
-                    && batch.map_or(name == "train" || top.len() == 1, |b| b == name)
-                {
-                    chosen = Some((m, r));
-                }
-            }
-            info.batches = batches.clone();
-            let Some((m, r)) = chosen else {
-                let want = batch.unwrap_or("train");
-                diags.push(
-                    Diagnostic::error(
-                        format!("no batch named `{want}` in this file"),
-                        Span::new(file, 0, 0),
-                    )
-                    .with_note(format!("its batches are: {}", batches.join(", "))),
-                );
-                return Err(diags);
-            };
-            info.hypers = m
-                .get("hypers")
-                .and_then(|h| serde_json::from_str(h.get()).ok());
-            match m
-                .get("instances")
-                .map(|i| serde_json::from_str::<Vec<&RawValue>>(i.get()))
-            {
-                Some(Ok(v)) => instances = v,
-                _ => diags.push(
-                    Diagnostic::error(
-                        "`instances` must be an array of objects",
-                        raw_span(file, text, r),
-                    )
-                    .with_label("in this batch"),
-                ),
-            }
-        } else {
-            instances = top;
-        }
-    }
     for (k, inst) in instances.iter().enumerate() {
         if let Err(d) = json_example(low, map, file, text, inst, k, &mut ex) {
             diags.push(d);
-            if diags.len() >= 20 {
+            if diags.len() >= MAX_ERRORS {
                 break;
             }
         }
@@ -499,14 +711,65 @@ fn json_example(
     push_example(low, ex, &ins_ref, &outs_ref, format!("{}:{line}", sf.name))
 }
 
+/// One hyperparameter read from a hypers file, with the position of its name.
+#[derive(Clone, Debug)]
+pub struct Hyper {
+    pub name: String,
+    pub value: i64,
+    pub span: Span,
+}
+
+/// The span of the key whose value starts at byte `value` of `text` (the value's own span if
+/// the text before it is not `"key":`).
+fn key_span(file: FileId, text: &str, value: usize) -> Option<Span> {
+    let before = text.get(..value)?.trim_end().strip_suffix(':')?.trim_end();
+    let end = before.len();
+    let body = before.strip_suffix('"')?;
+    let bytes = body.as_bytes();
+    let mut i = body.len();
+    while i > 0 {
+        i -= 1;
+        let escaped = bytes[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1;
+        if bytes[i] == b'"' && !escaped {
+            return Some(Span::new(file, i as u32, end as u32));
+        }
+    }
+    None
+}
+
 /// Reads TerpreT's `*_hypers.json`: `{"W3_G3_O2": {"numWires": 3, ...}, ...}`. `name` picks
-/// the entry (the data batch's `hypers`); with one entry, that entry is used.
+/// the entry (the data batch's `hypers`); with one entry and no name, that entry is used.
 pub fn read_hypers(
     map: &SourceMap,
     file: FileId,
     name: Option<&str>,
 ) -> Result<Vec<(String, i64)>, Diagnostic> {
-    let text = map.get(file).text.as_str();
+    let named = name.map(|n| (n.to_string(), Span::new(file, 0, 0)));
+    Ok(read_hypers_at(map, file, named.as_ref())?
+        .hypers
+        .into_iter()
+        .map(|h| (h.name, h.value))
+        .collect())
+}
+
+/// The hyperparameter set read from a hypers file.
+#[derive(Clone, Debug)]
+pub struct HyperSet {
+    /// The set's name, with the span of its key in the hypers file.
+    pub name: String,
+    pub span: Span,
+    pub hypers: Vec<Hyper>,
+}
+
+/// [`read_hypers`] with positions: `name` comes with the span that names it (the data batch's
+/// `hypers` value), and the set and every hyperparameter with the span of its key.
+pub fn read_hypers_at(
+    map: &SourceMap,
+    file: FileId,
+    name: Option<&(String, Span)>,
+) -> Result<HyperSet, Diagnostic> {
+    let sf = map.get(file);
+    let text = sf.text.as_str();
     let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             Diagnostic::error(
@@ -515,44 +778,67 @@ pub fn read_hypers(
             )
             .with_note("TerpreT's format: {\"W3_G3_O2\": {\"numWires\": 3, ...}}")
         } else {
-            json_syntax(file, text, e)
+            json_syntax(file, text, 0, e)
         }
     })?;
-    let entry = match name {
-        Some(n) if top.contains_key(n) => top[n],
-        _ if top.len() == 1 => *top.values().next().expect("one entry"),
-        _ => {
-            let keys: Vec<&str> = top.keys().map(|k| k.as_str()).collect();
-            return Err(Diagnostic::error(
-                match name {
-                    Some(n) => format!("no hyperparameter set named `{n}` in this file"),
-                    None => {
-                        "this hypers file has several sets; the data file must name one".to_string()
-                    }
-                },
-                Span::new(file, 0, 0),
-            )
-            .with_note(format!("its sets are: {}", keys.join(", "))));
-        }
+    no_duplicate_key(file, text, 0)?;
+    let keys = || {
+        let keys: Vec<&str> = top.keys().map(|k| k.as_str()).collect();
+        format!("`{}` has the sets: {}", sf.name, keys.join(", "))
     };
+    let entry = match name {
+        Some((n, _)) if top.contains_key(n) => (n.clone(), top[n]),
+        Some((n, span)) => {
+            return Err(Diagnostic::error(
+                format!("the data asks for the hyperparameter set `{n}`, which the hypers file does not have"),
+                *span,
+            )
+            .with_label("named here")
+            .with_note(keys()))
+        }
+        None => match top.iter().next() {
+            Some((n, e)) if top.len() == 1 => (n.clone(), *e),
+            _ => {
+                return Err(Diagnostic::error(
+                    "this hypers file has several sets (or none); the data file must name one",
+                    Span::new(file, 0, 0),
+                )
+                .with_note(keys()))
+            }
+        },
+    };
+    let (set_name, entry) = entry;
+    let entry_span = raw_span(file, text, entry);
     let set: BTreeMap<String, &RawValue> = serde_json::from_str(entry.get()).map_err(|_| {
         Diagnostic::error(
             "a hyperparameter set must be an object of integers",
-            raw_span(file, text, entry),
+            entry_span,
         )
     })?;
     let mut out = Vec::new();
     for (k, v) in set {
-        match serde_json::from_str::<i64>(v.get()) {
-            Ok(x) => out.push((k, x)),
-            Err(_) => {
+        let vspan = raw_span(file, text, v);
+        let value = serde_json::from_str::<serde_json::Number>(v.get())
+            .ok()
+            .and_then(|n| weft_ir::json::integer(&n));
+        match value {
+            Some(value) => out.push(Hyper {
+                span: key_span(file, text, vspan.start as usize).unwrap_or(vspan),
+                name: k,
+                value,
+            }),
+            None => {
                 return Err(Diagnostic::error(
                     format!("hyperparameter `{k}` must be an integer"),
-                    raw_span(file, text, v),
+                    vspan,
                 )
                 .with_label("not an integer"))
             }
         }
     }
-    Ok(out)
+    Ok(HyperSet {
+        name: set_name,
+        span: key_span(file, text, entry_span.start as usize).unwrap_or(entry_span),
+        hypers: out,
+    })
 }

@@ -271,3 +271,25 @@ fn a_set_value_beyond_64_bits_says_so() {
         assert!(e.contains(v), "{e}");
     }
 }
+
+#[test]
+fn a_hole_file_with_a_repeated_key_is_refused_and_a_byte_order_mark_skipped() {
+    let rest = "\"in1\": [0,1,0], \"in2\": [1,0,1], \"out\": [0,1,0]";
+    let twice = tmp(
+        "twice_holes.json",
+        &format!(
+            "{{\"holes\": {{\"gate\": [\"Xor\", \"Xor\", \"Xor\"],\n {rest}, \"in1\": [1,1,1]}}}}"
+        ),
+    );
+    let o = weft(&["run", "benchmarks/terpret/circuit.wft", "--holes", &twice]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("twice_holes.json: line 2, column 50"), "{e}");
+    assert!(e.contains("\"in1\" appears twice"), "{e}");
+    let bom = tmp(
+        "bom_holes.json",
+        &format!("\u{feff}{{\"holes\": {{\"gate\": [\"Xor\", \"Xor\", \"Xor\"], {rest}}}}}"),
+    );
+    let o = weft(&["run", "benchmarks/terpret/circuit.wft", "--holes", &bom]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

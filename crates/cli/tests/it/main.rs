@@ -3,6 +3,7 @@
 
 mod asm;
 mod corpus;
+mod data;
 mod errors;
 mod grad;
 mod kanren;

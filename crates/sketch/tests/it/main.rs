@@ -1,6 +1,7 @@
 //! Lowering tests: the benchmark sketches lower, invalid sketches give the expected
-//! diagnostics (snapshots), and no input text makes the front end panic.
+//! diagnostics (snapshots), no input text makes the front end or the data readers panic.
 
+mod data;
 mod differential;
 mod invalid;
 mod lowering;
