@@ -76,6 +76,8 @@ struct Var {
 struct EnumInfo {
     domain: DomainId,
     variants: Vec<String>,
+    /// The declaration's name (for "declared twice").
+    span: Span,
 }
 
 struct FnInfo<'a> {
@@ -302,9 +304,7 @@ impl<'a> Lowerer<'a> {
             .map(|p| p.1)
             .or_else(|| self.holes.get(&name.name).map(|h| h.span))
             .or_else(|| self.fns.get(&name.name).map(|f| f.decl.name.span))
-            .or_else(|| {
-                self.enums.contains_key(&name.name).then_some(name.span) // span approximate
-            });
+            .or_else(|| self.enums.get(&name.name).map(|e| e.span));
         if let Some(prev) = prev {
             self.diags.push(
                 Diagnostic::error(format!("`{}` is declared twice", name.name), name.span)
@@ -352,6 +352,7 @@ impl<'a> Lowerer<'a> {
             EnumInfo {
                 domain,
                 variants: names,
+                span: e.name.span,
             },
         );
     }
