@@ -24,6 +24,10 @@ const MAX_TABLE: usize = 1 << 20;
 const MAX_RANGE: i64 = 1 << 16;
 /// Arrays longer than this are refused.
 const MAX_ARRAY: i64 = 1 << 20;
+/// Array types (and arrays built in code) with more scalar elements than this, over all their
+/// dimensions, are refused: each dimension alone may be within `MAX_ARRAY` while their
+/// product is not (`[[[bool; 1000]; 1000]; 1000]`).
+const MAX_ELEMENTS: u64 = 1 << 20;
 /// Every integer a sketch computes lies in `-INT_LIMIT..=INT_LIMIT`: the sum, difference and
 /// negation of two such values fit in an `i64`, and products and quotients are checked.
 const INT_LIMIT: i64 = 1 << 62;
@@ -613,9 +617,37 @@ impl<'a> Lowerer<'a> {
                         n.span,
                     )));
                 }
-                Ok(Ty::Array(Box::new(elem), n_v as u32))
+                let ty = Ty::Array(Box::new(elem), n_v as u32);
+                self.check_elements(&ty, t.span, "array type")?;
+                Ok(ty)
             }
         }
+    }
+
+    /// Refuses an array type with more than `MAX_ELEMENTS` scalar elements in all, naming
+    /// the product of its dimensions.
+    fn check_elements(&mut self, ty: &Ty, span: Span, what: &str) -> R<()> {
+        let (shape, _) = flatten_ty(ty);
+        let total = shape
+            .iter()
+            .try_fold(1u64, |acc, &n| acc.checked_mul(u64::from(n)));
+        if total.is_some_and(|t| t <= MAX_ELEMENTS) {
+            return Ok(());
+        }
+        let dims: Vec<String> = shape.iter().map(u32::to_string).collect();
+        let total = shape.iter().map(|&n| u128::from(n)).product::<u128>();
+        Err(self.err(
+            Diagnostic::error(
+                format!(
+                    "{what} `{}` has {} = {total} elements, more than {MAX_ELEMENTS}",
+                    self.show_ty(ty),
+                    dims.join(" × ")
+                ),
+                span,
+            )
+            .with_label(format!("{total} elements"))
+            .with_note("every element is a node of the graph; use smaller params"),
+        ))
     }
 
     fn show_ty(&self, t: &Ty) -> String {
@@ -1391,9 +1423,11 @@ impl<'a> Lowerer<'a> {
                     vals.push(self.coerce(t, &elem, s)?);
                 }
                 let n = vals.len() as u32;
+                let ty = Ty::Array(Box::new(elem), n);
+                self.check_elements(&ty, e.span, "this array")?;
                 Ok(Typed {
                     val: Val::Array(vals),
-                    ty: Ty::Array(Box::new(elem), n),
+                    ty,
                 })
             }
             ExprKind::Repeat(elem, n) => {
@@ -1405,9 +1439,11 @@ impl<'a> Lowerer<'a> {
                         n.span,
                     )));
                 }
+                let ty = Ty::Array(Box::new(t.ty), n_v as u32);
+                self.check_elements(&ty, e.span, "this array")?;
                 Ok(Typed {
                     val: Val::Array(vec![t.val; n_v as usize]),
-                    ty: Ty::Array(Box::new(t.ty), n_v as u32),
+                    ty,
                 })
             }
             ExprKind::Call(f, args) => self.call(f, args, e.span),
