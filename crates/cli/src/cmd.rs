@@ -169,7 +169,7 @@ fn check(a: &SketchArgs) -> Result<u8> {
         a.file.display(),
         g.name,
         g.holes.len(),
-        show_space(g.search_space()),
+        show_graph_space(g),
         g.inputs.len(),
         g.outputs.len(),
         count_examples(g, &l.examples),
@@ -187,11 +187,24 @@ pub fn count_examples(g: &Graph, ex: &weft_ir::Examples) -> String {
     }
 }
 
+/// A search space (or another count) as a plain number while it is short, else as a power of
+/// two.
 pub fn show_space(s: f64) -> String {
+    show_space_log2(s, s.log2())
+}
+
+/// A graph's search space as [`show_space`] shows it, the power of two computed in log space
+/// (a sum of the holes' log2 sizes), so that a huge sketch shows `2^N`, not `2^inf`.
+pub fn show_graph_space(g: &Graph) -> String {
+    show_space_log2(g.search_space(), g.search_space_log2())
+}
+
+/// `s` while it is below a million, else `2^log2`.
+fn show_space_log2(s: f64, log2: f64) -> String {
     if s < 1e6 {
         format!("{s}")
     } else {
-        format!("2^{:.1}", s.log2())
+        format!("2^{log2:.1}")
     }
 }
 
@@ -504,7 +517,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 SolverName::Enumerate => writeln!(
                     out,
                     "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
-                    show_space(g.search_space()),
+                    show_graph_space(g),
                     t.as_secs_f64()
                 )?,
                 SolverName::Sat => writeln!(
@@ -652,7 +665,7 @@ fn demo() -> Result<u8> {
             out,
             "== {title}\n   sketch {name}: {} holes, search space {}, {}",
             g.holes.len(),
-            show_space(g.search_space()),
+            show_graph_space(g),
             count_examples(g, &l.examples)
         )?;
         // The best solver available: CaDiCaL on the CNF encoding (weft-sat).

@@ -237,4 +237,12 @@ impl Graph {
             .map(|h| self.domain(h.domain).size as f64)
             .product()
     }
+    /// The base-2 logarithm of [`Graph::search_space`], summed in log space: finite however
+    /// many holes there are (the product itself is `inf` beyond about 2^1024).
+    pub fn search_space_log2(&self) -> f64 {
+        self.holes
+            .iter()
+            .map(|h| f64::from(self.domain(h.domain).size).log2())
+            .sum()
+    }
 }

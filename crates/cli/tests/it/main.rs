@@ -6,6 +6,7 @@ mod corpus;
 mod errors;
 mod grad;
 mod kanren;
+mod limits;
 mod sat;
 mod solve;
 
