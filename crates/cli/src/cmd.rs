@@ -513,31 +513,62 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(0)
         }
         Solved::NoSolution(t) => {
-            match a.solver {
-                SolverName::Enumerate => writeln!(
-                    out,
+            let line = match a.solver {
+                SolverName::Enumerate => format!(
                     "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
                     show_graph_space(g),
                     t.as_secs_f64()
-                )?,
-                SolverName::Sat => writeln!(
-                    out,
+                ),
+                SolverName::Sat => format!(
                     "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
                     t.as_secs_f64()
-                )?,
-                _ => writeln!(out, "no solution ({:.3} s)", t.as_secs_f64())?,
+                ),
+                _ => format!("no solution ({:.3} s)", t.as_secs_f64()),
+            };
+            if a.json {
+                no_answer_json(&mut out, "no solution", Some(t), None)?;
+                diag!("{line}");
+            } else {
+                writeln!(out, "{line}")?;
             }
             Ok(1)
         }
         Solved::GaveUp(reason) => {
+            if a.json {
+                no_answer_json(&mut out, "gave up", None, Some(&reason))?;
+            }
             diag!("gave up: {reason}");
             Ok(3)
         }
         Solved::Refused(reason) => {
+            if a.json {
+                no_answer_json(&mut out, "refused", None, Some(&reason))?;
+            }
             diag!("refused: {reason}");
             Ok(3)
         }
     }
+}
+
+/// With `--json`, what standard output holds when `solve` returns no program, so that it is
+/// one JSON value whatever the outcome: `{"status": "no solution", "proved": true, "seconds":
+/// …}`, or `{"status": "gave up" | "refused", "proved": false, "reason": …}`. The readable
+/// line goes to standard error.
+pub fn no_answer_json(
+    out: &mut impl Write,
+    status: &str,
+    elapsed: Option<Duration>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let mut json = serde_json::json!({ "status": status, "proved": status == "no solution" });
+    if let Some(t) = elapsed {
+        json["seconds"] = serde_json::json!(t.as_secs_f64());
+    }
+    if let Some(r) = reason {
+        json["reason"] = serde_json::json!(r);
+    }
+    writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    Ok(())
 }
 
 /// An error for flags the chosen solver would ignore (exit 2), if any: the SAT-only flags for

@@ -21,3 +21,72 @@ fn check_shows_a_huge_search_space_as_a_finite_power_of_two() {
     assert!(out.contains("(search space 2^32000.0)"), "{out}");
     assert!(!out.contains("inf"), "{out}");
 }
+
+/// 2^29 programs (every odd-parity assignment of 30 bits): no listing finishes in 0.3 s.
+const MANY: &str = "hole h: [bool; 30];
+sketch s() {
+    let p = false;
+    for i in 0..30 { p = p ^ h[i]; }
+    observe p;
+}
+";
+
+/// `--count-models` stopped by `--timeout` gave up (exit 3) and says its count is a lower
+/// bound, in text and in JSON; `--count N` that reaches N is complete as asked (exit 0).
+#[test]
+fn a_count_stopped_by_the_deadline_is_a_lower_bound_and_exits_3() {
+    let f = tmp("many.wft", MANY);
+    let args = [
+        "solve",
+        &f,
+        "--solver",
+        "sat",
+        "--count-models",
+        "--timeout",
+        "0.3",
+    ];
+    let o = weft(&args);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).starts_with("at least "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("a lower bound"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("gave up"), "{}", stderr(&o));
+    let o = weft(&[&args[..], &["--json"]].concat());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["complete"], false, "{v}");
+    assert_eq!(v["lower_bound"], true, "{v}");
+    let o = weft(&["solve", &f, "--solver", "sat", "--count", "2", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (v["count"].as_u64(), &v["lower_bound"]),
+        (Some(2), &serde_json::json!(false))
+    );
+}
+
+/// With `--json`, standard output is one JSON value also when there is no program: a proof
+/// of no solution (exit 1) or a gradient solver giving up (exit 3); the readable line goes to
+/// standard error.
+#[test]
+fn json_output_is_one_value_without_a_solution() {
+    let f = tmp(
+        "none.wft",
+        "hole h: bool;\nsketch s() { observe h && !h; }\n",
+    );
+    for solver in ["sat", "enumerate"] {
+        let o = weft(&["solve", &f, "--solver", solver, "--json"]);
+        assert_eq!(o.status.code(), Some(1), "{solver}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o))
+            .unwrap_or_else(|e| panic!("{solver}: {e}: {}", stdout(&o)));
+        assert_eq!(v["status"], "no solution", "{v}");
+        assert_eq!(v["proved"], true, "{v}");
+        assert!(stderr(&o).contains("no solution: proved"), "{}", stderr(&o));
+    }
+    let o = weft(&["solve", &f, "--solver", "fmgd", "--steps", "5", "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (&v["status"], &v["proved"]),
+        (&"gave up".into(), &false.into())
+    );
+}
