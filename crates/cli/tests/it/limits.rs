@@ -90,3 +90,37 @@ fn json_output_is_one_value_without_a_solution() {
         (&"gave up".into(), &false.into())
     );
 }
+
+/// Costs whose total can leave `i64` are refused up front (exit 2, located at the largest
+/// cost), by every command: `--minimize` reported it as refused weights or as an unsound
+/// answer, and the exact evaluator saturated the sum (`cost 9223372036854775807`).
+#[test]
+fn a_total_cost_beyond_64_bits_is_refused_up_front() {
+    let f = tmp(
+        "bigcost.wft",
+        "hole h: [0..2; 3];\nsketch s() {\n    for i in 0..3 { cost 4611686018427387000 + h[i]; }\n}\n",
+    );
+    for args in [
+        &["check", &f][..],
+        &["solve", &f, "--solver", "sat", "--minimize"],
+        &["solve", &f, "--solver", "enumerate", "--minimize"],
+    ] {
+        let o = weft(args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let err = stderr(&o);
+        assert!(err.contains("the total cost can range over"), "{err}");
+        assert!(err.contains("13835058055282161000"), "{err}");
+        assert!(err.contains("bigcost.wft:3:"), "{err}");
+        assert!(
+            !stdout(&o).contains("cost 9223372036854775807"),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
