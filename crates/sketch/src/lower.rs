@@ -31,6 +31,10 @@ const MAX_ELEMENTS: u64 = 1 << 20;
 /// Every integer a sketch computes lies in `-INT_LIMIT..=INT_LIMIT`: the sum, difference and
 /// negation of two such values fit in an `i64`, and products and quotients are checked.
 const INT_LIMIT: i64 = 1 << 62;
+/// A write at a run-time index compares the index with every position it can reach, each
+/// comparison a table over the index's values: writes needing more table entries than this in
+/// all (positions × index values, quadratic in the array's length) are refused.
+const MAX_ONE_HOT: u64 = 1 << 24;
 /// Nested function calls deeper than this are refused (recursion is refused earlier).
 const MAX_CALL_DEPTH: usize = 64;
 /// Unrolled graphs larger than this many nodes are refused (a `--set` typo can ask for a
@@ -1068,25 +1072,55 @@ impl<'a> Lowerer<'a> {
             items[k as usize] = self.store(elem_ty, &items[k as usize], rest, v, vspan, tspan)?;
             return Ok(Val::Array(items));
         }
-        let Val::Scalar(sel) = i.val else {
+        let (Val::Scalar(sel), Ty::Scalar(d)) = (&i.val, &i.ty) else {
             return Err(Reported);
         };
+        let (sel, d) = (*sel, *d);
+        self.check_one_hot(d, lo, hi, *ispan)?;
         let mut items = items.clone();
         for k in lo..hi {
             let written = self.store(elem_ty, &items[k as usize], rest, v.clone(), vspan, tspan)?;
-            // `i == k`, built as a comparison with a constant so that it prints as one.
-            let kc = self.int_const(k);
-            let it = Typed {
-                val: Val::Scalar(sel),
-                ty: i.ty.clone(),
-            };
-            let Val::Scalar(hit) = self.binary(BinOp::Eq, it, kc, *ispan, *ispan, *ispan)?.val
-            else {
-                return Err(Reported);
-            };
+            let hit = self.eq_const(sel, d, k);
             items[k as usize] = self.mux_val(hit, &[items[k as usize].clone(), written], tspan)?;
         }
         Ok(Val::Array(items))
+    }
+
+    /// Refuses a write at a run-time index of domain `d` reaching positions `lo..hi` when its
+    /// comparisons `i == k` would need more than `MAX_ONE_HOT` table entries, with the estimate.
+    fn check_one_hot(&mut self, d: DomainId, lo: i64, hi: i64, span: Span) -> R<()> {
+        let positions = (hi - lo) as u64;
+        let values = u64::from(self.domain(d).size);
+        let cells = positions.saturating_mul(values);
+        if cells <= MAX_ONE_HOT {
+            return Ok(());
+        }
+        Err(self.err(
+            Diagnostic::error(
+                format!(
+                    "this write at a run-time index needs {positions} comparisons over {values} \
+                     index values: {cells} table entries, more than {MAX_ONE_HOT}"
+                ),
+                span,
+            )
+            .with_label(format!("may be any of {positions} positions"))
+            .with_note(
+                "a run-time write compares its index with every position it can reach, so its \
+                 size grows with the square of the array's length; use smaller params",
+            ),
+        ))
+    }
+
+    /// `i == k` for a run-time value `i` of domain `d`: the table `==` specialised to the
+    /// constant `k` (what `i == k` lowers to, so that it prints as a comparison), built
+    /// directly over `i` alone, without first tabulating `==` over both arguments.
+    fn eq_const(&mut self, i: NodeId, d: DomainId, k: i64) -> NodeId {
+        let dom = self.domain(d).clone();
+        let bool_d = self.bool_d;
+        self.b
+            .apply_fn(&format!("==(_, {k})"), &[i], bool_d, move |v| {
+                u32::from(dom.int_of(v[0]) == k)
+            })
     }
 
     /// Checks an index against an array length; returns the range of positions it can take.
