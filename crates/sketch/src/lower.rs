@@ -1485,12 +1485,7 @@ impl<'a> Lowerer<'a> {
                 let t = self.expr(a)?;
                 self.unary(*op, t, a.span)
             }
-            ExprKind::Binary(op, a, b2) => {
-                let ta = self.expr(a);
-                let tb = self.expr(b2);
-                let (ta, tb) = (ta?, tb?);
-                self.binary(*op, ta, tb, a.span, b2.span, e.span)
-            }
+            ExprKind::Binary(..) => self.binary_chain(e),
             ExprKind::If(c, then, els) => self.if_expr(c, then, els.as_deref(), e.span),
             ExprKind::Match(scrut, arms) => self.match_expr(scrut, arms, e.span),
             ExprKind::Block(b) => self.block(b),
@@ -1670,6 +1665,29 @@ impl<'a> Lowerer<'a> {
             val,
             ty: (**elem).clone(),
         })
+    }
+
+    /// A binary expression, walking its chain of left operands (`a + b + … + z`, as deep as it
+    /// is long) in a loop rather than by recursion. Every operand is lowered (and reports its
+    /// errors) even after an earlier one failed.
+    fn binary_chain(&mut self, e: &Expr) -> R<Typed> {
+        let mut rights = Vec::new();
+        let mut cur = e;
+        while let ExprKind::Binary(op, a, b) = &cur.kind {
+            rights.push((*op, &**b, cur.span));
+            cur = a;
+        }
+        let mut acc = self.expr(cur);
+        let mut acc_span = cur.span;
+        for (op, b, span) in rights.into_iter().rev() {
+            let tb = self.expr(b);
+            acc = match (acc, tb) {
+                (Ok(ta), Ok(tb)) => self.binary(op, ta, tb, acc_span, b.span, span),
+                _ => Err(Reported),
+            };
+            acc_span = span;
+        }
+        acc
     }
 
     fn unary(&mut self, op: UnOp, t: Typed, span: Span) -> R<Typed> {
