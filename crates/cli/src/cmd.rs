@@ -169,7 +169,7 @@ fn check(a: &SketchArgs) -> Result<u8> {
         a.file.display(),
         g.name,
         g.holes.len(),
-        show_space(g.search_space()),
+        show_graph_space(g),
         g.inputs.len(),
         g.outputs.len(),
         count_examples(g, &l.examples),
@@ -187,11 +187,24 @@ pub fn count_examples(g: &Graph, ex: &weft_ir::Examples) -> String {
     }
 }
 
+/// A search space (or another count) as a plain number while it is short, else as a power of
+/// two.
 pub fn show_space(s: f64) -> String {
+    show_space_log2(s, s.log2())
+}
+
+/// A graph's search space as [`show_space`] shows it, the power of two computed in log space
+/// (a sum of the holes' log2 sizes), so that a huge sketch shows `2^N`, not `2^inf`.
+pub fn show_graph_space(g: &Graph) -> String {
+    show_space_log2(g.search_space(), g.search_space_log2())
+}
+
+/// `s` while it is below a million, else `2^log2`.
+fn show_space_log2(s: f64, log2: f64) -> String {
     if s < 1e6 {
         format!("{s}")
     } else {
-        format!("2^{:.1}", s.log2())
+        format!("2^{log2:.1}")
     }
 }
 
@@ -500,31 +513,62 @@ fn solve(a: &SolveArgs) -> Result<u8> {
             Ok(0)
         }
         Solved::NoSolution(t) => {
-            match a.solver {
-                SolverName::Enumerate => writeln!(
-                    out,
+            let line = match a.solver {
+                SolverName::Enumerate => format!(
                     "no solution: proved by exhaustive search ({} assignments, {:.3} s)",
-                    show_space(g.search_space()),
+                    show_graph_space(g),
                     t.as_secs_f64()
-                )?,
-                SolverName::Sat => writeln!(
-                    out,
+                ),
+                SolverName::Sat => format!(
                     "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
                     t.as_secs_f64()
-                )?,
-                _ => writeln!(out, "no solution ({:.3} s)", t.as_secs_f64())?,
+                ),
+                _ => format!("no solution ({:.3} s)", t.as_secs_f64()),
+            };
+            if a.json {
+                no_answer_json(&mut out, "no solution", Some(t), None)?;
+                diag!("{line}");
+            } else {
+                writeln!(out, "{line}")?;
             }
             Ok(1)
         }
         Solved::GaveUp(reason) => {
+            if a.json {
+                no_answer_json(&mut out, "gave up", None, Some(&reason))?;
+            }
             diag!("gave up: {reason}");
             Ok(3)
         }
         Solved::Refused(reason) => {
+            if a.json {
+                no_answer_json(&mut out, "refused", None, Some(&reason))?;
+            }
             diag!("refused: {reason}");
             Ok(3)
         }
     }
+}
+
+/// With `--json`, what standard output holds when `solve` returns no program, so that it is
+/// one JSON value whatever the outcome: `{"status": "no solution", "proved": true, "seconds":
+/// …}`, or `{"status": "gave up" | "refused", "proved": false, "reason": …}`. The readable
+/// line goes to standard error.
+pub fn no_answer_json(
+    out: &mut impl Write,
+    status: &str,
+    elapsed: Option<Duration>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let mut json = serde_json::json!({ "status": status, "proved": status == "no solution" });
+    if let Some(t) = elapsed {
+        json["seconds"] = serde_json::json!(t.as_secs_f64());
+    }
+    if let Some(r) = reason {
+        json["reason"] = serde_json::json!(r);
+    }
+    writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    Ok(())
 }
 
 /// An error for flags the chosen solver would ignore (exit 2), if any: the SAT-only flags for
@@ -652,7 +696,7 @@ fn demo() -> Result<u8> {
             out,
             "== {title}\n   sketch {name}: {} holes, search space {}, {}",
             g.holes.len(),
-            show_space(g.search_space()),
+            show_graph_space(g),
             count_examples(g, &l.examples)
         )?;
         // The best solver available: CaDiCaL on the CNF encoding (weft-sat).

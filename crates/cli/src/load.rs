@@ -239,6 +239,10 @@ pub fn load_sources(
         report(&map, &diags);
         return Err(Failed);
     }
+    if let Some(d) = weft_sketch::cost_range_error(&compiled.graph, &examples, src.file) {
+        report(&map, &[d]);
+        return Err(Failed);
+    }
     let read_data = !src.data.is_empty() || !compiled.example_files.is_empty();
     let has_io = !examples.inputs.is_empty() || !examples.expected.is_empty();
     if read_data && has_io && examples.is_empty() {

@@ -282,24 +282,43 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             Ok(0)
         }
         Ok(Outcome::NoSolution { stats }) => {
-            writeln!(
-                out,
+            let line = format!(
                 "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
                 stats.elapsed.as_secs_f64()
-            )?;
+            );
+            if a.json {
+                crate::cmd::no_answer_json(&mut out, "no solution", Some(stats.elapsed), None)?;
+                diag!("{line}");
+            } else {
+                writeln!(out, "{line}")?;
+            }
             Ok(1)
         }
         Ok(Outcome::GaveUp { reason, .. }) => {
+            if a.json {
+                crate::cmd::no_answer_json(&mut out, "gave up", None, Some(&reason))?;
+            }
             diag!("gave up: {reason}");
             Ok(3)
         }
-        Err(e) => refused(e),
+        Err(e) => refused(e, a.json),
     }
 }
 
-fn refused(e: weft_sat::SatError) -> Result<u8> {
+/// Reports an error of the SAT backend: a problem too large for it is refused (exit 3; with
+/// `--json`, also as the JSON value on standard output), a mismatch is bad input (exit 2).
+fn refused(e: weft_sat::SatError, json: bool) -> Result<u8> {
     match e {
         weft_sat::SatError::TooLarge { .. } | weft_sat::SatError::Weights(_) => {
+            if json {
+                let reason = e.to_string();
+                crate::cmd::no_answer_json(
+                    &mut crate::out::stdout(),
+                    "refused",
+                    None,
+                    Some(&reason),
+                )?;
+            }
             diag!("refused: {e}");
             Ok(3)
         }
@@ -328,10 +347,18 @@ fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
             stats,
         }) => (assignment, fitted, total, cost, optimal, stopped, stats),
         Ok(FitOutcome::GaveUp { reason, .. }) => {
+            if a.json {
+                crate::cmd::no_answer_json(
+                    &mut crate::out::stdout(),
+                    "gave up",
+                    None,
+                    Some(&reason),
+                )?;
+            }
             diag!("gave up: {reason}");
             return Ok(3);
         }
-        Err(e) => return refused(e),
+        Err(e) => return refused(e, a.json),
     };
     let mut out = crate::out::stdout();
     if a.json {
@@ -366,7 +393,9 @@ fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
 
 /// `--all`, `--count N`, `--count-models`: the distinct programs, printed as they are found,
 /// then their number. With `--json`, one object: `programs` (not with `--count-models`),
-/// `count`, `complete`, `stopped`, `seconds`.
+/// `count`, `complete`, `lower_bound`, `stopped`, `seconds`. Stopped early (a deadline, a
+/// cancellation) before all of them or the number asked for, the count is a lower bound and
+/// the exit code is 3 (gave up), whatever was listed.
 fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
     let max = if a.sat.all || a.sat.count_models {
         None
@@ -404,11 +433,14 @@ fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
         stats,
     } = match r {
         Ok(e) => e,
-        Err(e) => return refused(e),
+        Err(e) => return refused(e, a.json),
     };
+    // Stopped before listing all of them or the number asked for (deadline, cancellation):
+    // the count is only a lower bound, and the solver gave up.
+    let gave_up = !complete && max.is_none_or(|m| count < m);
     if a.json {
         let mut json = serde_json::json!({
-            "count": count, "complete": complete, "stopped": stopped,
+            "count": count, "complete": complete, "lower_bound": gave_up, "stopped": stopped,
             "seconds": stats.elapsed.as_secs_f64(),
         });
         if !a.sat.count_models {
@@ -418,23 +450,30 @@ fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
     } else {
         writeln!(
             out,
-            "{count} distinct program{} ({}) in {:.3} s",
+            "{}{count} distinct program{} ({}) in {:.3} s",
+            if gave_up { "at least " } else { "" },
             if count == 1 { "" } else { "s" },
             if complete {
                 "all of them: proved by the solver".to_string()
+            } else if gave_up {
+                format!(
+                    "a lower bound: {}",
+                    stopped.as_deref().unwrap_or("stopped early")
+                )
             } else {
-                stopped.unwrap_or_default()
+                stopped.clone().unwrap_or_default()
             },
             stats.elapsed.as_secs_f64()
         )?;
     }
-    Ok(if count > 0 {
-        0
-    } else if complete {
-        1
-    } else {
-        3
-    })
+    if gave_up {
+        diag!(
+            "gave up: {}; {count} is a lower bound on the number of programs",
+            stopped.as_deref().unwrap_or("stopped early")
+        );
+        return Ok(3);
+    }
+    Ok(if count > 0 { 0 } else { 1 })
 }
 
 /// Prints the program found (or its hole file, with `--json`); the caller writes `--out` once
@@ -547,7 +586,8 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
             diag!("check-all-inputs gave up: {reason}");
             Ok(3)
         }
-        Err(e) => refused(e),
+        // The hole file is already out: a refusal is a message only.
+        Err(e) => refused(e, false),
     }
 }
 
@@ -591,7 +631,7 @@ pub fn export(a: &ExportArgs) -> Result<u8> {
     }
     let text = match export_text(&l, a.format, a.max_clauses, a.minimize) {
         Ok(t) => t,
-        Err(e) => return refused(e),
+        Err(e) => return refused(e, false),
     };
     match &a.out {
         Some(p) => {

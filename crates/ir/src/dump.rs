@@ -53,7 +53,7 @@ fn write_dump(s: &mut String, g: &Graph) -> std::fmt::Result {
     writeln!(
         s,
         "  search space: {} ({} holes)",
-        show_space(g.search_space()),
+        show_graph_space(g),
         g.holes.len()
     )?;
 
@@ -157,10 +157,21 @@ fn node_ref(n: NodeId) -> String {
 
 /// A search space as a plain number while it is exact and short, else as a power of two.
 pub fn show_space(space: f64) -> String {
+    show_space_log2(space, space.log2())
+}
+
+/// A graph's search space as [`show_space`] shows it, the power of two computed in log space
+/// ([`Graph::search_space_log2`]), so that spaces beyond `f64` are not `2^inf`.
+pub fn show_graph_space(g: &Graph) -> String {
+    show_space_log2(g.search_space(), g.search_space_log2())
+}
+
+/// `space` while it is short, else `2^log2`.
+fn show_space_log2(space: f64, log2: f64) -> String {
     if space < 1e12 {
         format!("{space}")
     } else {
-        format!("2^{:.1}", space.log2())
+        format!("2^{log2:.1}")
     }
 }
 
@@ -251,6 +262,13 @@ mod tests {
     fn spaces_and_ranges() {
         assert_eq!(show_space(135.0), "135");
         assert_eq!(show_space(2f64.powi(60)), "2^60.0");
+        // 2 000 holes of 2^16 values: 2^32000, beyond f64, shown from its logarithm.
+        let mut b = Builder::new("huge");
+        let d = b.domain(Domain::range(0, 1 << 16));
+        b.hole_decl("h", vec![2000], d, SrcSpan::default());
+        let g = b.finish();
+        assert_eq!(g.search_space(), f64::INFINITY);
+        assert_eq!(show_graph_space(&g), "2^32000.0");
         assert_eq!(id_ranges([0, 1, 2, 5, 7, 8].into_iter()), "0..2, 5, 7..8");
     }
 }

@@ -87,6 +87,17 @@ pub enum EvalError {
         value: u32,
         domain: String,
     },
+    /// The total cost can leave the 64-bit integers (large weights, many costs or examples).
+    #[error(
+        "the total cost can range over {min}..={max}, beyond 64-bit integers \
+         (-2^63..2^63-1): {costs} cost statement(s) over {examples} example(s)"
+    )]
+    CostRange {
+        min: i128,
+        max: i128,
+        costs: usize,
+        examples: usize,
+    },
 }
 
 /// The full result of evaluating one assignment on a set of examples.
@@ -104,8 +115,8 @@ pub struct Evaluation {
     pub outputs: Vec<Vec<u32>>,
     /// Per example: indices into `Graph::observations` of the observations that are false.
     pub failed_observations: Vec<Vec<usize>>,
-    /// Total cost: once-costs counted once, per-example costs summed over all examples
-    /// (saturating).
+    /// Total cost: once-costs counted once, per-example costs summed over all examples (exact:
+    /// [`validate_examples`] refuses graphs whose cost could leave `i64`).
     pub cost: i64,
     /// Every example passed.
     pub all_passed: bool,
@@ -887,7 +898,27 @@ pub fn validate_examples(g: &Graph, ex: &Examples) -> Result<(), EvalError> {
             });
         }
     }
-    Ok(())
+    check_cost_range(g, ex)
+}
+
+/// Refuses a graph whose total cost could overflow `i64` over these examples (a sketch without
+/// inputs has one implicit example), so that no solver or evaluator sums it silently wrong.
+pub fn check_cost_range(g: &Graph, ex: &Examples) -> Result<(), EvalError> {
+    let examples = if g.inputs.is_empty() {
+        ex.len().max(1)
+    } else {
+        ex.len()
+    };
+    let (min, max) = g.cost_bounds(examples);
+    if i64::try_from(min).is_ok() && i64::try_from(max).is_ok() {
+        return Ok(());
+    }
+    Err(EvalError::CostRange {
+        min,
+        max,
+        costs: g.costs.len(),
+        examples,
+    })
 }
 
 /// Checks everything evaluation relies on, so that it cannot index out of bounds.

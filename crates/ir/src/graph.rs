@@ -237,4 +237,26 @@ impl Graph {
             .map(|h| self.domain(h.domain).size as f64)
             .product()
     }
+    /// The least and the greatest total cost any assignment can have over `n_examples`
+    /// examples (once-costs counted once, the others once per example), computed in `i128`
+    /// so that sums beyond `i64` show as such (see [`crate::eval::validate_examples`]).
+    pub fn cost_bounds(&self, n_examples: usize) -> (i128, i128) {
+        let mut bounds = (0i128, 0i128);
+        for c in &self.costs {
+            let times = if c.once { 1 } else { n_examples as i128 };
+            let lo = c.weights.iter().copied().min().unwrap_or(0);
+            let hi = c.weights.iter().copied().max().unwrap_or(0);
+            bounds.0 += i128::from(lo) * times;
+            bounds.1 += i128::from(hi) * times;
+        }
+        bounds
+    }
+    /// The base-2 logarithm of [`Graph::search_space`], summed in log space: finite however
+    /// many holes there are (the product itself is `inf` beyond about 2^1024).
+    pub fn search_space_log2(&self) -> f64 {
+        self.holes
+            .iter()
+            .map(|h| f64::from(self.domain(h.domain).size).log2())
+            .sum()
+    }
 }

@@ -10,7 +10,8 @@
 //!   `assert`. Example inputs are numerals, so tables over them fold while writing, as in the
 //!   CNF. Costs are the `Int` constant `weft_cost`: the sum of each `cost` statement's weight
 //!   of its node's value (`ite` over the value), once for once-costs and once per example for
-//!   the others, as `--minimize` counts them. The script ends with `(check-sat)` and
+//!   the others, as `--minimize` counts them (0 when the sketch has no `cost`: it is defined on
+//!   every export). The script ends with `(check-sat)` and
 //!   `(get-value (...holes))`; [`parse_values`] reads that answer back into an assignment.
 //!   With `minimize`, `(minimize weft_cost)` comes before `(check-sat)`: that command is not
 //!   in the SMT-LIB standard but is understood by z3 (νZ) and OptiMathSAT, which then answer
@@ -181,23 +182,21 @@ pub fn smtlib(
             costs.push(weighted(&t, &c.weights));
         }
     }
-    if !g.costs.is_empty() {
-        let total = match costs.len() {
-            0 => "0".to_string(),
-            1 => costs.pop().unwrap_or_default(),
-            _ => format!("(+ {})", costs.join(" ")),
-        };
-        let _ = writeln!(s, "(define-fun weft_cost () Int {total})");
-        if minimize {
-            let _ = writeln!(s, "(minimize weft_cost)");
-        }
+    // Defined on every export (0 without `cost` statements), so that a script that adds
+    // `(minimize weft_cost)` works whatever the sketch.
+    let total = match costs.len() {
+        0 => "0".to_string(),
+        1 => costs.pop().unwrap_or_default(),
+        _ => format!("(+ {})", costs.join(" ")),
+    };
+    let _ = writeln!(s, "(define-fun weft_cost () Int {total})");
+    if minimize {
+        let _ = writeln!(s, "(minimize weft_cost)");
     }
     let _ = writeln!(s, "(check-sat)");
     if !g.holes.is_empty() {
         let mut syms: Vec<String> = g.holes.iter().map(|h| hole_symbol(&h.name)).collect();
-        if !g.costs.is_empty() {
-            syms.push("weft_cost".to_string());
-        }
+        syms.push("weft_cost".to_string());
         let _ = writeln!(s, "(get-value ({}))", syms.join(" "));
     }
     Ok(s)

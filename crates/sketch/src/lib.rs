@@ -21,7 +21,7 @@ pub mod examples;
 pub mod lower;
 
 use weft_ir::{Examples, Graph};
-use weft_syntax::{Diagnostic, FileId, SourceMap};
+use weft_syntax::{Diagnostic, FileId, SourceMap, Span};
 
 pub use lower::{LowerConfig, Lowered, Ty};
 
@@ -74,4 +74,26 @@ pub fn compile(
         lowered,
         warnings: diags,
     })
+}
+
+/// An error, located at the sketch's `cost` statement of largest weight, when the total cost
+/// over `examples` could leave the 64-bit integers (see [`weft_ir::eval::check_cost_range`]):
+/// such a sketch is refused up front rather than summed wrong by a solver.
+pub fn cost_range_error(graph: &Graph, examples: &Examples, file: FileId) -> Option<Diagnostic> {
+    let Err(e) = weft_ir::eval::check_cost_range(graph, examples) else {
+        return None;
+    };
+    let largest = graph.costs.iter().max_by_key(|c| {
+        c.weights
+            .iter()
+            .map(|w| w.unsigned_abs())
+            .max()
+            .unwrap_or(0)
+    })?;
+    let span = Span::new(file, largest.span.start, largest.span.end);
+    Some(
+        Diagnostic::error(e.to_string(), span)
+            .with_label("the largest cost")
+            .with_note("scale the costs down: the total must fit a 64-bit integer"),
+    )
 }

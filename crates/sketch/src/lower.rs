@@ -24,9 +24,17 @@ const MAX_TABLE: usize = 1 << 20;
 const MAX_RANGE: i64 = 1 << 16;
 /// Arrays longer than this are refused.
 const MAX_ARRAY: i64 = 1 << 20;
+/// Array types (and arrays built in code) with more scalar elements than this, over all their
+/// dimensions, are refused: each dimension alone may be within `MAX_ARRAY` while their
+/// product is not (`[[[bool; 1000]; 1000]; 1000]`).
+const MAX_ELEMENTS: u64 = 1 << 20;
 /// Every integer a sketch computes lies in `-INT_LIMIT..=INT_LIMIT`: the sum, difference and
 /// negation of two such values fit in an `i64`, and products and quotients are checked.
 const INT_LIMIT: i64 = 1 << 62;
+/// A write at a run-time index compares the index with every position it can reach, each
+/// comparison a table over the index's values: writes needing more table entries than this in
+/// all (positions × index values, quadratic in the array's length) are refused.
+const MAX_ONE_HOT: u64 = 1 << 24;
 /// Nested function calls deeper than this are refused (recursion is refused earlier).
 const MAX_CALL_DEPTH: usize = 64;
 /// Unrolled graphs larger than this many nodes are refused (a `--set` typo can ask for a
@@ -76,6 +84,8 @@ struct Var {
 struct EnumInfo {
     domain: DomainId,
     variants: Vec<String>,
+    /// The declaration's name (for "declared twice").
+    span: Span,
 }
 
 struct FnInfo<'a> {
@@ -302,9 +312,7 @@ impl<'a> Lowerer<'a> {
             .map(|p| p.1)
             .or_else(|| self.holes.get(&name.name).map(|h| h.span))
             .or_else(|| self.fns.get(&name.name).map(|f| f.decl.name.span))
-            .or_else(|| {
-                self.enums.contains_key(&name.name).then_some(name.span) // span approximate
-            });
+            .or_else(|| self.enums.get(&name.name).map(|e| e.span));
         if let Some(prev) = prev {
             self.diags.push(
                 Diagnostic::error(format!("`{}` is declared twice", name.name), name.span)
@@ -352,6 +360,7 @@ impl<'a> Lowerer<'a> {
             EnumInfo {
                 domain,
                 variants: names,
+                span: e.name.span,
             },
         );
     }
@@ -615,9 +624,37 @@ impl<'a> Lowerer<'a> {
                         n.span,
                     )));
                 }
-                Ok(Ty::Array(Box::new(elem), n_v as u32))
+                let ty = Ty::Array(Box::new(elem), n_v as u32);
+                self.check_elements(&ty, t.span, "array type")?;
+                Ok(ty)
             }
         }
+    }
+
+    /// Refuses an array type with more than `MAX_ELEMENTS` scalar elements in all, naming
+    /// the product of its dimensions.
+    fn check_elements(&mut self, ty: &Ty, span: Span, what: &str) -> R<()> {
+        let (shape, _) = flatten_ty(ty);
+        let total = shape
+            .iter()
+            .try_fold(1u64, |acc, &n| acc.checked_mul(u64::from(n)));
+        if total.is_some_and(|t| t <= MAX_ELEMENTS) {
+            return Ok(());
+        }
+        let dims: Vec<String> = shape.iter().map(u32::to_string).collect();
+        let total = shape.iter().map(|&n| u128::from(n)).product::<u128>();
+        Err(self.err(
+            Diagnostic::error(
+                format!(
+                    "{what} `{}` has {} = {total} elements, more than {MAX_ELEMENTS}",
+                    self.show_ty(ty),
+                    dims.join(" × ")
+                ),
+                span,
+            )
+            .with_label(format!("{total} elements"))
+            .with_note("every element is a node of the graph; use smaller params"),
+        ))
     }
 
     fn show_ty(&self, t: &Ty) -> String {
@@ -1038,25 +1075,55 @@ impl<'a> Lowerer<'a> {
             items[k as usize] = self.store(elem_ty, &items[k as usize], rest, v, vspan, tspan)?;
             return Ok(Val::Array(items));
         }
-        let Val::Scalar(sel) = i.val else {
+        let (Val::Scalar(sel), Ty::Scalar(d)) = (&i.val, &i.ty) else {
             return Err(Reported);
         };
+        let (sel, d) = (*sel, *d);
+        self.check_one_hot(d, lo, hi, *ispan)?;
         let mut items = items.clone();
         for k in lo..hi {
             let written = self.store(elem_ty, &items[k as usize], rest, v.clone(), vspan, tspan)?;
-            // `i == k`, built as a comparison with a constant so that it prints as one.
-            let kc = self.int_const(k);
-            let it = Typed {
-                val: Val::Scalar(sel),
-                ty: i.ty.clone(),
-            };
-            let Val::Scalar(hit) = self.binary(BinOp::Eq, it, kc, *ispan, *ispan, *ispan)?.val
-            else {
-                return Err(Reported);
-            };
+            let hit = self.eq_const(sel, d, k);
             items[k as usize] = self.mux_val(hit, &[items[k as usize].clone(), written], tspan)?;
         }
         Ok(Val::Array(items))
+    }
+
+    /// Refuses a write at a run-time index of domain `d` reaching positions `lo..hi` when its
+    /// comparisons `i == k` would need more than `MAX_ONE_HOT` table entries, with the estimate.
+    fn check_one_hot(&mut self, d: DomainId, lo: i64, hi: i64, span: Span) -> R<()> {
+        let positions = (hi - lo) as u64;
+        let values = u64::from(self.domain(d).size);
+        let cells = positions.saturating_mul(values);
+        if cells <= MAX_ONE_HOT {
+            return Ok(());
+        }
+        Err(self.err(
+            Diagnostic::error(
+                format!(
+                    "this write at a run-time index needs {positions} comparisons over {values} \
+                     index values: {cells} table entries, more than {MAX_ONE_HOT}"
+                ),
+                span,
+            )
+            .with_label(format!("may be any of {positions} positions"))
+            .with_note(
+                "a run-time write compares its index with every position it can reach, so its \
+                 size grows with the square of the array's length; use smaller params",
+            ),
+        ))
+    }
+
+    /// `i == k` for a run-time value `i` of domain `d`: the table `==` specialised to the
+    /// constant `k` (what `i == k` lowers to, so that it prints as a comparison), built
+    /// directly over `i` alone, without first tabulating `==` over both arguments.
+    fn eq_const(&mut self, i: NodeId, d: DomainId, k: i64) -> NodeId {
+        let dom = self.domain(d).clone();
+        let bool_d = self.bool_d;
+        self.b
+            .apply_fn(&format!("==(_, {k})"), &[i], bool_d, move |v| {
+                u32::from(dom.int_of(v[0]) == k)
+            })
     }
 
     /// Checks an index against an array length; returns the range of positions it can take.
@@ -1393,9 +1460,11 @@ impl<'a> Lowerer<'a> {
                     vals.push(self.coerce(t, &elem, s)?);
                 }
                 let n = vals.len() as u32;
+                let ty = Ty::Array(Box::new(elem), n);
+                self.check_elements(&ty, e.span, "this array")?;
                 Ok(Typed {
                     val: Val::Array(vals),
-                    ty: Ty::Array(Box::new(elem), n),
+                    ty,
                 })
             }
             ExprKind::Repeat(elem, n) => {
@@ -1407,9 +1476,11 @@ impl<'a> Lowerer<'a> {
                         n.span,
                     )));
                 }
+                let ty = Ty::Array(Box::new(t.ty), n_v as u32);
+                self.check_elements(&ty, e.span, "this array")?;
                 Ok(Typed {
                     val: Val::Array(vec![t.val; n_v as usize]),
-                    ty: Ty::Array(Box::new(t.ty), n_v as u32),
+                    ty,
                 })
             }
             ExprKind::Call(f, args) => self.call(f, args, e.span),
@@ -1417,12 +1488,7 @@ impl<'a> Lowerer<'a> {
                 let t = self.expr(a)?;
                 self.unary(*op, t, a.span)
             }
-            ExprKind::Binary(op, a, b2) => {
-                let ta = self.expr(a);
-                let tb = self.expr(b2);
-                let (ta, tb) = (ta?, tb?);
-                self.binary(*op, ta, tb, a.span, b2.span, e.span)
-            }
+            ExprKind::Binary(..) => self.binary_chain(e),
             ExprKind::If(c, then, els) => self.if_expr(c, then, els.as_deref(), e.span),
             ExprKind::Match(scrut, arms) => self.match_expr(scrut, arms, e.span),
             ExprKind::Block(b) => self.block(b),
@@ -1602,6 +1668,29 @@ impl<'a> Lowerer<'a> {
             val,
             ty: (**elem).clone(),
         })
+    }
+
+    /// A binary expression, walking its chain of left operands (`a + b + … + z`, as deep as it
+    /// is long) in a loop rather than by recursion. Every operand is lowered (and reports its
+    /// errors) even after an earlier one failed.
+    fn binary_chain(&mut self, e: &Expr) -> R<Typed> {
+        let mut rights = Vec::new();
+        let mut cur = e;
+        while let ExprKind::Binary(op, a, b) = &cur.kind {
+            rights.push((*op, &**b, cur.span));
+            cur = a;
+        }
+        let mut acc = self.expr(cur);
+        let mut acc_span = cur.span;
+        for (op, b, span) in rights.into_iter().rev() {
+            let tb = self.expr(b);
+            acc = match (acc, tb) {
+                (Ok(ta), Ok(tb)) => self.binary(op, ta, tb, acc_span, b.span, span),
+                _ => Err(Reported),
+            };
+            acc_span = span;
+        }
+        acc
     }
 
     fn unary(&mut self, op: UnOp, t: Typed, span: Span) -> R<Typed> {

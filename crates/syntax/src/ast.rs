@@ -207,6 +207,20 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// How tightly the operator binds (higher is tighter); operators of one binding power
+    /// associate to the left.
+    pub const fn binding_power(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::Xor => 2,
+            BinOp::And => 3,
+            BinOp::Eq | BinOp::Ne => 4,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 5,
+            BinOp::Add | BinOp::Sub => 6,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 7,
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Mul => "*",
@@ -282,4 +296,30 @@ pub enum ExprKind {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+}
+
+impl Drop for Expr {
+    /// A left-associative chain (`a + b + … + z`) is as deep as it is long, and the parser
+    /// allows any length: its left operands are unlinked one at a time, so that dropping a
+    /// long chain does not recurse once per operator.
+    fn drop(&mut self) {
+        let mut next = take_lhs(&mut self.kind);
+        while let Some(mut e) = next {
+            next = take_lhs(&mut e.kind);
+        }
+    }
+}
+
+/// The left operand of a binary expression, replaced by an error placeholder.
+fn take_lhs(kind: &mut ExprKind) -> Option<Box<Expr>> {
+    match kind {
+        ExprKind::Binary(_, lhs, _) => Some(std::mem::replace(
+            lhs,
+            Box::new(Expr {
+                kind: ExprKind::Error,
+                span: lhs.span,
+            }),
+        )),
+        _ => None,
+    }
 }

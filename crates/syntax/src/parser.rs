@@ -24,8 +24,10 @@ use crate::diagnostic::Diagnostic;
 use crate::lexer::{lex, Token, TokenKind as T};
 use crate::span::{FileId, Span};
 
-/// How deeply expressions, blocks, types and example values may nest (counting each binary
-/// operator, index and `else if` as one level, since each one deepens the tree).
+/// How deeply expressions, blocks, types and example values may nest: parentheses, blocks,
+/// calls, brackets, unary operators, indices, `else if`, and the right operand of a binary
+/// operator each count one level. A left-associative chain of binary operators
+/// (`a + b + … + z`) is read in a loop and does not deepen the nesting however long it is.
 pub const MAX_DEPTH: u32 = 256;
 
 /// At most this many diagnostics are returned; a last one says that more were cut off.
@@ -33,7 +35,7 @@ pub const MAX_ERRORS: usize = 100;
 
 /// Binding power of `+`/`-`: range bounds in types are parsed at this level and tighter, so
 /// that `a < b..c` needs parentheses.
-const ADDITIVE: u8 = 6;
+const ADDITIVE: u8 = BinOp::Add.binding_power();
 
 /// Parses one `.wft` file. The diagnostics are sorted by position; the module is complete
 /// (with [`ExprKind::Error`] placeholders) even when there are errors.
@@ -58,23 +60,24 @@ pub fn parse(file: FileId, text: &str) -> (Module, Vec<Diagnostic>) {
 }
 
 fn binop(kind: &T) -> Option<(BinOp, u8)> {
-    Some(match kind {
-        T::OrOr => (BinOp::Or, 1),
-        T::Caret => (BinOp::Xor, 2),
-        T::AndAnd => (BinOp::And, 3),
-        T::EqEq => (BinOp::Eq, 4),
-        T::Ne => (BinOp::Ne, 4),
-        T::Lt => (BinOp::Lt, 5),
-        T::Le => (BinOp::Le, 5),
-        T::Gt => (BinOp::Gt, 5),
-        T::Ge => (BinOp::Ge, 5),
-        T::Plus => (BinOp::Add, ADDITIVE),
-        T::Minus => (BinOp::Sub, ADDITIVE),
-        T::Star => (BinOp::Mul, 7),
-        T::Slash => (BinOp::Div, 7),
-        T::Percent => (BinOp::Rem, 7),
+    let op = match kind {
+        T::OrOr => BinOp::Or,
+        T::Caret => BinOp::Xor,
+        T::AndAnd => BinOp::And,
+        T::EqEq => BinOp::Eq,
+        T::Ne => BinOp::Ne,
+        T::Lt => BinOp::Lt,
+        T::Le => BinOp::Le,
+        T::Gt => BinOp::Gt,
+        T::Ge => BinOp::Ge,
+        T::Plus => BinOp::Add,
+        T::Minus => BinOp::Sub,
+        T::Star => BinOp::Mul,
+        T::Slash => BinOp::Div,
+        T::Percent => BinOp::Rem,
         _ => return None,
-    })
+    };
+    Some((op, op.binding_power()))
 }
 
 fn closer_of(open: &T) -> T {
@@ -808,9 +811,9 @@ impl<'a> Parser<'a> {
                 if self.eat(&T::DotDot) {
                     let hi = self.expr_bp(ADDITIVE, true, false);
                     TypeExprKind::Range(Box::new(lo), Box::new(hi))
-                } else if let ExprKind::Name(name) = lo.kind {
+                } else if let ExprKind::Name(name) = &lo.kind {
                     TypeExprKind::Named(Ident {
-                        name,
+                        name: name.clone(),
                         span: lo.span,
                     })
                 } else {
@@ -1076,27 +1079,32 @@ impl<'a> Parser<'a> {
 
     /// Pratt parsing: reads operators of binding power `min_bp` and up. `rhs`: this is the
     /// right operand of an operator, whose level of nesting was already counted.
+    ///
+    /// A left-associative chain (`a + b + … + z`) is read by the loop, each operator in turn:
+    /// only the parsing of each right operand counts one level of nesting (and is left
+    /// before the next operator), so the chain's length is not nesting.
     fn expr_bp(&mut self, min_bp: u8, no_block: bool, rhs: bool) -> Expr {
         if !rhs && !self.enter() {
             return self.error_expr();
         }
         let mut lhs = self.unary(no_block);
-        let mut levels = u32::from(!rhs);
         while let Some((op, bp)) = binop(self.peek()) {
             if bp < min_bp || !self.enter() {
                 break;
             }
-            levels += 1;
             self.bump();
             // Left-associative: the right operand binds only tighter operators.
             let rhs = self.expr_bp(bp + 1, no_block, true);
+            self.leave();
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 span,
             };
         }
-        self.depth -= levels;
+        if !rhs {
+            self.leave();
+        }
         lhs
     }
 
@@ -1453,7 +1461,7 @@ fn place(expr: Expr) -> Result<(Ident, Vec<Expr>), Expr> {
     let mut indices = Vec::new();
     let mut cur = expr;
     loop {
-        match cur.kind {
+        match std::mem::replace(&mut cur.kind, ExprKind::Error) {
             ExprKind::Index(base, index) => {
                 indices.push(*index);
                 cur = *base;
@@ -1499,7 +1507,7 @@ mod tests {
     #[test]
     fn binary_is_left_associative() {
         let e = first_expr("a - b - c");
-        let ExprKind::Binary(BinOp::Sub, lhs, _) = e.kind else {
+        let ExprKind::Binary(BinOp::Sub, lhs, _) = &e.kind else {
             panic!()
         };
         assert!(matches!(lhs.kind, ExprKind::Binary(BinOp::Sub, _, _)));

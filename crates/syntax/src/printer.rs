@@ -1,6 +1,8 @@
 //! Prints a syntax tree back as weft source that parses to the same tree (spans aside).
 //!
-//! Binary expressions are fully parenthesised, so precedence never has to be reconstructed.
+//! Binary expressions are fully parenthesised, so precedence never has to be reconstructed,
+//! except that a left-associative chain of one binding power is one pair of parentheses
+//! (`(a + b - c)`), so that printing a long chain does not nest it.
 //! The law `parse(print(m)) == m` (modulo spans) is checked by a property test.
 
 use crate::ast::*;
@@ -69,6 +71,32 @@ fn is_atom(e: &Expr) -> bool {
 impl Printer {
     fn push(&mut self, s: &str) {
         self.out.push_str(s);
+    }
+
+    /// A binary expression in parentheses, its left operands of the same binding power
+    /// printed without their own (`(a + b - c)`: left-associative, so it parses back to the same
+    /// tree), walked in a loop, so that a chain of any length prints as one level of nesting.
+    fn chain(&mut self, e: &Expr) {
+        let ExprKind::Binary(op, ..) = &e.kind else {
+            return self.expr(e, false);
+        };
+        let bp = op.binding_power();
+        let mut rights = Vec::new();
+        let mut cur = e;
+        while let ExprKind::Binary(op, lhs, rhs) = &cur.kind {
+            if op.binding_power() != bp {
+                break;
+            }
+            rights.push((*op, &**rhs));
+            cur = lhs;
+        }
+        self.push("(");
+        self.expr(cur, false);
+        for (op, rhs) in rights.into_iter().rev() {
+            self.push(&format!(" {} ", op.symbol()));
+            self.expr(rhs, false);
+        }
+        self.push(")");
     }
 
     fn newline(&mut self) {
@@ -350,13 +378,7 @@ impl Printer {
                     _ => self.operand(operand),
                 }
             }
-            ExprKind::Binary(op, lhs, rhs) => {
-                self.push("(");
-                self.expr(lhs, false);
-                self.push(&format!(" {} ", op.symbol()));
-                self.expr(rhs, false);
-                self.push(")");
-            }
+            ExprKind::Binary(..) => self.chain(e),
             ExprKind::If(cond, then, otherwise) => {
                 self.push("if ");
                 self.expr(cond, true);

@@ -7,6 +7,7 @@ mod data;
 mod errors;
 mod grad;
 mod kanren;
+mod limits;
 mod sat;
 mod solve;
 

@@ -249,6 +249,35 @@ fn observations_and_costs_once_and_per_example() {
     assert_eq!((r.cost, r.all_passed, r.passed.len()), (10, true, 0));
 }
 
+/// A per-example cost of 2^62 sums beyond `i64` over two examples: the evaluator refuses the
+/// examples (it saturated to `i64::MAX` before), and the bounds are exact in `i128`.
+#[test]
+fn a_total_cost_beyond_i64_is_refused_not_saturated() {
+    let mut b = Builder::new("big");
+    let bd = b.bool_domain();
+    let x = b.input(slot("x", bd));
+    let h = b.hole_decl("h", vec![], bd, SrcSpan::default())[0];
+    let y = b.apply_fn("&&", &[x, h], bd, |v| v[0] & v[1]);
+    b.cost(y, vec![0, 1 << 62], SrcSpan::default());
+    b.cost(h, vec![-5, 0], SrcSpan::default());
+    let g = b.finish();
+    assert_eq!(g.cost_bounds(3), (-5, 3 << 62));
+    let mut ex = Examples::with_slots(1, 0);
+    ex.push(&[1], &[], "");
+    let mut ev = Evaluator::new(&g).unwrap();
+    assert_eq!(
+        ev.evaluate(&g, &Assignment(vec![1]), &ex).unwrap().cost,
+        1 << 62
+    );
+    ex.push(&[1], &[], "");
+    let e = ev.evaluate(&g, &Assignment(vec![1]), &ex).unwrap_err();
+    assert!(
+        matches!(e, weft_ir::EvalError::CostRange { max, examples: 2, .. } if max == 2i128 << 62),
+        "{e}"
+    );
+    assert!(e.to_string().contains("beyond 64-bit integers"), "{e}");
+}
+
 #[test]
 fn dont_care_outputs_are_ignored() {
     let g = circuit(2, 1, 2);

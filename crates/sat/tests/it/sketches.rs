@@ -406,3 +406,28 @@ fn holes_free_alone_but_not_together_are_not_both_listed_as_free() {
         "{listed:?}"
     );
 }
+
+/// A sketch without `cost` statements still defines `weft_cost` (as 0), so that a script that
+/// adds `(minimize weft_cost)` works on every export; z3 minimises it to 0.
+#[test]
+fn smtlib_export_defines_a_zero_cost_without_cost_statements() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    assert!(g.costs.is_empty());
+    let plain = weft_sat::export::smtlib(&g, &ex, 1_000_000, false).unwrap();
+    assert!(plain.contains("(define-fun weft_cost () Int 0)"), "{plain}");
+    assert!(!plain.contains("(minimize"));
+    let text = weft_sat::export::smtlib(&g, &ex, 1_000_000, true).unwrap();
+    let define = text.find("(define-fun weft_cost () Int 0)").unwrap();
+    let minimize = text.find("(minimize weft_cost)").unwrap();
+    assert!(define < minimize && minimize < text.find("(check-sat)").unwrap());
+    let Some((answer, dir)) = run_z3(&text, "nocost") else {
+        return;
+    };
+    let a = weft_sat::export::parse_values(&g, &answer).unwrap_or_else(|| panic!("{answer}"));
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    weft_solve::verify(&p, "z3", &a).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

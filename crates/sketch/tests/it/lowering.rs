@@ -162,3 +162,30 @@ fn a_let_named_like_an_output_shadows_it_and_leaves_the_output_alone() {
     let out = outputs_of("sketch s(x: 0..3) -> (o: 0..4) { let x = 3; o = x; }", &[1]);
     assert_eq!(out, vec![(3, "0..4".to_string())]);
 }
+
+/// A flat chain of operators is not nesting: 256 `+` lower (they were "nesting too deep"),
+/// and a chain of 100 000 `^` lowers on a test thread's small stack (the chain is walked in a
+/// loop, not by recursion) to the right value.
+#[test]
+fn long_operator_chains_lower() {
+    let sum = format!(
+        "sketch s(a: 0..2) -> 0..257 {{ {} }}",
+        vec!["a"; 256].join(" + ")
+    );
+    let c = compile_str(&sum, &[]).unwrap();
+    assert_eq!(c.graph.outputs.len(), 1);
+    let terms = ["a", "h"].repeat(50_000).join(" ^ ");
+    let xor = format!("hole h: bool;\nsketch s(a: bool) -> bool {{ {terms} ^ a }}");
+    let c = compile_str(&xor, &[]).unwrap();
+    // 50 001 copies of `a` and 50 000 of `h`: the result is a ^ h ^ a ... = a (h cancels).
+    let mut ev = weft_ir::Evaluator::new(&c.graph).unwrap();
+    let mut ex = weft_ir::Examples::with_slots(1, 1);
+    ex.push(&[1], &[Some(1)], "");
+    ex.push(&[0], &[Some(0)], "");
+    for h in [0, 1] {
+        let r = ev
+            .evaluate(&c.graph, &weft_ir::Assignment(vec![h]), &ex)
+            .unwrap();
+        assert!(r.all_passed, "h = {h}: {:?}", r.outputs);
+    }
+}

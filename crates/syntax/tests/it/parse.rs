@@ -90,8 +90,10 @@ fn precedence() {
         print_expr(&expr("a || b ^ c && d == e < f + g * -h[i]")),
         "(a || (b ^ (c && (d == (e < (f + (g * -h[i])))))))"
     );
-    assert_eq!(print_expr(&expr("a - b - c")), "((a - b) - c)");
-    assert_eq!(print_expr(&expr("(a - b) % 5 / 2")), "(((a - b) % 5) / 2)");
+    // A left-associative chain of one binding power prints as one pair of parentheses.
+    assert_eq!(print_expr(&expr("a - b - c")), "(a - b - c)");
+    assert_eq!(print_expr(&expr("(a - b) % 5 / 2")), "((a - b) % 5 / 2)");
+    assert_eq!(print_expr(&expr("a - (b - c)")), "(a - (b - c))");
     assert_eq!(print_expr(&expr("-x[0..2][1]")), "-x[0..2][1]");
     assert_eq!(
         print_expr(&expr("f(a, [1, 2], [true; n])")),
@@ -102,13 +104,13 @@ fn precedence() {
 #[test]
 fn negative_literals_are_unary_in_expressions() {
     let e = expr("-1");
-    assert!(matches!(e.kind, ExprKind::Unary(UnOp::Neg, inner) if inner.kind == ExprKind::Int(1)));
+    assert!(matches!(&e.kind, ExprKind::Unary(UnOp::Neg, inner) if inner.kind == ExprKind::Int(1)));
 }
 
 #[test]
 fn qualified_variants() {
     let e = expr("Gate::And");
-    let ExprKind::Qualified(ty, v) = e.kind else {
+    let ExprKind::Qualified(ty, v) = &e.kind else {
         panic!("{e:?}")
     };
     assert_eq!((ty.name.as_str(), v.name.as_str()), ("Gate", "And"));
@@ -117,20 +119,20 @@ fn qualified_variants() {
 #[test]
 fn else_if_chains_nest_in_the_else_branch() {
     let e = expr("if a { 1 } else if b { 2 } else { 3 }");
-    let ExprKind::If(_, _, Some(otherwise)) = e.kind else {
+    let ExprKind::If(_, _, Some(otherwise)) = &e.kind else {
         panic!()
     };
-    let ExprKind::If(cond, _, Some(last)) = otherwise.kind else {
+    let ExprKind::If(cond, _, Some(last)) = &otherwise.kind else {
         panic!()
     };
     assert_eq!(cond.kind, ExprKind::Name("b".into()));
-    assert!(matches!(last.kind, ExprKind::Block(b) if b.tail.is_some()));
+    assert!(matches!(&last.kind, ExprKind::Block(b) if b.tail.is_some()));
 }
 
 #[test]
 fn match_arms_with_alternatives_and_optional_commas() {
     let e = expr("match x { A | Gate::B => 1, -1 | 0 => { 2 } _ => 3 }");
-    let ExprKind::Match(_, arms) = e.kind else {
+    let ExprKind::Match(_, arms) = &e.kind else {
         panic!()
     };
     assert_eq!(arms.len(), 3);
@@ -327,10 +329,55 @@ fn deep_nesting_is_an_error_not_a_crash() {
         );
         assert!(errs.len() <= 3, "{open}: {errs:?}");
     }
-    let long_sum = format!("param p = {}1;", "1 + ".repeat(100_000));
-    assert_eq!(errors(&long_sum), ["nesting too deep"]);
+    // Right operands nest: `1 + (1 + (1 + …))`.
+    let right_nested = format!(
+        "param p = {}1{};",
+        "1 + (".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(errors(&right_nested).contains(&"nesting too deep".to_string()));
     let long_chain = format!("param p = {} {{ 0 }};", "if c { 1 } else ".repeat(100_000));
     assert_eq!(errors(&long_chain), ["nesting too deep"]);
+}
+
+/// A left-associative chain of binary operators is read in a loop: it is not nesting, however
+/// long (256 `+` were "nesting too deep"); it parses to a left-nested tree that can be
+/// dropped and printed without recursing once per operator. Parentheses around and inside it
+/// still count.
+#[test]
+fn long_operator_chains_are_not_nesting() {
+    for n in [256, 1000, 100_000] {
+        let src = format!("param p = {}1;", "1 + ".repeat(n));
+        assert_eq!(errors(&src), Vec::<String>::new(), "{n}");
+    }
+    let mixed = format!(
+        "param p = {}1;",
+        "a * b + c - d < e == f && g ^ h || ".repeat(10_000)
+    );
+    assert_eq!(errors(&mixed), Vec::<String>::new());
+    // Parentheses still nest: 100 levels, each a chain of 1 000 after the inner group, are
+    // fine; 300 levels are too deep.
+    let nested = |levels: usize| {
+        let chain = " + 1".repeat(1000);
+        format!(
+            "param p = {}1{};",
+            "(".repeat(levels),
+            format!("{chain})").repeat(levels)
+        )
+    };
+    assert_eq!(errors(&nested(100)), Vec::<String>::new());
+    assert_eq!(errors(&nested(300)), ["nesting too deep"]);
+    // The printer writes a chain as one level of parentheses, and it reads back the same.
+    let (module, diags) = weft_syntax::parse(
+        weft_syntax::FileId(0),
+        &format!("param p = {}x;", "x - ".repeat(1000)),
+    );
+    assert!(diags.is_empty());
+    let printed = weft_syntax::printer::print_module(&module);
+    assert!(printed.starts_with("param p = (x - x - x"), "{printed}");
+    let (again, diags) = weft_syntax::parse(weft_syntax::FileId(0), &printed);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(weft_syntax::printer::print_module(&again), printed);
 }
 
 #[test]
