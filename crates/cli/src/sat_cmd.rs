@@ -44,26 +44,27 @@ pub struct SatArgs {
     /// (sat) The hole file filling the reference sketch.
     #[arg(long, value_name = "FILE")]
     pub reference_holes: Option<PathBuf>,
-    /// (sat) Refuse problems whose CNF needs more clauses than this.
-    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
-    pub max_clauses: usize,
-    /// (sat) How hole values are encoded.
-    #[arg(long, value_enum, default_value = "direct")]
-    pub hole_encoding: HoleEnc,
+    /// (sat) Refuse problems whose CNF needs more clauses than this [default: 20000000].
+    #[arg(long, value_name = "N")]
+    pub max_clauses: Option<usize>,
+    /// (sat) How hole values are encoded [default: direct].
+    #[arg(long, value_enum)]
+    pub hole_encoding: Option<HoleEnc>,
     /// (sat) Encode every example up front instead of adding the examples candidates fail.
     #[arg(long)]
     pub no_cegis: bool,
     /// (sat) Add examples lazily (only those candidates fail) when encoding them all would
-    /// take more than this many clauses; below it, all are encoded up front. 0: always lazy.
-    #[arg(long, value_name = "CLAUSES", default_value_t = weft_sat::EAGER_MAX)]
-    pub lazy_above: usize,
+    /// take more than this many clauses; below it, all are encoded up front. 0: always lazy
+    /// [default: 50000].
+    #[arg(long, value_name = "CLAUSES")]
+    pub lazy_above: Option<usize>,
     /// (sat) Pin holes that cannot matter (in2 of a NOT gate) to their first value: fewer
     /// symmetric assignments, which helps proofs of impossibility more than searches.
     #[arg(long)]
     pub redundancy: bool,
-    /// (sat) CaDiCaL's configuration preset.
-    #[arg(long, value_enum, default_value = "sat")]
-    pub cadical: CadicalPreset,
+    /// (sat) CaDiCaL's configuration preset [default: sat].
+    #[arg(long, value_enum)]
+    pub cadical: Option<CadicalPreset>,
 }
 
 /// `--cadical`.
@@ -91,8 +92,7 @@ pub enum HoleEnc {
 }
 
 impl SatArgs {
-    /// The first SAT-only flag given, if any (flags with a default value, such as
-    /// `--max-clauses`, cannot be told from their default and are not checked).
+    /// The first SAT-only flag given, if any.
     fn used(&self) -> Option<&'static str> {
         if self.max_fit {
             Some("--max-fit")
@@ -112,9 +112,25 @@ impl SatArgs {
             Some("--no-cegis")
         } else if self.redundancy {
             Some("--redundancy")
+        } else if self.max_clauses.is_some() {
+            Some("--max-clauses")
+        } else if self.hole_encoding.is_some() {
+            Some("--hole-encoding")
+        } else if self.lazy_above.is_some() {
+            Some("--lazy-above")
+        } else if self.cadical.is_some() {
+            Some("--cadical")
         } else {
             None
         }
+    }
+}
+
+impl SatArgs {
+    /// `--max-clauses`, or its default (the solver's own).
+    pub fn max_clauses(&self) -> usize {
+        self.max_clauses
+            .unwrap_or_else(|| SatConfig::default().max_clauses)
     }
 }
 
@@ -130,16 +146,16 @@ pub fn config(a: &SolveArgs) -> SatConfig {
     SatConfig {
         minimize: a.minimize,
         deadline: a.timeout.map(crate::cmd::seconds),
-        max_clauses: a.sat.max_clauses,
-        holes: match a.sat.hole_encoding {
+        max_clauses: a.sat.max_clauses(),
+        holes: match a.sat.hole_encoding.unwrap_or_default() {
             HoleEnc::Direct => HoleEncoding::Direct,
             HoleEnc::Log => HoleEncoding::Log,
         },
         cegis: !a.sat.no_cegis,
-        eager_max: a.sat.lazy_above,
+        eager_max: a.sat.lazy_above.unwrap_or(weft_sat::EAGER_MAX),
         seed: a.grad.seed.unwrap_or(0),
         redundancy: a.sat.redundancy,
-        preset: match a.sat.cadical {
+        preset: match a.sat.cadical.unwrap_or_default() {
             CadicalPreset::Default => weft_sat::Preset::Default,
             CadicalPreset::Sat => weft_sat::Preset::Sat,
             CadicalPreset::Unsat => weft_sat::Preset::Unsat,
@@ -537,7 +553,7 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
         h,
         rg,
         &ra,
-        a.sat.max_clauses,
+        a.sat.max_clauses(),
         a.timeout.map(crate::cmd::seconds),
         &mut obs,
     );

@@ -196,13 +196,18 @@ fn sat_only_flags_are_refused_for_other_solvers() {
 fn sat_only_flags_are_refused_for_the_gradient_solvers() {
     // Each of these would otherwise be ignored by fmgd; `--minimize` too (fmgd does not
     // optimise the cost).
-    let flags: [&[&str]; 6] = [
+    let flags: [&[&str]; 10] = [
         &["--max-fit"],
         &["--all"],
         &["--count", "3"],
         &["--count-models"],
         &["--check-all-inputs"],
         &["--minimize"],
+        // Flags with a default value are refused too when they are given.
+        &["--max-clauses", "100"],
+        &["--hole-encoding", "log"],
+        &["--lazy-above", "0"],
+        &["--cadical", "plain"],
     ];
     for flag in flags {
         let mut a = vec![
