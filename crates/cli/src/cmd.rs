@@ -575,6 +575,30 @@ pub fn no_answer_json(
 /// every other solver, and `--minimize` for the gradient solvers (they do not optimise the
 /// cost; `--cost-weight` weighs it in their loss).
 fn reject_unused(a: &SolveArgs) -> Option<u8> {
+    if crate::grad_cmd::method(a.solver).is_none() {
+        if let Some(flag) = a.grad.used() {
+            diag!("error: {flag} is a flag of the gradient solvers (--solver fmgd, bop, …)");
+            return Some(2);
+        }
+        if a.grad.seed.is_some() && !matches!(a.solver, SolverName::Sat) {
+            diag!("error: --seed needs --solver sat or a gradient solver");
+            return Some(2);
+        }
+    }
+    if let Some(m) = crate::grad_cmd::method(a.solver) {
+        if let Some(flag) = a.grad.unused_by(m) {
+            let readers: Vec<&str> = weft_grad::Method::ALL
+                .into_iter()
+                .filter(|x| x.uses(&flag[2..]))
+                .map(|x| x.name())
+                .collect();
+            diag!(
+                "error: {flag} does not apply to --solver {m} (it is read by {})",
+                readers.join(", ")
+            );
+            return Some(2);
+        }
+    }
     if matches!(a.solver, SolverName::Sat) {
         return None;
     }

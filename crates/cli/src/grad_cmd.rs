@@ -108,6 +108,35 @@ pub fn parse_f32(s: &str) -> Result<f32, String> {
 }
 
 impl GradArgs {
+    /// The first gradient-only flag given, if any (`--seed` is not one: the SAT solver uses
+    /// it too).
+    pub fn used(&self) -> Option<&'static str> {
+        self.first_given(&mut |_| true)
+    }
+
+    /// The first flag given that `method` does not read (`--beta` with `fmgd`), if any.
+    pub fn unused_by(&self, method: Method) -> Option<&'static str> {
+        self.first_given(&mut |flag| !method.uses(&flag[2..]))
+    }
+
+    /// The first gradient-only flag given for which `pick` holds.
+    fn first_given(&self, pick: &mut dyn FnMut(&'static str) -> bool) -> Option<&'static str> {
+        macro_rules! first {
+            ($($f:ident => $flag:literal),*) => {
+                $( if self.$f.is_some() && pick($flag) { return Some($flag); } )*
+            };
+        }
+        first!(
+            restarts => "--restarts", steps => "--steps", lr => "--lr",
+            init_scale => "--init-scale", reg => "--reg", temp_start => "--temp-start",
+            temp_end => "--temp-end", gumbel_tau => "--gumbel-tau", hidden => "--hidden",
+            gamma => "--gamma", tau => "--tau", beta => "--beta", greedy_eps => "--greedy-eps",
+            smooth => "--smooth", stall => "--stall", reweight => "--reweight",
+            log_eps => "--log-eps", cost_weight => "--cost-weight", threads => "--threads"
+        );
+        None
+    }
+
     /// The configuration of `method` with these flags applied.
     pub fn config(&self, method: Method) -> Config {
         let mut c = Config::new(method);

@@ -90,6 +90,27 @@ impl Method {
         Method::ALL.into_iter().find(|m| m.name() == s)
     }
 
+    /// Whether this method reads the hyperparameter of flag `--name` (every method reads
+    /// `restarts`, `steps`, `seed`, `log-eps`, `cost-weight` and `threads`).
+    pub fn uses(self, name: &str) -> bool {
+        use Method::*;
+        let adam = matches!(
+            self,
+            Fmgd | FmgdReg | Temp | TempReg | Gumbel | Neural | Ste
+        );
+        match name {
+            "lr" | "init-scale" => adam,
+            "reg" => matches!(self, FmgdReg | TempReg),
+            "temp-start" | "temp-end" => matches!(self, Temp | TempReg),
+            "gumbel-tau" => self == Gumbel,
+            "hidden" => self == Neural,
+            "gamma" | "tau" => self == Bop,
+            "beta" => matches!(self, GradSearchRa | GradSearchPlus),
+            "greedy-eps" | "smooth" | "stall" | "reweight" => self == GradSearchPlus,
+            _ => true,
+        }
+    }
+
     /// The forward pass runs on (smoothed) one-hot hole values, not on a relaxation.
     pub fn is_discrete(self) -> bool {
         matches!(

@@ -182,3 +182,62 @@ fn a_negative_cost_weight_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--cost-weight"), "{}", stderr(&o));
 }
+
+#[test]
+fn hyperparameters_a_solver_does_not_read_are_refused() {
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "fmgd",
+            &["--beta", "0.5"],
+            "--beta does not apply to --solver fmgd",
+        ),
+        (
+            "bop",
+            &["--lr", "0.1"],
+            "--lr does not apply to --solver bop",
+        ),
+        (
+            "sat",
+            &["--restarts", "5"],
+            "--restarts is a flag of the gradient solvers",
+        ),
+        ("enumerate", &["--seed", "5"], "--seed needs --solver sat"),
+    ];
+    for (solver, flags, want) in cases {
+        let mut a = vec![
+            "solve",
+            "benchmarks/terpret/parity_chain.wft",
+            "--set",
+            "K=4",
+            "--solver",
+            solver,
+        ];
+        a.extend(flags);
+        let o = weft(&a);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{solver} {flags:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains(want),
+            "{solver} {flags:?}: {}",
+            stderr(&o)
+        );
+    }
+    // A flag the method reads is accepted.
+    let o = weft(&[
+        "solve",
+        "benchmarks/terpret/parity_chain.wft",
+        "--set",
+        "K=4",
+        "--solver",
+        "gradsearch-ra",
+        "--beta",
+        "0.5",
+        "--restarts",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
