@@ -108,10 +108,15 @@ pub fn parse_f32(s: &str) -> Result<f32, String> {
 }
 
 impl GradArgs {
+    /// The first of these flags given, if any, as written on the command line.
+    pub fn given(&self) -> Option<&'static str> {
+        self.first_given(&mut |_| true)
+    }
+
     /// The first gradient-only flag given, if any (`--seed` is not one: the SAT solver uses
     /// it too).
     pub fn used(&self) -> Option<&'static str> {
-        self.first_given(&mut |_| true)
+        self.first_given(&mut |flag| flag != "--seed")
     }
 
     /// The first flag given that `method` does not read (`--beta` with `fmgd`), if any.
@@ -119,7 +124,7 @@ impl GradArgs {
         self.first_given(&mut |flag| !method.uses(&flag[2..]))
     }
 
-    /// The first gradient-only flag given for which `pick` holds.
+    /// The first of these flags given for which `pick` holds.
     fn first_given(&self, pick: &mut dyn FnMut(&'static str) -> bool) -> Option<&'static str> {
         macro_rules! first {
             ($($f:ident => $flag:literal),*) => {
@@ -127,7 +132,7 @@ impl GradArgs {
             };
         }
         first!(
-            restarts => "--restarts", steps => "--steps", lr => "--lr",
+            restarts => "--restarts", steps => "--steps", seed => "--seed", lr => "--lr",
             init_scale => "--init-scale", reg => "--reg", temp_start => "--temp-start",
             temp_end => "--temp-end", gumbel_tau => "--gumbel-tau", hidden => "--hidden",
             gamma => "--gamma", tau => "--tau", beta => "--beta", greedy_eps => "--greedy-eps",
@@ -166,38 +171,6 @@ impl GradArgs {
             threads
         );
         c
-    }
-
-    /// The first of these flags given, if any, as written on the command line.
-    pub fn given(&self) -> Option<&'static str> {
-        macro_rules! first {
-            ($(($f:ident, $flag:literal)),* $(,)?) => { $( if self.$f.is_some() {
-                return Some($flag);
-            } )* };
-        }
-        first!(
-            (restarts, "--restarts"),
-            (steps, "--steps"),
-            (seed, "--seed"),
-            (lr, "--lr"),
-            (init_scale, "--init-scale"),
-            (reg, "--reg"),
-            (temp_start, "--temp-start"),
-            (temp_end, "--temp-end"),
-            (gumbel_tau, "--gumbel-tau"),
-            (hidden, "--hidden"),
-            (gamma, "--gamma"),
-            (tau, "--tau"),
-            (beta, "--beta"),
-            (greedy_eps, "--greedy-eps"),
-            (smooth, "--smooth"),
-            (stall, "--stall"),
-            (reweight, "--reweight"),
-            (log_eps, "--log-eps"),
-            (cost_weight, "--cost-weight"),
-            (threads, "--threads"),
-        );
-        None
     }
 }
 
