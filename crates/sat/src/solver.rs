@@ -249,10 +249,7 @@ impl Sat {
             Err(Ok(reason)) => {
                 return Ok(Outcome::GaveUp {
                     reason,
-                    stats: Stats {
-                        explored: 0,
-                        elapsed: start.elapsed(),
-                    },
+                    stats: nothing_explored(start),
                 })
             }
             Err(Err(e)) => return Err(e),
@@ -299,10 +296,7 @@ impl Sat {
             Err(Ok(reason)) => {
                 return Ok(FitOutcome::GaveUp {
                     reason,
-                    stats: Stats {
-                        explored: 0,
-                        elapsed: start.elapsed(),
-                    },
+                    stats: nothing_explored(start),
                 })
             }
             Err(Err(e)) => return Err(e),
@@ -448,10 +442,7 @@ impl Sat {
                     count: 0,
                     complete: false,
                     stopped: Some(reason),
-                    stats: Stats {
-                        explored: 0,
-                        elapsed: start.elapsed(),
-                    },
+                    stats: nothing_explored(start),
                 })
             }
             Err(Err(e)) => return Err(e),
@@ -521,6 +512,14 @@ pub fn hard_units(facts: &[Vec<i32>]) -> Vec<i32> {
         .copied()
         .filter(|l| seen.insert(*l))
         .collect()
+}
+
+/// The statistics of a solve that stopped before the solver searched.
+fn nothing_explored(start: Instant) -> Stats {
+    Stats {
+        explored: 0,
+        elapsed: start.elapsed(),
+    }
 }
 
 /// Why a solve stopped early, for the user: `reason` is the solver's stop state.
@@ -746,17 +745,11 @@ impl Solve for Sat {
             Err(SatError::Eval(e)) => Err(SolveError::Eval(e)),
             Err(e @ SatError::Stopped { .. }) => Ok(Outcome::GaveUp {
                 reason: e.to_string(),
-                stats: Stats {
-                    explored: 0,
-                    elapsed: start.elapsed(),
-                },
+                stats: nothing_explored(start),
             }),
             Err(e @ (SatError::TooLarge { .. } | SatError::Weights(_))) => Ok(Outcome::GaveUp {
                 reason: format!("refused: {e}"),
-                stats: Stats {
-                    explored: 0,
-                    elapsed: start.elapsed(),
-                },
+                stats: nothing_explored(start),
             }),
             Err(e) => Err(SolveError::Unsound {
                 solver: "sat",
