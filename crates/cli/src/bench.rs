@@ -87,6 +87,10 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
         return Ok(2);
     }
     if a.suite == "anc" {
+        if let Some(flag) = a.grad.grad.given_other_than(&["--seed", "--steps", "--lr"]) {
+            diag!("error: {flag} is not a flag of `weft bench anc` (it reads --seed, --steps and --lr)");
+            return Ok(2);
+        }
         return crate::asm_cmd::bench(crate::asm_cmd::AncRun {
             args: &a.anc,
             runs: a.grad.runs,

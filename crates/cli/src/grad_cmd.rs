@@ -124,6 +124,11 @@ impl GradArgs {
         self.first_given(&mut |flag| !method.uses(&flag[2..]))
     }
 
+    /// The first of these flags given that is not in `read` (the flags a command reads).
+    pub fn given_other_than(&self, read: &[&str]) -> Option<&'static str> {
+        self.first_given(&mut |flag| !read.contains(&flag))
+    }
+
     /// The first of these flags given for which `pick` holds.
     fn first_given(&self, pick: &mut dyn FnMut(&'static str) -> bool) -> Option<&'static str> {
         macro_rules! first {

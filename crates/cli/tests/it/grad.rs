@@ -241,3 +241,14 @@ fn hyperparameters_a_solver_does_not_read_are_refused() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_anc_refuses_gradient_flags_it_does_not_read() {
+    let o = weft(&["bench", "anc", "--beta", "0.5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--beta is not a flag of `weft bench anc`"),
+        "{}",
+        stderr(&o)
+    );
+}
