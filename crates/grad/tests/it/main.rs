@@ -6,6 +6,7 @@ use weft_ir::{Examples, Graph};
 use weft_solve::{NoopObserver, Problem};
 
 mod gradcheck;
+mod random_sketches;
 
 const PARITY: &str = include_str!("../../../../benchmarks/terpret/parity_chain.wft");
 const CIRCUIT: &str = include_str!("../../../../benchmarks/terpret/circuit.wft");
