@@ -171,6 +171,8 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             json,
         } => {
             let m = machine.machine();
+            // Before the memory is allocated: `--cells` is only bounded by the base.
+            m.validate()?;
             let p = load_program(file, m.registers)?;
             if memory.len() > m.cells {
                 bail!(

@@ -115,3 +115,33 @@ fn bench_anc_prints_a_table_and_json() {
     let o = weft(&["bench", "anc", "--anc-rows", "nonsense"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn asm_run_checks_the_machine_before_allocating_its_memory() {
+    // `--cells` is checked against the base before the memory is allocated: a billion cells
+    // used to allocate (and zero) 8 GB before `run` rejected the machine.
+    let f = tmp("cells.s", "inc 1 1\n");
+    let o = weft(&[
+        "asm",
+        "run",
+        &f,
+        "--base",
+        "1000000000",
+        "--cells",
+        "1000000000",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("base must be in 2..=64"),
+        "{}",
+        stderr(&o)
+    );
+    // `--registers 0` is a bad machine, not a program whose registers are all out of range.
+    let o = weft(&["asm", "run", &f, "--registers", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("registers must be in 1..=16, got 0"),
+        "{}",
+        stderr(&o)
+    );
+}
