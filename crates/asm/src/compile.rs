@@ -27,6 +27,14 @@ pub fn compile(
             shape.lines
         )));
     }
+    if shape.registers == 0 || shape.registers > crate::machine::MAX_REGISTERS {
+        // `shape.width()` would overflow for a huge register count.
+        return Err(Error::Shape(format!(
+            "registers must be in 1..={}, got {}",
+            crate::machine::MAX_REGISTERS,
+            shape.registers
+        )));
+    }
     program.validate(shape.registers)?;
     let w = shape.width();
     let mut out = vec![0.0f32; shape.params()];

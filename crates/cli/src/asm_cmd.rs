@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use weft_asm::compile::{compile, decompile, random_logits, weights_from_json, weights_to_json};
 use weft_asm::diff::Shape;
 use weft_asm::experiment::{run_cell, CellResult, Config, Method};
-use weft_asm::machine::{run, Machine};
+use weft_asm::machine::{run, Machine, MAX_REGISTERS};
 use weft_asm::program::{parse, print, Program};
 use weft_asm::rng::Rng;
 use weft_asm::task;
@@ -147,6 +147,9 @@ fn read(path: &Path) -> Result<String> {
 }
 
 fn load_program(path: &Path, registers: usize) -> Result<Program> {
+    if registers == 0 || registers > MAX_REGISTERS {
+        bail!("registers must be in 1..={MAX_REGISTERS}, got {registers}");
+    }
     let text = read(path)?;
     parse(&text, registers).map_err(|ds| {
         let msg: Vec<String> = ds

@@ -216,3 +216,17 @@ proptest! {
         prop_assert!(conf.iter().all(|c| c.op > 0.0 && c.op <= 1.0));
     }
 }
+
+#[test]
+fn compile_rejects_an_out_of_range_register_count() {
+    // A huge count used to overflow `Shape::width` and index out of bounds.
+    let p = parse("inc 1 1\n", 16).unwrap();
+    for registers in [0, 17, usize::MAX] {
+        let shape = Shape {
+            lines: 1,
+            registers,
+        };
+        let e = compile(&p, &shape, 0.3, &mut Rng::new(0)).unwrap_err();
+        assert!(e.to_string().contains("registers must be in 1..=16"), "{e}");
+    }
+}

@@ -145,3 +145,21 @@ fn asm_run_checks_the_machine_before_allocating_its_memory() {
         stderr(&o)
     );
 }
+
+#[test]
+fn asm_fmt_and_compile_check_the_register_count() {
+    // `compile --registers 18446744073709551615` used to panic (index out of bounds: the
+    // logits' width overflowed); `fmt` accepted any count.
+    let f = tmp("regs.s", "inc 1 1\n");
+    for cmd in ["fmt", "compile"] {
+        for r in ["0", "17", "18446744073709551615"] {
+            let o = weft(&["asm", cmd, &f, "--registers", r]);
+            assert_eq!(o.status.code(), Some(2), "{cmd} {r}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains(&format!("registers must be in 1..=16, got {r}")),
+                "{cmd} {r}: {}",
+                stderr(&o)
+            );
+        }
+    }
+}
