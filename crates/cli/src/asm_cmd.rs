@@ -142,8 +142,11 @@ pub enum AsmCommand {
     },
 }
 
+/// The file's text, without a leading byte-order mark.
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    Ok(weft_ir::json::strip_bom(&text).to_string())
 }
 
 fn load_program(path: &Path, registers: usize) -> Result<Program> {

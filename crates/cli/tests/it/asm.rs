@@ -163,3 +163,12 @@ fn asm_fmt_and_compile_check_the_register_count() {
         }
     }
 }
+
+#[test]
+fn asm_skips_a_byte_order_mark() {
+    // A BOM used to be read as part of the first instruction: "unknown instruction `\u{feff}inc`".
+    let f = tmp("bom.s", "\u{feff}inc 1 1\n");
+    let o = weft(&["asm", "fmt", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "inc 1 1");
+}
