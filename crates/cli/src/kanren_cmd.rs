@@ -95,7 +95,7 @@ pub fn kanren(a: &KanrenArgs) -> Result<u8> {
     };
     let src = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
-    let m = match Module::parse(&src) {
+    let m = match Module::parse(weft_ir::json::strip_bom(&src)) {
         Ok(m) => m,
         Err(e) => {
             // Every error the reader found, one per line.
@@ -185,7 +185,7 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
     if let Some(file) = &a.file {
         let src = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read `{}`", file.display()))?;
-        match m.extend(&src) {
+        match m.extend(weft_ir::json::strip_bom(&src)) {
             Ok(new) => {
                 for i in new {
                     if !run_form(a, &m, i, &file.display().to_string(), 0, &mut out)? {
@@ -222,7 +222,13 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
                 buf.clear();
                 start = lines;
             }
-            buf.push_str(&String::from_utf8_lossy(&line));
+            let text = String::from_utf8_lossy(&line);
+            // A byte-order mark is not part of the first form.
+            buf.push_str(if lines == 1 {
+                weft_ir::json::strip_bom(&text)
+            } else {
+                &text
+            });
             if weft_kanren::reader::needs_more(&buf) {
                 continue;
             }

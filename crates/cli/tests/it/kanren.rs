@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::root;
+use crate::{root, stderr, stdout, tmp_file, weft};
 
 /// Runs `weft kanren` with `input` on standard input; returns (stdout, stderr, exit code).
 fn repl(input: &str) -> (String, String, Option<i32>) {
@@ -105,4 +105,20 @@ fn run_star_prints_answers_as_it_finds_them() {
     }
     done.send(()).expect("the watchdog waits");
     watchdog.join().expect("the watchdog ends");
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    // A BOM used to be read as part of the first symbol: "expected `defrel`, ... at top level".
+    let src = "\u{feff}(run 1 (q) (== q 1))\n(run 1 (q) (== q 'x))\n";
+    let f = tmp_file("weft-kanren-it", "bom.mk", src);
+    let o = weft(&["kanren", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "(1)\n(x)\n");
+    let o = weft(&["kanren", "--repl", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "(1)\n(x)\n");
+    let (out, err, code) = repl(src);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "(1)\n(x)\n");
 }
