@@ -245,6 +245,7 @@ pub fn parse_sexps_recover(src: &str) -> (Vec<Sexp>, Vec<Error>) {
                         errors.push(err(pos, "unterminated string"));
                         return (top, errors);
                     };
+                    let at = Pos { line, col };
                     adv(&mut i, &mut line, &mut col, ch);
                     match ch {
                         '"' => break,
@@ -257,7 +258,15 @@ pub fn parse_sexps_recover(src: &str) -> (Vec<Sexp>, Vec<Error>) {
                             s.push(match e {
                                 'n' => '\n',
                                 't' => '\t',
-                                other => other,
+                                '\\' | '"' => e,
+                                other => {
+                                    // `\x41;` or `\u1234` used to read as `x41;`, `u1234`.
+                                    let known = r#"`\n`, `\t`, `\\`, `\"`"#;
+                                    let msg =
+                                        format!("unknown string escape `\\{other}` ({known})");
+                                    errors.push(err(at, msg));
+                                    other
+                                }
                             });
                         }
                         ch => s.push(ch),

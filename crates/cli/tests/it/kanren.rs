@@ -122,3 +122,28 @@ fn a_byte_order_mark_is_skipped() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "(1)\n(x)\n");
 }
+
+#[test]
+fn an_unknown_string_escape_is_an_error() {
+    // `\x41;` used to read as `x41;` (the backslash dropped without a word).
+    let f = tmp_file(
+        "weft-kanren-it",
+        "escape.mk",
+        "(run 1 (q) (== q \"a\\\"b\\\\c\"))\n(run 1 (q) (== q \"\\x41;\"))\n",
+    );
+    let o = weft(&["kanren", &f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("escape.mk:2:19: unknown string escape `\\x`"),
+        "{}",
+        stderr(&o)
+    );
+    let f = tmp_file(
+        "weft-kanren-it",
+        "escape-ok.mk",
+        "(run 1 (q) (== q \"a\\\"b\\\\c\"))\n",
+    );
+    let o = weft(&["kanren", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "(\"a\\\"b\\\\c\")\n");
+}

@@ -165,6 +165,10 @@ fn errors_have_line_and_column() {
             "(defrel (f x x) (== x 1))",
             "1:14: `x` is bound twice in this list",
         ),
+        (
+            "(run* (q) (== q \"a\\x41;\"))",
+            "1:19: unknown string escape `\\x` (`\\n`, `\\t`, `\\\\`, `\\\"`)",
+        ),
     ];
     for (src, want) in cases {
         match Module::parse(src) {
