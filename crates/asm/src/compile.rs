@@ -9,6 +9,10 @@ use crate::Error;
 /// ε of eq. 3.
 pub const COMPILE_EPS: f32 = 1e-8;
 
+/// Most program lines a weights file (and so a compiled program) may have: a run has
+/// `lines · (lines + …)` logits, since every line has a jump-target head over all lines.
+pub const MAX_LINES: usize = 4096;
+
 /// Compiles `program` into one run's logits: `W = log(onehot + γu + ε)` for every head (eq. 3),
 /// `u ~ U(0, 1)`. A field the instruction does not use (a `noop`'s registers, a non-jump's
 /// target) is no choice: its "one-hot" is the zero vector, so every entry is `log(γu + ε)`,
@@ -27,9 +31,16 @@ pub fn compile(
             shape.lines
         )));
     }
+    if shape.lines > MAX_LINES {
+        // Quadratic in the lines: 100 000 lines would be 40 GB of logits.
+        return Err(Error::Program(format!(
+            "the program has {} lines; at most {MAX_LINES} compile",
+            shape.lines
+        )));
+    }
     if shape.registers == 0 || shape.registers > crate::machine::MAX_REGISTERS {
         // `shape.width()` would overflow for a huge register count.
-        return Err(Error::Shape(format!(
+        return Err(Error::Program(format!(
             "registers must be in 1..={}, got {}",
             crate::machine::MAX_REGISTERS,
             shape.registers
@@ -162,7 +173,7 @@ pub fn weights_from_json(text: &str) -> Result<(Shape, Vec<f32>), Error> {
     if registers == 0 || registers > crate::machine::MAX_REGISTERS {
         return Err(bad(format!("`registers` = {registers} is out of range")));
     }
-    if lines == 0 || lines > 4096 {
+    if lines == 0 || lines > MAX_LINES {
         return Err(bad(format!("`lines` = {lines} is out of range")));
     }
     let shape = Shape { lines, registers };

@@ -230,3 +230,14 @@ fn compile_rejects_an_out_of_range_register_count() {
         assert!(e.to_string().contains("registers must be in 1..=16"), "{e}");
     }
 }
+
+#[test]
+fn compile_rejects_a_program_longer_than_a_weights_file() {
+    let p = parse(&"inc 1 1\n".repeat(4097), 4).unwrap();
+    let shape = Shape {
+        lines: p.len(),
+        registers: 4,
+    };
+    let e = compile(&p, &shape, 0.3, &mut Rng::new(0)).unwrap_err();
+    assert!(e.to_string().contains("at most 4096 compile"), "{e}");
+}

@@ -172,3 +172,19 @@ fn asm_skips_a_byte_order_mark() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), "inc 1 1");
 }
+
+#[test]
+fn asm_compile_refuses_a_program_too_long_for_a_weights_file() {
+    // The logits are quadratic in the lines: 100 000 lines used to abort allocating 40 GB.
+    let f = tmp("long.s", &"inc 1 1\n".repeat(100_000));
+    let o = weft(&["asm", "compile", &f, "-o", "/dev/null"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the program has 100000 lines; at most 4096 compile"),
+        "{}",
+        stderr(&o)
+    );
+    let f = tmp("long4096.s", &"inc 1 1\n".repeat(4096));
+    let o = weft(&["asm", "compile", &f, "-o", "/dev/null"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
