@@ -209,6 +209,13 @@ pub fn weights_from_json(text: &str) -> Result<(Shape, Vec<f32>), Error> {
                     .as_f64()
                     .filter(|x| x.is_finite())
                     .ok_or_else(|| bad(format!("line {}: `{name}`[{j}] is not a number", i + 1)))?;
+                // A finite f64 beyond f32's range (1e39) used to become an infinite logit.
+                if !(x as f32).is_finite() {
+                    return Err(bad(format!(
+                        "line {}: `{name}`[{j}] = {x:e} is out of range for a 32-bit float",
+                        i + 1
+                    )));
+                }
                 out[i * w + o + j] = x as f32;
             }
         }

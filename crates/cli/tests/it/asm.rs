@@ -188,3 +188,33 @@ fn asm_compile_refuses_a_program_too_long_for_a_weights_file() {
     let o = weft(&["asm", "compile", &f, "-o", "/dev/null"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn asm_weights_beyond_f32_are_bad_input() {
+    // 1e39 is a finite JSON number but an infinite f32: `decompile` said "the weights contain
+    // a non-finite value" without the file, and `tune --weights` tuned infinite logits.
+    let f = tmp("one.s", "inc 1 1\n");
+    let w = tmp("w-one.json", "");
+    let o = weft(&["asm", "compile", &f, "-o", &w]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&w).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["logits"][0]["op"][0] = serde_json::json!(1e39);
+    let big = tmp("w-big.json", &v.to_string());
+    let o = weft(&["asm", "decompile", &big]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let want = "w-big.json: bad weights: line 1: `op`[0] = 1e39 is out of range for a 32-bit float";
+    assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    let o = weft(&[
+        "asm",
+        "tune",
+        "--task",
+        "inc",
+        "--weights",
+        &big,
+        "--runs",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(want), "{}", stderr(&o));
+}
