@@ -288,6 +288,22 @@ pub fn parse(text: &str, registers: usize) -> Result<Program, Vec<Diagnostic>> {
                     }
                     regs.push((r.saturating_sub(1), t.col));
                 }
+                // Digits too many for a usize: out of range, not "not a register".
+                Err(_)
+                    if regs.len() < nregs
+                        && !num.is_empty()
+                        && num.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    diags.push(Diagnostic {
+                        line: line_no,
+                        col: t.col,
+                        message: format!(
+                            "register {num} is out of range: the machine has registers 1..={registers}"
+                        ),
+                    });
+                    ok = false;
+                    regs.push((0, t.col));
+                }
                 _ => {
                     diags.push(Diagnostic {
                         line: line_no,

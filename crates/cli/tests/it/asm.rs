@@ -218,3 +218,17 @@ fn asm_weights_beyond_f32_are_bad_input() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(want), "{}", stderr(&o));
 }
+
+#[test]
+fn asm_a_huge_register_number_is_out_of_range() {
+    // Used to say "unexpected `99999999999999999999`: `inc` takes 2 registers".
+    let f = tmp("bigreg.s", "inc 99999999999999999999 r1\n");
+    let o = weft(&["asm", "fmt", &f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "error: {f}:1:5: register 99999999999999999999 is out of range: the machine has registers 1..=4"
+        )
+    );
+}
