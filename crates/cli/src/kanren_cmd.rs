@@ -215,7 +215,11 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
         line.clear();
         // Bytes, not `read_line`: invalid UTF-8 is read (lossily) and reported by the
         // reader like any other bad input.
-        let eof = stdin.lock().read_until(b'\n', &mut line)? == 0;
+        let eof = stdin
+            .lock()
+            .read_until(b'\n', &mut line)
+            .context("cannot read standard input")?
+            == 0;
         if !eof {
             lines += 1;
             if buf.trim().is_empty() {

@@ -147,3 +147,20 @@ fn an_unknown_string_escape_is_an_error() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "(\"a\\\"b\\\\c\")\n");
 }
+
+#[test]
+fn an_unreadable_standard_input_is_named() {
+    // Standard input a directory: used to print only "error: Is a directory (os error 21)".
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("kanren")
+        .current_dir(root())
+        .stdin(std::fs::File::open("/").expect("/ opens"))
+        .output()
+        .expect("the weft binary runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("error: cannot read standard input: Is a directory"),
+        "{}",
+        stderr(&o)
+    );
+}
