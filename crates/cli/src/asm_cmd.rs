@@ -115,7 +115,7 @@ pub enum AsmCommand {
         /// γ of the compilation.
         #[arg(long, default_value_t = 0.3, allow_negative_numbers = true, value_parser = crate::grad_cmd::parse_f32)]
         noise: f32,
-        /// Adam steps.
+        /// Adam steps (at most 1000000).
         #[arg(long, default_value_t = 200)]
         steps: usize,
         /// Adam learning rate.
@@ -148,6 +148,9 @@ fn read(path: &Path) -> Result<String> {
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     Ok(weft_ir::json::strip_bom(&text).to_string())
 }
+
+/// Most Adam steps `asm tune` takes.
+const MAX_ADAM_STEPS: usize = 1_000_000;
 
 fn load_program(path: &Path, registers: usize) -> Result<Program> {
     if registers == 0 || registers > MAX_REGISTERS {
@@ -294,6 +297,10 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             let regs = t.machine.registers;
             if *runs == 0 || *runs > 10_000 {
                 bail!("--runs must be in 1..=10000");
+            }
+            if *steps > MAX_ADAM_STEPS {
+                // An unreachable budget (`--steps 18446744073709551615`) ran without end.
+                bail!("--steps must be in 0..={MAX_ADAM_STEPS}, got {steps}");
             }
             check_rates(*lr, *noise, "--noise")?;
             let root = Rng::new(*seed);

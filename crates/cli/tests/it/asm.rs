@@ -232,3 +232,26 @@ fn asm_a_huge_register_number_is_out_of_range() {
         )
     );
 }
+
+#[test]
+fn asm_tune_bounds_the_adam_steps() {
+    // `--steps 18446744073709551615` on a task no run solves used to run without end.
+    let o = weft(&[
+        "asm",
+        "tune",
+        "--task",
+        "parity",
+        "--random",
+        "3",
+        "--runs",
+        "1",
+        "--steps",
+        "18446744073709551615",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--steps must be in 0..=1000000, got 18446744073709551615"),
+        "{}",
+        stderr(&o)
+    );
+}
