@@ -1819,3 +1819,71 @@ pub fn output_types(p: &Program) -> Vec<Ty> {
         Outputs::Named(o) => o.iter().map(|(_, t)| t.clone()).collect(),
     }
 }
+
+/// One example as value indices: the flattened inputs, and the expected outputs (`None`: don't
+/// care).
+pub type Row = (Vec<u32>, Vec<Option<u32>>);
+
+/// Examples of a hidden program of `p` (random hole values): `1..=4` examples, or now and then
+/// `5..5 + extra`; the inputs of each are redrawn up to four times to find some on which the
+/// hidden program's observations hold; about one expected output in eight is left unspecified.
+pub fn hidden_examples(rng: &mut Rng, p: &Program, extra: usize) -> Vec<Row> {
+    let hidden: Vec<Val> = p.holes.iter().map(|(_, t)| random_val(rng, p, t)).collect();
+    let out_tys = output_types(p);
+    let n_examples = if rng.chance(1, 8) {
+        5 + rng.below(extra)
+    } else {
+        1 + rng.below(4)
+    };
+    let mut rows = Vec::with_capacity(n_examples);
+    for _ in 0..n_examples {
+        let (mut inputs, mut outs);
+        let mut tries = 0;
+        loop {
+            inputs = p
+                .inputs
+                .iter()
+                .map(|(_, t)| random_val(rng, p, t))
+                .collect::<Vec<Val>>();
+            let ok;
+            (outs, ok, _) = interpret(p, &hidden, &inputs);
+            tries += 1;
+            if ok || tries == 4 {
+                break;
+            }
+        }
+        let mut iv = Vec::new();
+        for (x, (_, t)) in inputs.iter().zip(&p.inputs) {
+            flatten(x, t, &mut iv);
+        }
+        let mut want = Vec::new();
+        for (o, t) in outs.iter().zip(&out_tys) {
+            flatten(o, t, &mut want);
+        }
+        let want = want
+            .into_iter()
+            .map(|v| (!rng.chance(1, 8)).then_some(v))
+            .collect();
+        rows.push((iv, want));
+    }
+    rows
+}
+
+/// In one case out of three, changes one specified expected output of one example to another
+/// value of its domain (`sizes`: the output slots' domain sizes), so that the hidden program
+/// no longer fits. Returns whether it changed one.
+pub fn change_one_output(rng: &mut Rng, rows: &mut [Row], sizes: &[u32]) -> bool {
+    if !rng.chance(1, 3) || rows.is_empty() || sizes.is_empty() {
+        return false;
+    }
+    let k = rng.below(rows.len());
+    let j = rng.below(sizes.len());
+    let size = sizes[j];
+    match rows[k].1[j] {
+        Some(v) if size > 1 => {
+            rows[k].1[j] = Some((v + 1 + rng.below(size as usize - 1) as u32) % size);
+            true
+        }
+        _ => false,
+    }
+}

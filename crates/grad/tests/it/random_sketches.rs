@@ -31,9 +31,7 @@ use weft_grad::{run, Config, GradError, Kernel, Method, RestartOutcome};
 use weft_ir::{Assignment, Evaluator, Examples, Graph};
 use weft_solve::{NoopObserver, Problem};
 use weft_syntax::SourceMap;
-use weft_testkit::{
-    flatten, generate, interpret, output_types, overrides, random_val, Printer, Rng, Val,
-};
+use weft_testkit::{change_one_output, generate, hidden_examples, overrides, Printer, Rng};
 
 /// Sketches with more hole parameters (the sum of the hole domain sizes) are skipped: the
 /// finite differences take two forward passes per parameter.
@@ -81,56 +79,13 @@ fn make_case(seed: u64) -> Option<Case> {
     if dims > MAX_DIMS {
         return None;
     }
-    let hidden: Vec<Val> = p
-        .holes
+    let mut rows = hidden_examples(&mut rng, &p, 20);
+    let out_sizes: Vec<u32> = g
+        .outputs
         .iter()
-        .map(|(_, t)| random_val(&mut rng, &p, t))
+        .map(|o| g.domain(o.slot.domain).size)
         .collect();
-    let out_tys = output_types(&p);
-    let mut rows: Vec<(Vec<u32>, Vec<Option<u32>>)> = Vec::new();
-    let n_examples = if rng.chance(1, 8) {
-        5 + rng.below(20)
-    } else {
-        1 + rng.below(4)
-    };
-    for _ in 0..n_examples {
-        let (mut inputs, mut outs);
-        let mut tries = 0;
-        loop {
-            inputs = p
-                .inputs
-                .iter()
-                .map(|(_, t)| random_val(&mut rng, &p, t))
-                .collect::<Vec<Val>>();
-            let ok;
-            (outs, ok, _) = interpret(&p, &hidden, &inputs);
-            tries += 1;
-            if ok || tries == 4 {
-                break;
-            }
-        }
-        let mut iv = Vec::new();
-        for (x, (_, t)) in inputs.iter().zip(&p.inputs) {
-            flatten(x, t, &mut iv);
-        }
-        let mut want = Vec::new();
-        for (o, t) in outs.iter().zip(&out_tys) {
-            flatten(o, t, &mut want);
-        }
-        let want = want
-            .into_iter()
-            .map(|v| (!rng.chance(1, 8)).then_some(v))
-            .collect();
-        rows.push((iv, want));
-    }
-    if rng.chance(1, 3) {
-        let k = rng.below(rows.len());
-        let j = rng.below(g.outputs.len());
-        let size = g.domain(g.outputs[j].slot.domain).size;
-        if let (Some(v), true) = (rows[k].1[j], size > 1) {
-            rows[k].1[j] = Some((v + 1 + rng.below(size as usize - 1) as u32) % size);
-        }
-    }
+    change_one_output(&mut rng, &mut rows, &out_sizes);
     let mut ex = Examples::with_slots(g.inputs.len(), g.outputs.len());
     for (k, (iv, want)) in rows.iter().enumerate() {
         ex.push(iv, want, format!("example {k}"));

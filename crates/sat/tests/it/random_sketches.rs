@@ -26,9 +26,7 @@ use weft_ir::{Assignment, Evaluator, Examples, Graph};
 use weft_sat::{FitOutcome, HoleEncoding, Sat, SatConfig};
 use weft_solve::{NoopObserver, Outcome, Problem};
 use weft_syntax::SourceMap;
-use weft_testkit::{
-    flatten, generate, interpret, output_types, overrides, random_val, Printer, Rng, Val,
-};
+use weft_testkit::{change_one_output, generate, hidden_examples, overrides, Printer, Rng};
 
 /// The most hole assignments a checked sketch may have (brute force evaluates them all), unless
 /// `WEFT_SAT_FUZZ_SPACE` says otherwise.
@@ -128,61 +126,13 @@ fn check_seed(seed: u64, max_space: u64, tally: &mut Tally) {
 
     // Examples of a hidden program: the interpreter's outputs, some left unspecified, and
     // sometimes one changed.
-    let hidden: Vec<Val> = p
-        .holes
+    let mut rows = hidden_examples(&mut rng, &p, 66);
+    let out_sizes: Vec<u32> = g
+        .outputs
         .iter()
-        .map(|(_, t)| random_val(&mut rng, &p, t))
+        .map(|o| g.domain(o.slot.domain).size)
         .collect();
-    let out_tys = output_types(&p);
-    let mut rows: Vec<(Vec<u32>, Vec<Option<u32>>)> = Vec::new();
-    // Now and then more examples (up to 70, more than one evaluator block holds), so that the
-    // lazy encoding adds several.
-    let n_examples = if rng.chance(1, 8) {
-        5 + rng.below(66)
-    } else {
-        1 + rng.below(4)
-    };
-    for _ in 0..n_examples {
-        // Inputs on which the hidden program's observations hold, if a few tries find some.
-        let (mut inputs, mut outs);
-        let mut tries = 0;
-        loop {
-            inputs = p
-                .inputs
-                .iter()
-                .map(|(_, t)| random_val(&mut rng, &p, t))
-                .collect::<Vec<Val>>();
-            let ok;
-            (outs, ok, _) = interpret(&p, &hidden, &inputs);
-            tries += 1;
-            if ok || tries == 4 {
-                break;
-            }
-        }
-        let mut iv = Vec::new();
-        for (x, (_, t)) in inputs.iter().zip(&p.inputs) {
-            flatten(x, t, &mut iv);
-        }
-        let mut want = Vec::new();
-        for (o, t) in outs.iter().zip(&out_tys) {
-            flatten(o, t, &mut want);
-        }
-        let want = want
-            .into_iter()
-            .map(|v| (!rng.chance(1, 8)).then_some(v))
-            .collect();
-        rows.push((iv, want));
-    }
-    let mut flipped = false;
-    if rng.chance(1, 3) {
-        let k = rng.below(rows.len());
-        let j = rng.below(g.outputs.len());
-        let size = g.domain(g.outputs[j].slot.domain).size;
-        if let (Some(v), true) = (rows[k].1[j], size > 1) {
-            rows[k].1[j] = Some((v + 1 + rng.below(size as usize - 1) as u32) % size);
-            flipped = true;
-        }
-    }
+    let flipped = change_one_output(&mut rng, &mut rows, &out_sizes);
     let mut ex = Examples::with_slots(g.inputs.len(), g.outputs.len());
     for (k, (iv, want)) in rows.iter().enumerate() {
         ex.push(iv, want, format!("example {k}"));
