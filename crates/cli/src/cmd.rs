@@ -525,36 +525,58 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 ),
                 _ => format!("no solution ({:.3} s)", t.as_secs_f64()),
             };
-            if a.json {
-                no_answer_json(&mut out, "no solution", Some(t), None)?;
-                diag!("{line}");
-            } else {
-                writeln!(out, "{line}")?;
-            }
+            report_no_solution(&mut out, a.json, t, &line)?;
             Ok(1)
         }
         Solved::GaveUp(reason) => {
-            if a.json {
-                no_answer_json(&mut out, "gave up", None, Some(&reason))?;
-            }
-            diag!("gave up: {reason}");
+            report_no_answer(&mut out, a.json, "gave up", &reason)?;
             Ok(3)
         }
         Solved::Refused(reason) => {
-            if a.json {
-                no_answer_json(&mut out, "refused", None, Some(&reason))?;
-            }
-            diag!("refused: {reason}");
+            report_no_answer(&mut out, a.json, "refused", &reason)?;
             Ok(3)
         }
     }
+}
+
+/// A solve that proved there is no program: `line` on standard output, or with `--json` the
+/// JSON value of [`no_answer_json`] there and `line` on standard error.
+pub fn report_no_solution(
+    out: &mut impl Write,
+    json: bool,
+    elapsed: Duration,
+    line: &str,
+) -> Result<()> {
+    if json {
+        no_answer_json(out, "no solution", Some(elapsed), None)?;
+        diag!("{line}");
+    } else {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// A solve that ended without an answer either way (`status`: "gave up", "refused"):
+/// `status: reason` on standard error, and with `--json` the JSON value of [`no_answer_json`]
+/// on standard output.
+pub fn report_no_answer(
+    out: &mut impl Write,
+    json: bool,
+    status: &str,
+    reason: &str,
+) -> Result<()> {
+    if json {
+        no_answer_json(out, status, None, Some(reason))?;
+    }
+    diag!("{status}: {reason}");
+    Ok(())
 }
 
 /// With `--json`, what standard output holds when `solve` returns no program, so that it is
 /// one JSON value whatever the outcome: `{"status": "no solution", "proved": true, "seconds":
 /// …}`, or `{"status": "gave up" | "refused", "proved": false, "reason": …}`. The readable
 /// line goes to standard error.
-pub fn no_answer_json(
+fn no_answer_json(
     out: &mut impl Write,
     status: &str,
     elapsed: Option<Duration>,

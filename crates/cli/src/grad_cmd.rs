@@ -355,11 +355,8 @@ pub fn solve(a: &SolveArgs, m: Method, l: &Loaded) -> Result<u8> {
             Ok(0)
         }
         None => {
-            if a.json {
-                let reason = "no restart succeeded";
-                crate::cmd::no_answer_json(&mut out, "gave up", None, Some(reason))?;
-            }
-            diag!("gave up: no restart succeeded\n{summary}");
+            crate::cmd::report_no_answer(&mut out, a.json, "gave up", "no restart succeeded")?;
+            diag!("{summary}");
             Ok(3)
         }
     }

@@ -124,9 +124,7 @@ impl SatArgs {
             None
         }
     }
-}
 
-impl SatArgs {
     /// `--max-clauses`, or its default (the solver's own).
     pub fn max_clauses(&self) -> usize {
         self.max_clauses
@@ -237,16 +235,13 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
     };
     let sat = Sat::new(config(a));
     let mut out = crate::out::stdout();
-    let modes = [
-        a.sat.max_fit,
-        a.sat.all || a.sat.count.is_some() || a.sat.count_models,
-    ];
+    let listing = a.sat.all || a.sat.count.is_some() || a.sat.count_models;
+    let modes = [a.sat.max_fit, listing];
     if modes.iter().filter(|&&m| m).count() > 1 || (a.sat.check_all_inputs && modes.contains(&true))
     {
         diag!("error: --max-fit, --all/--count/--count-models and --check-all-inputs exclude each other");
         return Ok(2);
     }
-    let listing = a.sat.all || a.sat.count.is_some() || a.sat.count_models;
     if listing && (a.minimize || a.out.is_some()) {
         let flag = if a.minimize { "--minimize" } else { "--out" };
         diag!(
@@ -279,7 +274,8 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             optimal,
             stats,
         }) => {
-            print_answer(a, g, &assignment, cost, &mut out)?;
+            let holes = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
+            print_answer(a, g, &assignment, &holes, &mut out)?;
             if !a.json {
                 let line = crate::cmd::found_line(
                     "sat",
@@ -290,7 +286,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 );
                 writeln!(out, "{line}")?;
             }
-            save(a, g, &assignment, cost)?;
+            crate::cmd::save_holes(a.out.as_deref(), &holes)?;
             if a.sat.check_all_inputs {
                 drop(out);
                 return check_all_inputs(a, g, &assignment);
@@ -302,19 +298,11 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
                 "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
                 stats.elapsed.as_secs_f64()
             );
-            if a.json {
-                crate::cmd::no_answer_json(&mut out, "no solution", Some(stats.elapsed), None)?;
-                diag!("{line}");
-            } else {
-                writeln!(out, "{line}")?;
-            }
+            crate::cmd::report_no_solution(&mut out, a.json, stats.elapsed, &line)?;
             Ok(1)
         }
         Ok(Outcome::GaveUp { reason, .. }) => {
-            if a.json {
-                crate::cmd::no_answer_json(&mut out, "gave up", None, Some(&reason))?;
-            }
-            diag!("gave up: {reason}");
+            crate::cmd::report_no_answer(&mut out, a.json, "gave up", &reason)?;
             Ok(3)
         }
         Err(e) => refused(e, a.json),
@@ -326,16 +314,12 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
 fn refused(e: weft_sat::SatError, json: bool) -> Result<u8> {
     match e {
         weft_sat::SatError::TooLarge { .. } | weft_sat::SatError::Weights(_) => {
-            if json {
-                let reason = e.to_string();
-                crate::cmd::no_answer_json(
-                    &mut crate::out::stdout(),
-                    "refused",
-                    None,
-                    Some(&reason),
-                )?;
-            }
-            diag!("refused: {e}");
+            crate::cmd::report_no_answer(
+                &mut crate::out::stdout(),
+                json,
+                "refused",
+                &e.to_string(),
+            )?;
             Ok(3)
         }
         weft_sat::SatError::Mismatch(_) => {
@@ -363,29 +347,22 @@ fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
             stats,
         }) => (assignment, fitted, total, cost, optimal, stopped, stats),
         Ok(FitOutcome::GaveUp { reason, .. }) => {
-            if a.json {
-                crate::cmd::no_answer_json(
-                    &mut crate::out::stdout(),
-                    "gave up",
-                    None,
-                    Some(&reason),
-                )?;
-            }
-            diag!("gave up: {reason}");
+            crate::cmd::report_no_answer(&mut crate::out::stdout(), a.json, "gave up", &reason)?;
             return Ok(3);
         }
         Err(e) => return refused(e, a.json),
     };
     let mut out = crate::out::stdout();
+    let holes = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
     if a.json {
-        let mut json = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
+        let mut json = holes.clone();
         json["fit"] = serde_json::json!({
             "fitted": fitted, "total": total, "optimal": optimal, "stopped": stopped,
             "seconds": stats.elapsed.as_secs_f64(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
-        print_answer(a, g, &assignment, cost, &mut out)?;
+        print_answer(a, g, &assignment, &holes, &mut out)?;
         writeln!(
             out,
             "fits {fitted} of {total} examples ({}){}; found by sat in {:.3} s{}",
@@ -403,7 +380,7 @@ fn max_fit(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
             stopped.map(|s| format!(" ({s})")).unwrap_or_default()
         )?;
     }
-    save(a, g, &assignment, cost)?;
+    crate::cmd::save_holes(a.out.as_deref(), &holes)?;
     Ok(if fitted == total { 0 } else { 1 })
 }
 
@@ -492,28 +469,21 @@ fn list(a: &SolveArgs, g: &Graph, sat: &Sat, p: &Problem) -> Result<u8> {
     Ok(if count > 0 { 0 } else { 1 })
 }
 
-/// Prints the program found (or its hole file, with `--json`); the caller writes `--out` once
-/// everything is printed.
+/// Prints the program found (or its hole file `holes`, with `--json`); the caller writes
+/// `--out` once everything is printed.
 fn print_answer(
     a: &SolveArgs,
     g: &Graph,
     h: &Assignment,
-    cost: i64,
+    holes: &serde_json::Value,
     out: &mut impl Write,
 ) -> Result<()> {
-    let json = weft_ir::holes_json::to_json(g, h, Some(cost));
     if a.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(holes)?)?;
     } else {
         write!(out, "{}", weft_ir::answer::program(g, h))?;
     }
     Ok(())
-}
-
-/// Writes the hole file of `--out`, if asked for.
-fn save(a: &SolveArgs, g: &Graph, h: &Assignment, cost: i64) -> Result<()> {
-    let json = weft_ir::holes_json::to_json(g, h, Some(cost));
-    crate::cmd::save_holes(a.out.as_deref(), &json)
 }
 
 fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
