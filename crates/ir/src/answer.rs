@@ -82,6 +82,22 @@ pub fn specialize(g: &Graph, a: &Assignment) -> Graph {
 /// As [`specialize`].
 pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
     check_assignment(g, a);
+    let all: Vec<usize> = (0..g.holes.len()).collect();
+    free_by_cones(g, a, &all, false, &mut |_| true)
+}
+
+/// The holes of `candidates` (ascending) found not to matter, each by rebuilding its forward
+/// cone on the graph with the other holes fixed. Alone (`joint` false): every candidate is
+/// tested with all other holes fixed, and its cone rolled back. Jointly: a candidate that
+/// `accept`s and does not matter with the holes found so far also free joins them, and its
+/// cone is kept, so that the next one is tested on top of them.
+fn free_by_cones(
+    g: &Graph,
+    a: &Assignment,
+    candidates: &[usize],
+    joint: bool,
+    accept: &mut dyn FnMut(&[bool]) -> bool,
+) -> Vec<HoleId> {
     // A hole no root reaches in `g` itself needs no specialisation to be found irrelevant.
     let reached = reached_from_roots(g);
     let n = g.nodes.len();
@@ -116,9 +132,23 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
     let mut cone = Vec::new();
     let mut seen = Vec::new();
     let mut stack = Vec::new();
-    (0..g.holes.len())
+    // The builder's nodes of the free holes kept so far (joint), and the first of them.
+    let mut free_nodes: HashSet<usize> = HashSet::new();
+    candidates
+        .iter()
+        .copied()
         .filter(|&h| {
+            if joint {
+                free[h] = true;
+                let ok = accept(&free);
+                free[h] = false;
+                if !ok {
+                    return false;
+                }
+            }
             if !occurs[h].iter().any(|&i| reached[i]) {
+                // No root reads it, whatever else is free.
+                free[h] = joint;
                 return true;
             }
             cone.clear();
@@ -144,10 +174,12 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
                 });
                 new_of[i] = new;
             }
-            // Does a root reach the free hole? Only nodes built since the mark can.
-            // Only nodes built after the hole's own (topological order) can read it.
+            // Does a root reach a free hole? Only nodes built since the mark can reach this
+            // one (roots outside the cone do not read it, and the base reads no free hole
+            // from a root), and only nodes built after a hole's own (topological order) can
+            // read it.
             let relevant = kept[h].is_some_and(|hn| {
-                let base = hn.0 as usize;
+                let base = free_nodes.iter().copied().fold(hn.0 as usize, usize::min);
                 let s = r.b.graph();
                 seen.clear();
                 seen.resize(s.nodes.len() - base, false);
@@ -161,7 +193,7 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
                     if x < base || seen[x - base] {
                         continue;
                     }
-                    if x == hn.0 as usize {
+                    if x == hn.0 as usize || free_nodes.contains(&x) {
                         found = true;
                         break;
                     }
@@ -173,6 +205,14 @@ pub fn irrelevant_holes(g: &Graph, a: &Assignment) -> Vec<HoleId> {
             });
             for &i in &cone {
                 in_cone[i] = false;
+            }
+            if joint && !relevant {
+                // Joined: its cone stays built, and the next candidates read it.
+                for &i in &cone {
+                    map[i] = new_of[i];
+                }
+                free_nodes.extend(kept[h].map(|n| n.0 as usize));
+                return true;
             }
             free[h] = false;
             kept[h] = None;
@@ -244,18 +284,11 @@ pub fn jointly_irrelevant_holes_where(
     a: &Assignment,
     accept: &mut dyn FnMut(&[bool]) -> bool,
 ) -> Vec<HoleId> {
-    let mut free = vec![false; g.holes.len()];
-    let mut set = Vec::new();
-    for h in irrelevant_holes(g, a) {
-        free[h.0 as usize] = true;
-        // The first is irrelevant alone, which is the same test.
-        if accept(&free) && (set.is_empty() || !free_holes_matter(g, a, &free)) {
-            set.push(h);
-        } else {
-            free[h.0 as usize] = false;
-        }
-    }
-    set
+    let alone: Vec<usize> = irrelevant_holes(g, a)
+        .iter()
+        .map(|h| h.0 as usize)
+        .collect();
+    free_by_cones(g, a, &alone, true, accept)
 }
 
 fn check_assignment(g: &Graph, a: &Assignment) {

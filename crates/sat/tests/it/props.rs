@@ -288,7 +288,8 @@ proptest! {
 }
 
 /// `irrelevant_holes` (each hole's forward cone rebuilt on the fixed graph, then rolled back)
-/// finds exactly the holes a full rebuild with that one hole free finds irrelevant.
+/// finds exactly the holes a full rebuild with that one hole free finds irrelevant, and
+/// `jointly_irrelevant_holes` (cones kept as holes join) the greedy set of full rebuilds.
 fn irrelevance_agrees_with_full_rebuilds(seed: u64) {
     let (g, _) = random_problem(seed);
     let mut r = Rng(seed | 1);
@@ -309,6 +310,19 @@ fn irrelevance_agrees_with_full_rebuilds(seed: u64) {
             .map(|h| weft_ir::HoleId(h as u32))
             .collect();
         assert_eq!(fast, full, "seed {seed}: {a:?}");
+        // Jointly: the kept cones give the greedy set that full rebuilds give.
+        let joint = weft_ir::jointly_irrelevant_holes(&g, &a);
+        let mut free = vec![false; g.holes.len()];
+        let mut greedy = Vec::new();
+        for h in full {
+            free[h.0 as usize] = true;
+            if weft_ir::answer::free_holes_matter(&g, &a, &free) {
+                free[h.0 as usize] = false;
+            } else {
+                greedy.push(h);
+            }
+        }
+        assert_eq!(joint, greedy, "seed {seed}: {a:?} (jointly)");
     }
 }
 
