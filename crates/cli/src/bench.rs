@@ -131,7 +131,7 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
         let mut times = Vec::new();
         let mut result = String::new();
         for _ in 0..a.repeat {
-            let (r, t) = match solve_loaded(&l, a.solver, a.limit, false, Some(a.timeout))? {
+            let (r, t) = match solve_loaded(&l, a.solver, a.limit, false, Some(a.timeout), 0)? {
                 Solved::Found(_, _, _, t) => ("solved".to_string(), Some(t)),
                 Solved::NoSolution(t) => ("proved: no solution".to_string(), Some(t)),
                 Solved::GaveUp(reason) => (format!("gave up: {reason}"), None),

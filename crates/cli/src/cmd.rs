@@ -77,6 +77,9 @@ pub enum SolverName {
     Enumerate,
     /// CaDiCaL on a CNF encoding: finds a program or proves none exists; optimal costs.
     Sat,
+    /// Local search over hole assignments ((1 + 4)-ES with neutral drift): finds programs,
+    /// proves nothing; `--solver sat` runs it beside CaDiCaL.
+    Local,
     /// Continuous relaxation (TerpreT's FMGD): softmax of logits, Adam (weft-grad).
     Fmgd,
     /// FMGD with an entropy penalty towards discrete values.
@@ -412,6 +415,7 @@ pub fn solve_loaded(
     limit: f64,
     minimize: bool,
     timeout: Option<f64>,
+    seed: u64,
 ) -> Result<Solved> {
     let g = l.graph();
     let problem = Problem {
@@ -433,6 +437,11 @@ pub fn solve_loaded(
                 .with_minimize(minimize)
                 .with_deadline(timeout.map(seconds)),
         ),
+        SolverName::Local => Box::new(weft_solve::Local::new(weft_solve::LocalConfig {
+            seed,
+            deadline: timeout.map(seconds),
+            ..Default::default()
+        })),
         other => match crate::grad_cmd::solver(other, timeout) {
             Some(s) => s,
             None => {
@@ -492,7 +501,14 @@ fn solve(a: &SolveArgs) -> Result<u8> {
     }
     let g = l.graph();
     let mut out = crate::out::stdout();
-    match solve_loaded(&l, a.solver, a.limit, a.minimize, a.timeout)? {
+    match solve_loaded(
+        &l,
+        a.solver,
+        a.limit,
+        a.minimize,
+        a.timeout,
+        a.grad.seed.unwrap_or(0),
+    )? {
         Solved::Found(h, cost, optimal, t) => {
             let json = weft_ir::holes_json::to_json(g, &h, Some(cost));
             if a.json {
@@ -521,6 +537,11 @@ fn solve(a: &SolveArgs) -> Result<u8> {
                 ),
                 SolverName::Sat => format!(
                     "no solution: proved by the solver (CaDiCaL: unsatisfiable, {:.3} s)",
+                    t.as_secs_f64()
+                ),
+                SolverName::Local => format!(
+                    "no solution: the sketch has no assignment that local search could change, \
+                     and the only one fails ({:.3} s)",
                     t.as_secs_f64()
                 ),
                 _ => format!("no solution ({:.3} s)", t.as_secs_f64()),
@@ -602,8 +623,8 @@ fn reject_unused(a: &SolveArgs) -> Option<u8> {
             diag!("error: {flag} is a flag of the gradient solvers (--solver fmgd, bop, …)");
             return Some(2);
         }
-        if a.grad.seed.is_some() && !matches!(a.solver, SolverName::Sat) {
-            diag!("error: --seed needs --solver sat or a gradient solver");
+        if a.grad.seed.is_some() && !matches!(a.solver, SolverName::Sat | SolverName::Local) {
+            diag!("error: --seed needs --solver sat, local or a gradient solver");
             return Some(2);
         }
     }
@@ -626,6 +647,10 @@ fn reject_unused(a: &SolveArgs) -> Option<u8> {
     }
     if let Some(code) = crate::sat_cmd::reject_for_other_solvers(a) {
         return Some(code);
+    }
+    if a.minimize && matches!(a.solver, SolverName::Local) {
+        diag!("error: --minimize needs --solver sat or enumerate (local search does not minimise)");
+        return Some(2);
     }
     if a.minimize && crate::grad_cmd::method(a.solver).is_some() {
         diag!(
@@ -746,7 +771,7 @@ fn demo() -> Result<u8> {
             count_examples(g, &l.examples)
         )?;
         // The best solver available: CaDiCaL on the CNF encoding (weft-sat).
-        match solve_loaded(&l, SolverName::Sat, 1e8, false, Some(120.0))? {
+        match solve_loaded(&l, SolverName::Sat, 1e8, false, Some(120.0), 0)? {
             Solved::Found(h, _, _, t) => {
                 let program = weft_ir::answer::program(g, &h);
                 let lines: Vec<&str> = program.lines().collect();

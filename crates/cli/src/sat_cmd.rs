@@ -65,6 +65,10 @@ pub struct SatArgs {
     /// (sat) CaDiCaL's configuration preset [default: sat].
     #[arg(long, value_enum)]
     pub cadical: Option<CadicalPreset>,
+    /// (sat) CaDiCaL alone: no local search racing it for the first program (answers are
+    /// then always CaDiCaL's, identical from run to run).
+    #[arg(long)]
+    pub no_local_search: bool,
 }
 
 /// `--cadical`.
@@ -120,6 +124,8 @@ impl SatArgs {
             Some("--lazy-above")
         } else if self.cadical.is_some() {
             Some("--cadical")
+        } else if self.no_local_search {
+            Some("--no-local-search")
         } else {
             None
         }
@@ -153,6 +159,7 @@ pub fn config(a: &SolveArgs) -> SatConfig {
         eager_max: a.sat.lazy_above.unwrap_or(weft_sat::EAGER_MAX),
         seed: a.grad.seed.unwrap_or(0),
         redundancy: a.sat.redundancy,
+        local_search: !a.sat.no_local_search,
         preset: match a.sat.cadical.unwrap_or_default() {
             CadicalPreset::Default => weft_sat::Preset::Default,
             CadicalPreset::Sat => weft_sat::Preset::Sat,
@@ -277,8 +284,12 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             let holes = weft_ir::holes_json::to_json(g, &assignment, Some(cost));
             print_answer(a, g, &assignment, &holes, &mut out)?;
             if !a.json {
+                let solver = match stats.found_by {
+                    Some(by) => format!("sat ({by}, racing CaDiCaL)"),
+                    None => "sat".to_string(),
+                };
                 let line = crate::cmd::found_line(
-                    "sat",
+                    &solver,
                     stats.elapsed,
                     &l.examples,
                     g,

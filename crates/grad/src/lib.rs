@@ -110,6 +110,7 @@ impl Solve for GradSolver {
         let stats = Stats {
             explored: (report.steps_run * report.restarts.len()) as u64,
             elapsed: report.elapsed,
+            found_by: None,
         };
         let outcome = match report.first() {
             Some((_, _, a)) => {

@@ -206,6 +206,29 @@ pub struct Evaluator {
     vals: Vec<u32>,
     /// The example that failed in the last `passes_all` call.
     last_fail: usize,
+
+    // Incremental resolution ([`Evaluator::failures_near`]).
+    /// `users[users_start[i]..users_start[i + 1]]`: the nodes that read node `i`.
+    users_start: Vec<u32>,
+    users: Vec<u32>,
+    /// `hole_nodes[hole_nodes_start[h]..hole_nodes_start[h + 1]]`: the nodes of hole `h`.
+    hole_nodes_start: Vec<u32>,
+    hole_nodes: Vec<u32>,
+    /// The assignment `loc`, `dyn_*` currently resolve, when they are a base for
+    /// `failures_near` (cleared by every full resolution).
+    base: Option<Vec<u32>>,
+    /// Nodes to re-resolve, as a bit set.
+    pending: Vec<u64>,
+    /// Per re-resolved node: (node, loc, dyn_base, dyn_range) before, and the saved
+    /// `dyn_args` slots of the `Apply` nodes among them, to restore the base.
+    undo: Vec<(u32, u32, u32, (u32, u32))>,
+    undo_slots: Vec<(u32, u32)>,
+    /// The base's `live` flags (valid when `base_live_known`): a move that re-resolves no
+    /// live node and no output or observation leaves the failure count as it is.
+    base_live: Vec<bool>,
+    base_live_known: bool,
+    /// Per node: an output or an observation.
+    root: Vec<bool>,
 }
 
 impl Evaluator {
@@ -259,7 +282,58 @@ impl Evaluator {
                 )));
             }
         }
+        let mut users_start = vec![0u32; n + 1];
+        for a in &args {
+            users_start[*a as usize + 1] += 1;
+        }
+        for i in 0..n {
+            users_start[i + 1] += users_start[i];
+        }
+        let mut users = vec![0u32; args.len()];
+        let mut fill = users_start.clone();
+        for i in 0..n {
+            for k in arg_start[i] as usize..arg_start[i + 1] as usize {
+                let a = args[k] as usize;
+                users[fill[a] as usize] = i as u32;
+                fill[a] += 1;
+            }
+        }
+        let mut hole_nodes_start = vec![0u32; g.holes.len() + 1];
+        for k in &kind {
+            if let Kind::Hole(h) = k {
+                hole_nodes_start[*h as usize + 1] += 1;
+            }
+        }
+        for h in 0..g.holes.len() {
+            hole_nodes_start[h + 1] += hole_nodes_start[h];
+        }
+        let mut hole_nodes = vec![0u32; hole_nodes_start[g.holes.len()] as usize];
+        let mut fill = hole_nodes_start.clone();
+        for (i, k) in kind.iter().enumerate() {
+            if let Kind::Hole(h) = k {
+                hole_nodes[fill[*h as usize] as usize] = i as u32;
+                fill[*h as usize] += 1;
+            }
+        }
+        let n_args = args.len();
         Ok(Evaluator {
+            users_start,
+            users,
+            hole_nodes_start,
+            hole_nodes,
+            base: None,
+            base_live: vec![false; n],
+            base_live_known: false,
+            root: (0..n)
+                .map(|i| {
+                    let i = crate::NodeId(i as u32);
+                    g.outputs.iter().any(|o| o.node == i)
+                        || g.observations.iter().any(|o| o.node == i)
+                })
+                .collect(),
+            pending: vec![0; n.div_ceil(64)],
+            undo: Vec::new(),
+            undo_slots: Vec::new(),
             n_nodes: n,
             n_tables: g.tables.len(),
             n_holes: g.holes.len(),
@@ -279,7 +353,7 @@ impl Evaluator {
             scalar: vec![0; n],
             dyn_base: vec![0; n],
             dyn_range: vec![(0, 0); n],
-            dyn_args: Vec::new(),
+            dyn_args: vec![(0, 0); n_args],
             live: vec![false; n],
             row: vec![0; n],
             prog: Vec::new(),
@@ -418,6 +492,162 @@ impl Evaluator {
         Ok(true)
     }
 
+    /// How many checks fail over all examples: every (example, output) whose value differs
+    /// from a given expected value, and every (example, observation) that is false. Zero
+    /// exactly when [`Evaluator::passes_all`] holds; costs are ignored. The fitness of the
+    /// local search (`weft_solve::local`): no allocation once warm, no early exit.
+    ///
+    /// Checks the assignment and the examples' shape, as [`Evaluator::passes_all`] does.
+    pub fn failures(
+        &mut self,
+        g: &Graph,
+        holes: &Assignment,
+        ex: &Examples,
+    ) -> Result<u64, EvalError> {
+        self.check_call(g, holes)?;
+        check_shape(g, ex)?;
+        self.resolve(g, &holes.0);
+        self.count_failures(g, ex)
+    }
+
+    /// [`Evaluator::failures`] of an assignment near the *base* one (see
+    /// [`Evaluator::set_base`]): only the nodes downstream of the holes that differ from the
+    /// base are resolved again, which is what a local search's few-hole moves need.
+    ///
+    /// `known` is the base's failure count *on these same examples*, when the caller has it:
+    /// a move that changes nothing an output or observation reads then returns it without
+    /// running the examples. With `keep`, `holes` becomes the base; otherwise the base stays
+    /// as it was. Without a base (none set, or another method ran since) `holes` is resolved
+    /// in full and becomes one.
+    pub fn failures_near(
+        &mut self,
+        g: &Graph,
+        holes: &Assignment,
+        ex: &Examples,
+        known: Option<u64>,
+        keep: bool,
+    ) -> Result<u64, EvalError> {
+        self.check_call(g, holes)?;
+        check_shape(g, ex)?;
+        if self.base.is_none() {
+            self.resolve(g, &holes.0);
+            self.base = Some(holes.0.clone());
+            let r = self.count_failures(g, ex);
+            self.keep_base_live();
+            return r;
+        }
+        self.resolve_delta(g, &holes.0);
+        let unchanged = known.filter(|_| {
+            self.base_live_known
+                && self
+                    .undo
+                    .iter()
+                    .all(|&(i, ..)| !self.root[i as usize] && !self.base_live[i as usize])
+        });
+        let r = match unchanged {
+            Some(f) => Ok(f),
+            None => self.count_failures(g, ex),
+        };
+        if keep {
+            if let Some(b) = &mut self.base {
+                b.copy_from_slice(&holes.0);
+            }
+            // Unchanged: what `live` depends on is unchanged too.
+            if unchanged.is_none() {
+                self.keep_base_live();
+            }
+        } else {
+            self.restore_base();
+        }
+        r
+    }
+
+    /// Records the `live` flags just computed as the base's.
+    fn keep_base_live(&mut self) {
+        self.base_live.copy_from_slice(&self.live);
+        self.base_live_known = true;
+    }
+
+    /// Resolves `holes` in full and keeps it as the base of [`Evaluator::failures_near`].
+    pub fn set_base(&mut self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
+        self.check_call(g, holes)?;
+        self.resolve(g, &holes.0);
+        self.base = Some(holes.0.clone());
+        Ok(())
+    }
+
+    /// Makes `holes` the base, re-resolving only what differs from the current base (in full
+    /// when there is none).
+    pub fn move_base(&mut self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
+        if self.base.is_none() {
+            self.set_base(g, holes)?;
+        } else {
+            self.check_call(g, holes)?;
+            self.resolve_delta(g, &holes.0);
+            if let Some(b) = &mut self.base {
+                b.copy_from_slice(&holes.0);
+            }
+        }
+        self.mark_live(false);
+        self.keep_base_live();
+        Ok(())
+    }
+
+    /// The failure count of the resolved assignment (see [`Evaluator::failures`]).
+    fn count_failures(&mut self, g: &Graph, ex: &Examples) -> Result<u64, EvalError> {
+        let n = effective_len(g, ex);
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut failed = 0u64;
+        for &node in &self.observation_node {
+            let l = self.loc[node as usize];
+            if l & DYN == 0 && l != 1 {
+                failed += n as u64;
+            }
+        }
+        for (o, &node) in self.output_node.iter().enumerate() {
+            let l = self.loc[node as usize];
+            if l & DYN != 0 {
+                continue;
+            }
+            if let Some(col) = ex.expected.get(o) {
+                failed += col.iter().filter(|x| x.is_some_and(|x| x != l)).count() as u64;
+            }
+        }
+        self.mark_live(false);
+        self.emit();
+        let mut start = 0;
+        while start < n {
+            let len = LANES.min(n - start);
+            self.run_block(g, ex, start, len)?;
+            for &node in &self.observation_node {
+                let l = self.loc[node as usize];
+                if l & DYN != 0 {
+                    let r = self.row[(l & !DYN) as usize] as usize * LANES;
+                    failed += self.vals[r..r + len].iter().filter(|&&v| v != 1).count() as u64;
+                }
+            }
+            for (o, &node) in self.output_node.iter().enumerate() {
+                let l = self.loc[node as usize];
+                if l & DYN == 0 {
+                    continue;
+                }
+                let Some(col) = ex.expected.get(o).and_then(|c| c.get(start..start + len)) else {
+                    continue; // The virtual empty example of an input-less sketch.
+                };
+                let r = self.row[(l & !DYN) as usize] as usize * LANES;
+                failed += col
+                    .iter()
+                    .zip(&self.vals[r..r + len])
+                    .filter(|(x, &v)| x.is_some_and(|x| x != v))
+                    .count() as u64;
+            }
+            start += len;
+        }
+        Ok(failed)
+    }
+
     /// The value of every node on one example, by a naive forward sweep (the reference the
     /// batched paths are tested against). `inputs` has one value per input slot.
     pub fn trace(
@@ -546,42 +776,113 @@ impl Evaluator {
 
     /// Forward sweep: the location of every node under this assignment.
     fn resolve(&mut self, g: &Graph, holes: &[u32]) {
-        self.dyn_args.clear();
+        self.base = None;
+        self.base_live_known = false;
         for i in 0..self.n_nodes {
-            let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
-            let l = match self.kind[i] {
-                Kind::Input(_) => DYN | i as u32,
-                Kind::Hole(h) => holes[h as usize],
-                Kind::Const(v) => v,
-                Kind::Apply(t) => {
-                    let start = self.dyn_args.len();
-                    let mut base = 0u32;
-                    for k in s..e {
-                        let a = self.loc[self.args[k] as usize];
-                        if a & DYN == 0 {
-                            base += a * self.strides[k];
-                        } else {
-                            self.dyn_args.push((a & !DYN, self.strides[k]));
-                        }
-                    }
-                    if self.dyn_args.len() == start {
-                        g.tables[t as usize].data[base as usize]
+            self.loc[i] = self.resolve_node(g, holes, i);
+        }
+    }
+
+    /// The location of node `i` from its arguments' (an example-dependent `Apply` also
+    /// records its base offset and its example-dependent arguments, in its own slots of
+    /// `dyn_args`: the slots of its arguments in `args`).
+    #[inline(always)]
+    fn resolve_node(&mut self, g: &Graph, holes: &[u32], i: usize) -> u32 {
+        let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
+        match self.kind[i] {
+            Kind::Input(_) => DYN | i as u32,
+            Kind::Hole(h) => holes[h as usize],
+            Kind::Const(v) => v,
+            Kind::Apply(t) => {
+                let mut base = 0u32;
+                let mut end = s;
+                for k in s..e {
+                    let a = self.loc[self.args[k] as usize];
+                    if a & DYN == 0 {
+                        base += a * self.strides[k];
                     } else {
-                        self.dyn_base[i] = base;
-                        self.dyn_range[i] = (start as u32, self.dyn_args.len() as u32);
-                        DYN | i as u32
+                        self.dyn_args[end] = (a & !DYN, self.strides[k]);
+                        end += 1;
                     }
                 }
-                Kind::Mux => {
-                    let sel = self.loc[self.args[s] as usize];
-                    if sel & DYN == 0 {
-                        self.loc[self.args[s + 1 + sel as usize] as usize]
-                    } else {
-                        DYN | i as u32
+                if end == s {
+                    g.tables[t as usize].data[base as usize]
+                } else {
+                    self.dyn_base[i] = base;
+                    self.dyn_range[i] = (s as u32, end as u32);
+                    DYN | i as u32
+                }
+            }
+            Kind::Mux => {
+                let sel = self.loc[self.args[s] as usize];
+                if sel & DYN == 0 {
+                    self.loc[self.args[s + 1 + sel as usize] as usize]
+                } else {
+                    DYN | i as u32
+                }
+            }
+        }
+    }
+
+    /// Re-resolves, from the base, only the nodes whose arguments' locations change when
+    /// the base assignment becomes `holes` (recording what they were, to restore the base
+    /// with [`Evaluator::restore_base`]).
+    fn resolve_delta(&mut self, g: &Graph, holes: &[u32]) {
+        self.undo.clear();
+        self.undo_slots.clear();
+        let Some(base) = self.base.take() else {
+            unreachable!("resolve_delta needs a base");
+        };
+        for (h, (&v, &b)) in holes.iter().zip(&base).enumerate() {
+            if v != b {
+                let (s, e) = (self.hole_nodes_start[h], self.hole_nodes_start[h + 1]);
+                for &node in &self.hole_nodes[s as usize..e as usize] {
+                    self.pending[node as usize / 64] |= 1 << (node % 64);
+                }
+            }
+        }
+        self.base = Some(base);
+        // Users come after what they read, so one pass in node order sees every change.
+        for w in 0..self.pending.len() {
+            while self.pending[w] != 0 {
+                let bit = self.pending[w].trailing_zeros() as usize;
+                self.pending[w] &= self.pending[w] - 1;
+                let i = w * 64 + bit;
+                let old = self.loc[i];
+                self.undo
+                    .push((i as u32, old, self.dyn_base[i], self.dyn_range[i]));
+                if matches!(self.kind[i], Kind::Apply(_)) {
+                    let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
+                    self.undo_slots.extend_from_slice(&self.dyn_args[s..e]);
+                }
+                let new = self.resolve_node(g, holes, i);
+                self.loc[i] = new;
+                if new != old {
+                    let (s, e) = (
+                        self.users_start[i] as usize,
+                        self.users_start[i + 1] as usize,
+                    );
+                    for &u in &self.users[s..e] {
+                        self.pending[u as usize / 64] |= 1 << (u % 64);
                     }
                 }
-            };
-            self.loc[i] = l;
+            }
+        }
+    }
+
+    /// Undoes [`Evaluator::resolve_delta`]: the locations are the base's again.
+    fn restore_base(&mut self) {
+        let mut slots = self.undo_slots.len();
+        while let Some((i, loc, base, range)) = self.undo.pop() {
+            let i = i as usize;
+            self.loc[i] = loc;
+            self.dyn_base[i] = base;
+            self.dyn_range[i] = range;
+            if matches!(self.kind[i], Kind::Apply(_)) {
+                let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
+                slots -= e - s;
+                self.dyn_args[s..e].copy_from_slice(&self.undo_slots[slots..slots + e - s]);
+            }
         }
     }
 

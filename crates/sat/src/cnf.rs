@@ -14,6 +14,8 @@
 //! need a [`rustsat::encodings::CollectClauses`] and a variable manager, which [`Collect`]
 //! provides over any sink.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rustsat::encodings::CollectClauses;
@@ -119,9 +121,14 @@ pub(crate) struct Stop<'o> {
     pub obs: &'o mut dyn weft_solve::Observer,
     pub deadline: Option<Instant>,
     pub calls: u32,
-    /// Set when the callback asked CaDiCaL to stop: "deadline" or "cancelled".
+    /// Set when the callback asked CaDiCaL to stop: "deadline", "cancelled" or [`RACE`].
     pub reason: Option<&'static str>,
+    /// Set by the local search racing beside CaDiCaL when it has a program.
+    pub race: Option<Arc<AtomicBool>>,
 }
+
+/// The stop reason when the local search racing beside CaDiCaL found a program first.
+pub const RACE: &str = "race";
 
 impl cadical::Callbacks for Stop<'_> {
     fn terminate(&mut self) -> bool {
@@ -137,6 +144,12 @@ impl cadical::Callbacks for Stop<'_> {
             self.reason = Some("deadline");
         } else if self.obs.cancelled() {
             self.reason = Some("cancelled");
+        } else if self
+            .race
+            .as_ref()
+            .is_some_and(|r| r.load(Ordering::Relaxed))
+        {
+            self.reason = Some(RACE);
         }
         self.reason.is_some()
     }
@@ -146,6 +159,9 @@ impl cadical::Callbacks for Stop<'_> {
 pub(crate) struct Cadical<'o> {
     pub sat: cadical::Solver<Stop<'o>>,
     pub clauses: usize,
+    /// Every solve call stops after this many conflicts (returning `None` with no stop
+    /// reason) while it is set.
+    pub conflict_limit: Option<i32>,
 }
 
 impl<'o> Cadical<'o> {
@@ -161,8 +177,13 @@ impl<'o> Cadical<'o> {
             deadline,
             calls: 0,
             reason: None,
+            race: None,
         }));
-        Cadical { sat, clauses: 0 }
+        Cadical {
+            sat,
+            clauses: 0,
+            conflict_limit: None,
+        }
     }
 
     pub fn stop(&mut self) -> &mut Stop<'o> {
@@ -180,6 +201,11 @@ impl<'o> Cadical<'o> {
             self.stop().reason = Some("deadline");
             return None;
         }
+        // "conflicts" is one of CaDiCaL's limit names (-1: none); set before every call, so
+        // that a limit never outlives the phase that set it.
+        let _ = self
+            .sat
+            .set_limit("conflicts", self.conflict_limit.unwrap_or(-1));
         self.sat.solve_with(assumptions.iter().copied())
     }
 

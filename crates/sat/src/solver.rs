@@ -18,6 +18,8 @@
 //!   [`Observer::cancelled`]; a stopped call reports what was proved so far.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustsat::encodings::card::{BoundUpper as _, BoundUpperIncremental as _, Totalizer};
@@ -25,9 +27,11 @@ use rustsat::encodings::pb::{BoundUpper as _, BoundUpperIncremental as _, Genera
 use rustsat::encodings::EnforceError;
 use rustsat::types::Lit;
 use weft_ir::{Assignment, Evaluator};
-use weft_solve::{verify_with, Observer, Outcome, Problem, Solve, SolveError, Stats};
+use weft_solve::{
+    verify_with, LocalConfig, LocalSearch, Observer, Outcome, Problem, Solve, SolveError, Stats,
+};
 
-use crate::cnf::{to_lit, Cadical, Collect, Preset, Sink};
+use crate::cnf::{to_lit, Cadical, Collect, Preset, Sink, RACE};
 use crate::encode::{HoleEncoding, Holes};
 use crate::formula::{encode_problem, Formula};
 use crate::SatError;
@@ -61,7 +65,21 @@ pub struct SatConfig {
     pub preset: Preset,
     /// Pin holes that cannot matter to their first value ([`crate::encode::Encoder::break_redundancy`]).
     pub redundancy: bool,
+    /// Race a local search over hole assignments ([`weft_solve::local`]) beside CaDiCaL for
+    /// the first program: CaDiCaL runs alone for its first [`RACE_AFTER`] conflicts (so every
+    /// problem it solves within them gets CaDiCaL's answer, deterministically), then whichever
+    /// finds a program first stops the other. The local search runs on its own thread from
+    /// the start; its answer is checked by the exact evaluator like CaDiCaL's. Proofs (no
+    /// solution, optimality) are CaDiCaL's alone.
+    pub local_search: bool,
 }
+
+/// Conflicts CaDiCaL gets alone before the local search may win the race (see
+/// [`SatConfig::local_search`]): about 0.05 s on the 2-bit adder's encoding.
+pub const RACE_AFTER: i32 = 1000;
+
+/// Evaluations between two looks of the local search at the race's stop flag and the clock.
+const RACE_SLICE: u64 = 1024;
 
 impl Default for SatConfig {
     fn default() -> Self {
@@ -75,6 +93,7 @@ impl Default for SatConfig {
             seed: 0,
             preset: Preset::Sat,
             redundancy: false,
+            local_search: true,
         }
     }
 }
@@ -84,6 +103,66 @@ impl Default for SatConfig {
 /// pays off only on the large basic-block encodings (~100 000 clauses), and costs the 2-bit
 /// adder (11 000) a factor of two.
 pub const EAGER_MAX: usize = 50_000;
+
+/// The first program's source (see [`Sat::first_program`]).
+enum First {
+    /// An assignment checked by the exact evaluator, its cost, and who found it (`None`:
+    /// CaDiCaL).
+    Found(Assignment, i64, Option<&'static str>),
+    NoSolution,
+    /// Deadline or cancellation.
+    Stopped,
+}
+
+/// CaDiCaL's side of the race: alone for [`RACE_AFTER`] conflicts, then until it finishes or
+/// the local search sets `found`. `None`: stopped (by the race, the deadline or a
+/// cancellation: [`crate::cnf::Stop::reason`] says which; no reason means that the local
+/// search had already won when the first phase ended).
+fn race_cadical(
+    s: &mut Session,
+    ev: &mut Evaluator,
+    found: &Arc<AtomicBool>,
+) -> Result<Option<bool>, SatError> {
+    s.be.conflict_limit = Some(RACE_AFTER);
+    let r = s.solve_refined(ev, &[]);
+    s.be.conflict_limit = None;
+    let r = r?;
+    if r.is_some() || s.be.stop().reason.is_some() || found.load(Ordering::Relaxed) {
+        return Ok(r);
+    }
+    s.be.stop().race = Some(Arc::clone(found));
+    let r = s.solve_refined(ev, &[]);
+    s.be.stop().race = None;
+    r
+}
+
+/// The local search's side of the race: runs until it has a program (then sets `found`),
+/// `stop` is set, or the deadline passes.
+fn local_race(
+    p: &Problem,
+    seed: u64,
+    deadline: Option<Instant>,
+    found: &AtomicBool,
+    stop: &AtomicBool,
+) -> Result<Option<(Assignment, i64)>, SolveError> {
+    let config = LocalConfig {
+        seed,
+        ..LocalConfig::default()
+    };
+    let Some(mut ls) = LocalSearch::new(p, &config)? else {
+        return Ok(None);
+    };
+    while !stop.load(Ordering::Relaxed) && !deadline.is_some_and(|d| Instant::now() >= d) {
+        if let Some(a) = ls.advance(RACE_SLICE)? {
+            found.store(true, Ordering::Relaxed);
+            return Ok(Some(a));
+        }
+        if !ls.can_move() {
+            break;
+        }
+    }
+    Ok(None)
+}
 
 /// Which of `n` candidates to take in round `round`: the first when `seed` is 0, otherwise
 /// one drawn from `seed` and `round` (splitmix64).
@@ -257,22 +336,26 @@ impl Sat {
         for l in hard_units(&s.f.facts) {
             s.be.push(&[l]);
         }
-        let mut best = match s.solve_refined(&mut ev, &[])? {
-            Some(true) => s.model_checked(&mut ev, p)?,
-            Some(false) => return Ok(Outcome::NoSolution { stats: s.stats(1) }),
-            None => {
+        let (mut best, found_by) = match self.first_program(&mut s, &mut ev, p)? {
+            First::Found(a, cost, by) => ((a, cost), by),
+            First::NoSolution => return Ok(Outcome::NoSolution { stats: s.stats(1) }),
+            First::Stopped => {
                 return Ok(Outcome::GaveUp {
                     reason: s.reason("before a first program was found"),
                     stats: s.stats(1),
                 })
             }
         };
+        let stats = |s: &Session, calls: u64| Stats {
+            found_by,
+            ..s.stats(calls)
+        };
         if !self.config.minimize {
             return Ok(Outcome::Found {
                 assignment: best.0,
                 cost: best.1,
                 optimal: false,
-                stats: s.stats(1),
+                stats: stats(&s, 1),
             });
         }
         s.be.observer().improved(best.1);
@@ -281,8 +364,64 @@ impl Sat {
             assignment: best.0,
             cost: best.1,
             optimal,
-            stats: s.stats(calls),
+            stats: stats(&s, calls),
         })
+    }
+
+    /// The first program, from CaDiCaL or (with [`SatConfig::local_search`]) from the local
+    /// search racing it.
+    fn first_program(
+        &self,
+        s: &mut Session,
+        ev: &mut Evaluator,
+        p: &Problem,
+    ) -> Result<First, SatError> {
+        let movable = p
+            .graph
+            .holes
+            .iter()
+            .any(|h| p.graph.domain(h.domain).size > 1);
+        if !(self.config.local_search && movable) {
+            return match s.solve_refined(ev, &[])? {
+                Some(true) => {
+                    let (a, cost) = s.model_checked(ev, p)?;
+                    Ok(First::Found(a, cost, None))
+                }
+                Some(false) => Ok(First::NoSolution),
+                None => Ok(First::Stopped),
+            };
+        }
+        let found = Arc::new(AtomicBool::new(false));
+        let stop = AtomicBool::new(false);
+        let deadline = self.config.deadline.and_then(|d| s.start.checked_add(d));
+        let seed = self.config.seed;
+        let (sat, local) = std::thread::scope(|sc| {
+            let local = sc.spawn(|| local_race(p, seed, deadline, &found, &stop));
+            let sat = race_cadical(s, ev, &found);
+            stop.store(true, Ordering::Relaxed);
+            (sat, local.join())
+        });
+        if s.be.stop().reason == Some(RACE) {
+            // The race is over: later calls (minimising) must not stop for it.
+            s.be.stop().reason = None;
+        }
+        let local = local.map_err(|_| SatError::Unsound("the local search panicked".into()))?;
+        let local = local.map_err(|e| match e {
+            SolveError::Eval(e) => SatError::Eval(e),
+            other => SatError::Unsound(other.to_string()),
+        })?;
+        match (sat?, local) {
+            (Some(true), _) => {
+                let (a, cost) = s.model_checked(ev, p)?;
+                Ok(First::Found(a, cost, None))
+            }
+            (Some(false), Some(_)) => Err(SatError::Unsound(
+                "CaDiCaL proved that no program fits, but the local search found one".into(),
+            )),
+            (Some(false), None) => Ok(First::NoSolution),
+            (None, Some((a, cost))) => Ok(First::Found(a, cost, Some("local search"))),
+            (None, None) => Ok(First::Stopped),
+        }
     }
 
     /// Fits as many examples as possible (and, with `minimize`, among those the cheapest); the
@@ -519,6 +658,7 @@ fn nothing_explored(start: Instant) -> Stats {
     Stats {
         explored: 0,
         elapsed: start.elapsed(),
+        found_by: None,
     }
 }
 
@@ -598,6 +738,7 @@ impl Session<'_, '_> {
         Stats {
             explored: calls,
             elapsed: self.start.elapsed(),
+            found_by: None,
         }
     }
 

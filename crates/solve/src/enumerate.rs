@@ -94,6 +94,7 @@ impl Solve for Enumerate {
         let stats = |explored: u64| Stats {
             explored,
             elapsed: start.elapsed(),
+            found_by: None,
         };
         if sizes.contains(&0) {
             return Ok(Outcome::NoSolution { stats: stats(0) });

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod enumerate;
+pub mod local;
 
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ use thiserror::Error;
 use weft_ir::{Assignment, EvalError, Evaluator, Examples, Graph};
 
 pub use enumerate::{Enumerate, EnumerateConfig};
+pub use local::{Local, LocalConfig, LocalSearch};
 
 /// What a solver is asked to do: fill the holes of `graph` so that every example passes.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +55,9 @@ pub struct Stats {
     /// Candidates examined (assignments for enumeration; a solver-specific unit otherwise).
     pub explored: u64,
     pub elapsed: Duration,
+    /// Which engine of a portfolio found the answer (`weft-sat`: `Some("local search")` when
+    /// the local search racing beside CaDiCaL won); `None` for a single engine.
+    pub found_by: Option<&'static str>,
 }
 
 /// The result of a solve.

@@ -69,7 +69,8 @@ proptest! {
     }
 
     /// With random expected values (some don't care), the early-exit check, the full
-    /// evaluation and the direct semantics agree on pass/fail, over a sequence of assignments
+    /// evaluation and the direct semantics agree on pass/fail, and the failure count on the
+    /// number of mismatched outputs, over a sequence of assignments
     /// sharing one evaluator (so the "failed last time" example carries over).
     #[test]
     fn passes_all_agrees_with_evaluate(
@@ -83,6 +84,7 @@ proptest! {
             ex.push(row, &expected[i][..o], "");
         }
         let mut ev = Evaluator::new(&g).unwrap();
+        let mut near = Evaluator::new(&g).unwrap();
         let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
         let assignments = std::iter::once(holes).chain(
             others.iter().map(|v| v.iter().zip(&sizes).map(|(x, s)| x % s).collect()),
@@ -95,8 +97,24 @@ proptest! {
                     .zip(&expected[e])
                     .all(|(&v, x)| x.is_none_or(|x| x == v))
             });
+            let mismatches: u64 = rows
+                .iter()
+                .enumerate()
+                .map(|(e, row)| {
+                    run(gates, o, &holes, row)
+                        .iter()
+                        .zip(&expected[e])
+                        .filter(|&(&v, x)| x.is_some_and(|x| x != v))
+                        .count() as u64
+                })
+                .sum();
             prop_assert_eq!(ev.evaluate(&g, &a, &ex).unwrap().all_passed, direct);
             prop_assert_eq!(ev.passes_all(&g, &a, &ex).unwrap(), direct);
+            prop_assert_eq!(ev.failures(&g, &a, &ex).unwrap(), mismatches);
+            prop_assert_eq!(mismatches == 0, direct);
+            // Incrementally, from the previous assignment as the base.
+            prop_assert_eq!(near.failures_near(&g, &a, &ex, None, false).unwrap(), mismatches);
+            prop_assert_eq!(near.failures_near(&g, &a, &ex, None, true).unwrap(), mismatches);
         }
     }
 

@@ -431,3 +431,111 @@ fn smtlib_export_defines_a_zero_cost_without_cost_statements() {
     weft_solve::verify(&p, "z3", &a).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// TerpreT's 2-bit adder sketch (5 wires, 8 gates): sum = 2·(w0 + w2) + w1 + w3 on wires
+/// 0..3, wire 4 starting at zero.
+fn two_bit_adder() -> String {
+    let mut text = String::from(
+        "enum Gate { And, Or, Xor, Not, Nop }
+hole gate: [Gate; 8];
+hole in1: [0..5; 8];
+hole in2: [0..5; 8];
+hole out: [0..5; 8];
+fn apply(g: Gate, a: bool, b: bool) -> bool {
+    match g { And => a && b, Or => a || b, Xor => a ^ b, Not => !a, Nop => a }
+}
+sketch adder(w: [bool; 5]) -> (s: [bool; 3]) {
+    let wires = w;
+    for g in 0..8 { wires[out[g]] = apply(gate[g], wires[in1[g]], wires[in2[g]]); }
+    s = wires[0..3];
+}
+examples {
+",
+    );
+    let b = |x: u32| if x == 1 { "true" } else { "false" };
+    for e in 0..16u32 {
+        let w: Vec<u32> = (0..4).map(|i| (e >> (3 - i)) & 1).collect();
+        let sum = 2 * (w[0] + w[2]) + w[1] + w[3];
+        text += &format!(
+            "    ([{}, {}, {}, {}, false]) => ([{}, {}, {}]);\n",
+            b(w[0]),
+            b(w[1]),
+            b(w[2]),
+            b(w[3]),
+            b(sum >> 2 & 1),
+            b(sum >> 1 & 1),
+            b(sum & 1)
+        );
+    }
+    text + "}\n"
+}
+
+/// Runs the adder's gates directly (gate, in1, in2, out: the holes in declaration order).
+fn adds(holes: &[u32]) -> bool {
+    (0..16u32).all(|e| {
+        let mut w: Vec<bool> = (0..4).map(|i| (e >> (3 - i)) & 1 == 1).collect();
+        w.push(false);
+        for g in 0..8 {
+            let (a, b) = (w[holes[8 + g] as usize], w[holes[16 + g] as usize]);
+            w[holes[24 + g] as usize] = match holes[g] {
+                0 => a && b,
+                1 => a || b,
+                2 => a ^ b,
+                3 => !a,
+                _ => a,
+            };
+        }
+        let x: Vec<u32> = (0..4).map(|i| (e >> (3 - i)) & 1).collect();
+        let sum = 2 * (x[0] + x[2]) + x[1] + x[3];
+        (0..3).all(|k| w[k] == (sum >> (2 - k) & 1 == 1))
+    })
+}
+
+/// The race: CaDiCaL takes seconds on the 2-bit adder, the local search beside it usually
+/// less. Whoever wins, the program adds.
+#[test]
+fn the_sat_portfolio_finds_the_two_bit_adder() {
+    let (g, ex) = compile(&two_bit_adder(), &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let config = SatConfig {
+        deadline: Some(std::time::Duration::from_secs(120)),
+        ..SatConfig::default()
+    };
+    let o = Sat::new(config).run(&p, &mut NoopObserver).unwrap();
+    let Outcome::Found { assignment, .. } = &o else {
+        panic!("expected an adder, got {o:?}");
+    };
+    assert!(adds(&assignment.0), "{assignment:?}");
+}
+
+/// Below the race's first phase CaDiCaL's answer is the answer: the same with and without
+/// the local search, and not marked as the local search's.
+#[test]
+fn small_problems_get_cadicals_answer_deterministically() {
+    let (g, ex) = compile(CIRCUIT, &[]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let with = Sat::default().run(&p, &mut NoopObserver).unwrap();
+    let without = Sat::new(SatConfig {
+        local_search: false,
+        ..SatConfig::default()
+    })
+    .run(&p, &mut NoopObserver)
+    .unwrap();
+    assert_eq!(with.assignment(), without.assignment());
+    assert!(with.assignment().is_some(), "{with:?}");
+    assert_eq!(with.stats().found_by, None);
+    // A proof of impossibility stays CaDiCaL's.
+    let (g, ex) = compile(CIRCUIT, &[("G", 1)]);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let o = Sat::default().run(&p, &mut NoopObserver).unwrap();
+    assert!(matches!(o, Outcome::NoSolution { .. }), "{o:?}");
+}

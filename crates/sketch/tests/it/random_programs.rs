@@ -40,6 +40,8 @@ fn check_seed(seed: u64) -> usize {
     let g = &c.graph;
     let out_tys = output_types(&p);
     let mut ev = Evaluator::new(g).expect("a well-formed graph");
+    // Incremental failure counts (`failures_near`), checked against `ev`'s.
+    let mut near = Evaluator::new(g).expect("a well-formed graph");
     let mut runs = 0;
     let empty = Examples::with_slots(g.inputs.len(), g.outputs.len());
     for _ in 0..6 {
@@ -125,6 +127,44 @@ fn check_seed(seed: u64) -> usize {
         let all_ok = singles.iter().all(|s| s.1);
         let fast = ev.passes_all(g, &assignment, &all).expect("evaluates");
         assert_eq!(fast, all_ok, "seed {seed}: passes_all\n{text}");
+        // The local search's failure count (every output matches here, so it counts the false
+        // observations), in full and incrementally: from the previous assignment (a move of
+        // every hole), then one- and two-hole moves from this one.
+        let want: u64 = e.failed_observations.iter().map(|f| f.len() as u64).sum();
+        let full = ev.failures(g, &assignment, &all).expect("evaluates");
+        assert_eq!(full, want, "seed {seed}: failures\n{text}");
+        let keep = rng.below(2) == 0;
+        // `all` is new: the previous base's count does not carry over.
+        let got = near
+            .failures_near(g, &assignment, &all, None, keep)
+            .expect("evaluates");
+        assert_eq!(
+            got, want,
+            "seed {seed}: failures_near (keep {keep})\n{text}"
+        );
+        let base = near
+            .failures_near(g, &assignment, &all, None, true)
+            .expect("evaluates");
+        assert_eq!(base, want, "seed {seed}: failures_near as the base\n{text}");
+        let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
+        for moves in [1, 1, 2, 2] {
+            if sizes.is_empty() {
+                break;
+            }
+            let mut nb = assignment.clone();
+            for _ in 0..moves {
+                let h = rng.below(sizes.len());
+                nb.0[h] = rng.below(sizes[h] as usize) as u32;
+            }
+            let want = ev.failures(g, &nb, &all).expect("evaluates");
+            let got = near
+                .failures_near(g, &nb, &all, Some(base), false)
+                .expect("evaluates");
+            assert_eq!(
+                got, want,
+                "seed {seed}: failures_near of {nb:?} from {hv:?}\n{text}"
+            );
+        }
     }
     runs
 }

@@ -1,4 +1,5 @@
-//! weft-solve's integration tests: the enumeration solver on the hand-built Boolean circuit.
+//! weft-solve's integration tests: the enumeration solver and the local search on the
+//! hand-built Boolean circuit.
 
 // The circuit builder and its direct semantics are shared with weft-ir's tests.
 #[path = "../../../ir/tests/it/circuit.rs"]
@@ -8,7 +9,9 @@ use std::time::Duration;
 
 use circuit::{circuit, run, swap_examples};
 use weft_ir::{Assignment, Cost, Examples, Graph, HoleId, Node, SrcSpan};
-use weft_solve::{Enumerate, NoopObserver, Observer, Outcome, Problem, Solve, SolveError};
+use weft_solve::{
+    Enumerate, Local, LocalConfig, NoopObserver, Observer, Outcome, Problem, Solve, SolveError,
+};
 
 fn solve(solver: &mut Enumerate, g: &Graph, ex: &Examples) -> Result<Outcome, SolveError> {
     solver.solve(
@@ -259,4 +262,99 @@ fn invalid_examples_are_an_error() {
     ex.inputs[0][1] = 2;
     let err = solve(&mut Enumerate::default(), &g, &ex).unwrap_err();
     assert!(matches!(err, SolveError::Eval(_)), "{err}");
+}
+
+// ---------------------------------------------------------------- local search
+
+fn local(seed: u64) -> Local {
+    Local::new(LocalConfig {
+        seed,
+        ..LocalConfig::default()
+    })
+}
+
+/// The swap circuit (3 wires, 3 gates; 2.5 million assignments, a few hundred of which
+/// swap) from several seeds: every answer is a swap by the direct semantics.
+#[test]
+fn local_search_finds_swap_circuits() {
+    let g = circuit(3, 3, 2);
+    let ex = swap_examples();
+    let mut answers = std::collections::HashSet::new();
+    for seed in 0..8 {
+        let p = Problem {
+            graph: &g,
+            examples: &ex,
+        };
+        let outcome = local(seed).solve(&p, &mut NoopObserver).unwrap();
+        let Outcome::Found {
+            assignment,
+            optimal,
+            stats,
+            ..
+        } = outcome
+        else {
+            panic!("seed {seed}: expected a swap circuit, got {outcome:?}");
+        };
+        assert!(passes_directly(3, 2, &assignment.0, &ex), "{assignment:?}");
+        assert!(!optimal);
+        assert!(stats.explored >= 1);
+        // The same seed gives the same search.
+        let again = local(seed).solve(&p, &mut NoopObserver).unwrap();
+        assert_eq!(again.assignment(), Some(&assignment), "seed {seed}");
+        answers.insert(assignment);
+    }
+    // Different seeds wander to different programs.
+    assert!(answers.len() > 1, "{answers:?}");
+}
+
+/// Local search cannot prove anything: on contradictory examples it gives up at its limit
+/// and says so; at the deadline likewise.
+#[test]
+fn local_search_gives_up_where_nothing_fits() {
+    let g = circuit(3, 3, 2);
+    let ex = contradiction();
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let mut s = Local::new(LocalConfig {
+        max_evals: Some(10_000),
+        ..LocalConfig::default()
+    });
+    let outcome = s.solve(&p, &mut NoopObserver).unwrap();
+    let Outcome::GaveUp { reason, stats } = outcome else {
+        panic!("expected to give up, got {outcome:?}");
+    };
+    assert!(reason.contains("cannot prove"), "{reason}");
+    assert!(
+        (10_000..10_000 + 4096 + 4).contains(&stats.explored),
+        "{stats:?}"
+    );
+    let mut s = Local::new(LocalConfig {
+        deadline: Some(Duration::ZERO),
+        ..LocalConfig::default()
+    });
+    let outcome = s.solve(&p, &mut NoopObserver).unwrap();
+    assert!(matches!(&outcome, Outcome::GaveUp { reason, .. } if reason.contains("deadline")));
+}
+
+/// With no hole to change, the one assignment decides: found, or proved impossible.
+#[test]
+fn local_search_without_holes_decides() {
+    let g = circuit(2, 0, 2);
+    let mut ex = Examples::with_slots(2, 2);
+    ex.push(&[1, 0], &[Some(1), Some(0)], "identity");
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let outcome = local(0).solve(&p, &mut NoopObserver).unwrap();
+    assert_eq!(outcome.assignment(), Some(&Assignment(vec![])));
+    ex.expected[1][0] = Some(1);
+    let p = Problem {
+        graph: &g,
+        examples: &ex,
+    };
+    let outcome = local(0).solve(&p, &mut NoopObserver).unwrap();
+    assert!(matches!(outcome, Outcome::NoSolution { .. }), "{outcome:?}");
 }

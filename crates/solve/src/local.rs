@@ -1,0 +1,248 @@
+//! Local search over hole assignments: a (1 + λ) evolution strategy with neutral drift, the
+//! search of Cartesian genetic programming (Miller's (1 + 4)-ES), run on weft's IR.
+//!
+//! The state is one complete assignment (the *parent*). Each generation makes λ children, each
+//! the parent with 1 to `max_changes` random holes set to another random value of their
+//! domain, and scores them with the exact evaluator's failure count
+//! ([`Evaluator::failures`]: mismatched outputs plus false observations, over every example).
+//! The best child replaces the parent when it is *no worse* — accepting equal scores lets the
+//! search drift across the plateaus that program spaces are full of (holes that do not matter
+//! under the current assignment change freely until they do). A child with no failure is
+//! checked by [`verify_with`] and returned.
+//!
+//! Local search is incomplete: it can find a program, never prove that none exists. It is the
+//! partner of the SAT solver in `weft-sat`'s portfolio, where each runs in slices and the
+//! first to finish (by slice count, deterministically) wins; on its own it is [`Local`]. Its
+//! cost per step is one resolution of the graph plus the example-dependent operations that
+//! survive it (for the Boolean circuits, one table lookup per gate and example), so it is
+//! cheap where the problem is a small program over few examples — precisely where CDCL on the
+//! unrolled encoding can be slow (the 2-bit adder: numbers in BENCHMARKS.md).
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use weft_ir::{validate_examples, Assignment, Evaluator};
+
+use crate::{verify_with, Observer, Outcome, Problem, Solve, SolveError, Stats};
+
+/// Settings of the local search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalConfig {
+    /// Seeds the initial assignment and every mutation: the same seed gives the same search.
+    pub seed: u64,
+    /// Children per generation (λ; default 4).
+    pub offspring: usize,
+    /// A child changes between 1 and this many holes (default 3).
+    pub max_changes: usize,
+    /// Give up after this many evaluations ([`Local`] only; `None`: no limit).
+    pub max_evals: Option<u64>,
+    /// Give up after this much time ([`Local`] only).
+    pub deadline: Option<Duration>,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        LocalConfig {
+            seed: 0,
+            offspring: 4,
+            max_changes: 3,
+            max_evals: None,
+            deadline: None,
+        }
+    }
+}
+
+/// The state of one local search, advanced in slices by [`LocalSearch::advance`].
+pub struct LocalSearch<'p> {
+    p: Problem<'p>,
+    ev: Evaluator,
+    sizes: Vec<u32>,
+    /// The holes with more than one value: the only ones a mutation can change.
+    mutable: Vec<usize>,
+    parent: Assignment,
+    fitness: u64,
+    child: Assignment,
+    best: Assignment,
+    rng: StdRng,
+    evals: u64,
+    offspring: usize,
+    max_changes: usize,
+}
+
+impl<'p> LocalSearch<'p> {
+    /// Checks the examples and scores a random first assignment (one evaluation). `None`
+    /// when some hole has an empty domain: then no assignment exists at all.
+    pub fn new(p: &Problem<'p>, config: &LocalConfig) -> Result<Option<Self>, SolveError> {
+        let g = p.graph;
+        validate_examples(g, p.examples)?;
+        let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
+        if sizes.contains(&0) {
+            return Ok(None);
+        }
+        let mut rng = StdRng::seed_from_u64(config.seed ^ 0x6c6f_6361_6c5f_7365);
+        let parent = Assignment(sizes.iter().map(|&s| rng.random_range(0..s)).collect());
+        let mut ev = Evaluator::new(g)?;
+        let fitness = ev.failures_near(g, &parent, p.examples, None, true)?;
+        Ok(Some(LocalSearch {
+            p: *p,
+            ev,
+            mutable: (0..sizes.len()).filter(|&h| sizes[h] > 1).collect(),
+            sizes,
+            child: parent.clone(),
+            best: parent.clone(),
+            parent,
+            fitness,
+            rng,
+            evals: 1,
+            offspring: config.offspring.max(1),
+            max_changes: config.max_changes.max(1),
+        }))
+    }
+
+    /// Evaluations so far.
+    pub fn evals(&self) -> u64 {
+        self.evals
+    }
+
+    /// The current assignment's failure count.
+    pub fn fitness(&self) -> u64 {
+        self.fitness
+    }
+
+    /// Whether the search can move at all (some hole has two or more values).
+    pub fn can_move(&self) -> bool {
+        !self.mutable.is_empty()
+    }
+
+    /// Runs generations until about `budget` more evaluations have been made (whole
+    /// generations) or a program passes every example; returns it, checked by the exact
+    /// evaluator, with its cost.
+    pub fn advance(&mut self, budget: u64) -> Result<Option<(Assignment, i64)>, SolveError> {
+        if self.fitness == 0 {
+            return self.found();
+        }
+        if self.mutable.is_empty() {
+            return Ok(None);
+        }
+        let end = self.evals.saturating_add(budget);
+        while self.evals < end {
+            let mut best_fit = u64::MAX;
+            for _ in 0..self.offspring {
+                self.child.0.copy_from_slice(&self.parent.0);
+                let changes = self.rng.random_range(1..=self.max_changes);
+                for _ in 0..changes {
+                    let h = self.mutable[self.rng.random_range(0..self.mutable.len())];
+                    // Another value, uniformly among the size − 1 others.
+                    let v = self.rng.random_range(0..self.sizes[h] - 1);
+                    let old = self.child.0[h];
+                    self.child.0[h] = if v >= old { v + 1 } else { v };
+                }
+                let f = self.ev.failures_near(
+                    self.p.graph,
+                    &self.child,
+                    self.p.examples,
+                    Some(self.fitness),
+                    false,
+                )?;
+                self.evals += 1;
+                if f < best_fit {
+                    best_fit = f;
+                    self.best.0.copy_from_slice(&self.child.0);
+                    if f == 0 {
+                        break;
+                    }
+                }
+            }
+            if best_fit <= self.fitness {
+                self.fitness = best_fit;
+                std::mem::swap(&mut self.parent, &mut self.best);
+                self.ev.move_base(self.p.graph, &self.parent)?;
+            }
+            if self.fitness == 0 {
+                return self.found();
+            }
+        }
+        Ok(None)
+    }
+
+    fn found(&mut self) -> Result<Option<(Assignment, i64)>, SolveError> {
+        let cost = verify_with(&mut self.ev, &self.p, "local", &self.parent)?;
+        Ok(Some((self.parent.clone(), cost)))
+    }
+}
+
+/// Evaluations between two polls of the clock and the observer.
+const SLICE: u64 = 4096;
+
+/// The local search as a solver of its own (`--solver local`): it finds a program or gives up
+/// at its limit; it proves nothing, except for a sketch with no assignment to change.
+#[derive(Clone, Debug, Default)]
+pub struct Local {
+    config: LocalConfig,
+}
+
+impl Local {
+    pub fn new(config: LocalConfig) -> Local {
+        Local { config }
+    }
+    pub fn config(&self) -> &LocalConfig {
+        &self.config
+    }
+}
+
+impl Solve for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn solve(&mut self, p: &Problem, obs: &mut dyn Observer) -> Result<Outcome, SolveError> {
+        let start = Instant::now();
+        let deadline = self.config.deadline.and_then(|d| start.checked_add(d));
+        let stats = |explored: u64| Stats {
+            explored,
+            elapsed: start.elapsed(),
+            found_by: None,
+        };
+        let Some(mut ls) = LocalSearch::new(p, &self.config)? else {
+            return Ok(Outcome::NoSolution { stats: stats(0) });
+        };
+        loop {
+            if let Some((assignment, cost)) = ls.advance(SLICE)? {
+                return Ok(Outcome::Found {
+                    assignment,
+                    cost,
+                    optimal: false,
+                    stats: stats(ls.evals()),
+                });
+            }
+            if !ls.can_move() {
+                // The only assignment fails: that is a proof.
+                return Ok(Outcome::NoSolution {
+                    stats: stats(ls.evals()),
+                });
+            }
+            obs.progress(ls.evals(), self.config.max_evals);
+            let why = if self.config.max_evals.is_some_and(|m| ls.evals() >= m) {
+                Some(format!("the limit of {} evaluations", ls.evals()))
+            } else if deadline.is_some_and(|d| Instant::now() >= d) {
+                Some("the deadline".to_string())
+            } else if obs.cancelled() {
+                Some("cancellation".to_string())
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Ok(Outcome::GaveUp {
+                    reason: format!(
+                        "local search stopped at {why} with no program (the best assignment \
+                         seen fails {} check(s)); it cannot prove that none exists: \
+                         --solver sat can",
+                        ls.fitness()
+                    ),
+                    stats: stats(ls.evals()),
+                });
+            }
+        }
+    }
+}
