@@ -187,7 +187,7 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Interleave,
         Limits {
             max_steps: Some(10_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(10_000)));
@@ -195,8 +195,8 @@ fn step_and_variable_budgets_stop_cleanly() {
         0,
         &mut Interleave,
         Limits {
-            max_steps: None,
             max_vars: Some(1_000),
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Vars(1_000)));
@@ -205,7 +205,7 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Random::new(1),
         Limits {
             max_steps: Some(5_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert!(matches!(r, Err(Error::Stopped(Stop::Steps(_)))));
@@ -217,10 +217,80 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Interleave,
         Limits {
             max_steps: Some(100_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(100_000)));
+}
+
+/// A relation that never ends ran for ever without a step budget: a time budget stops it,
+/// and so does an observer that asks (the CLI's Ctrl-C); the step count stops at the limit.
+#[test]
+fn time_budget_and_observer_stop_a_search_that_never_ends() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+    use weft_kanren::Observer;
+    let m = Module::parse("(defrel (f x) (f x))\n(run 1 (q) (f q))").unwrap();
+    let t = Duration::from_millis(50);
+    for policy in [&mut Interleave as &mut dyn Policy, &mut DepthFirst] {
+        let r = m.run_with(
+            0,
+            policy,
+            Limits {
+                max_time: Some(t),
+                ..Limits::default()
+            },
+        );
+        assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Time(t)));
+    }
+    /// Asks to stop once it has seen `after` steps; records what it saw.
+    struct StopAfter {
+        after: u64,
+        seen: Rc<Cell<u64>>,
+    }
+    impl Observer for StopAfter {
+        fn progress(&mut self, steps: u64) {
+            self.seen.set(steps);
+        }
+        fn cancelled(&mut self) -> bool {
+            self.seen.get() >= self.after
+        }
+    }
+    let seen = Rc::new(Cell::new(0));
+    let mut s = m
+        .search(0, Limits::default())
+        .unwrap()
+        .with_observer(Box::new(StopAfter {
+            after: 5_000,
+            seen: Rc::clone(&seen),
+        }));
+    assert_eq!(s.next_with(&mut Interleave), Err(Stop::Cancelled));
+    // Polled every 2^10 steps.
+    assert_eq!((seen.get(), s.steps()), (5 * 1024, 5 * 1024));
+    assert_eq!(s.next_with(&mut Interleave), Ok(None));
+    let mut s = m
+        .search(
+            0,
+            Limits {
+                max_steps: Some(500),
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(s.next_with(&mut Interleave), Err(Stop::Steps(500)));
+    assert_eq!(s.steps(), 500);
+    // A time budget too long for the clock is none, not a panic.
+    let m = Module::parse("(run* (q) (== q 1))").unwrap();
+    let r = m.run_with(
+        0,
+        &mut Interleave,
+        Limits {
+            max_time: Some(Duration::MAX),
+            ..Limits::default()
+        },
+    );
+    assert_eq!(show(&r.unwrap()), "(1)");
 }
 
 /// The check that a list binds no name twice, and the lookup of names, were quadratic: a
