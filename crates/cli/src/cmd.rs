@@ -17,7 +17,8 @@ Exit codes:
   0  success: the sketch checks, every example passes, a program was found
   1  a definite no: `run` found failing examples, `solve` proved that no program fits
   2  bad input: a malformed sketch, data, hypers or hole file, or bad flags
-  3  the solver gave up (search-space limit, timeout) without an answer either way";
+  3  the solver gave up (search-space limit, timeout) without an answer either way; a `kanren`
+     run was stopped (--steps, --timeout, --max-vars, Ctrl-C) after printing what it found";
 
 /// weft learns programs by filling holes: write a sketch, give examples, and weft finds the
 /// program, checks it exactly, and prints it.

@@ -1,5 +1,6 @@
 //! Ctrl-C: the first one asks the running solver to stop and report what it knows (solvers
-//! poll `Observer::cancelled`); a second one exits at once with status 130.
+//! poll `Observer::cancelled`); a second one exits at once with status 130. The kanren REPL
+//! forgets a Ctrl-C before each run ([`clear`]): it stops one run, not the loop.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,4 +18,9 @@ pub fn install() {
 /// Whether the user pressed Ctrl-C.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
+}
+
+/// Forgets a Ctrl-C (the REPL, before each run).
+pub fn clear() {
+    REQUESTED.store(false, Ordering::SeqCst);
 }

@@ -38,9 +38,14 @@ pub struct KanrenArgs {
     /// Seed for `--policy random`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Stop a run after this many search steps.
+    /// Stop a run after this many search steps (none by default: a relation that never
+    /// ends runs until stopped; Ctrl-C stops it too).
     #[arg(long)]
     pub steps: Option<u64>,
+    /// Stop a run after this many seconds. A run stopped by `--steps`, `--timeout` or Ctrl-C
+    /// prints the answers found so far and exits 3.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
     /// Stop a run after allocating this many logic variables (a bound on memory: each keeps
     /// a 24-byte slot until the run ends, so the default bounds them to about 240 MB).
     #[arg(long, default_value_t = 10_000_000)]
@@ -89,6 +94,12 @@ impl Policy for Tracer<'_> {
 }
 
 pub fn kanren(a: &KanrenArgs) -> Result<u8> {
+    if let Some(t) = a.timeout {
+        if !(t > 0.0 && t.is_finite()) {
+            diag!("error: --timeout must be a positive number of seconds");
+            return Ok(2);
+        }
+    }
     let file = match &a.file {
         Some(f) if !a.repl => f,
         _ => return repl(a),
@@ -115,8 +126,49 @@ pub fn kanren(a: &KanrenArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// How long a run searches before [`Watch`] says that it is still searching.
+const STILL_SEARCHING: Duration = Duration::from_secs(2);
+
+/// A run's observer: Ctrl-C stops it (see [`crate::interrupt`]), and a run that has searched
+/// for [`STILL_SEARCHING`] says so once on a terminal, with how to bound it (there is no
+/// default limit: a long search may be a legitimate one).
+struct Watch {
+    start: Instant,
+    /// Whether to say it: standard error is a terminal and it has not been said yet.
+    on: bool,
+    /// Standard output is a terminal too: the answers' line is open, start a new one.
+    newline: bool,
+}
+
+impl Watch {
+    /// The line to print at `steps` after `elapsed`, once.
+    fn notice(&mut self, steps: u64, elapsed: Duration) -> Option<String> {
+        if !self.on || elapsed < STILL_SEARCHING {
+            return None;
+        }
+        self.on = false;
+        Some(format!(
+            "{}note: still searching after {steps} steps ({:.0} s); --steps N or --timeout \
+             SECONDS bounds a run, Ctrl-C stops it",
+            if self.newline { "\n" } else { "" },
+            elapsed.as_secs_f64()
+        ))
+    }
+}
+
+impl weft_kanren::Observer for Watch {
+    fn progress(&mut self, steps: u64) {
+        if let Some(line) = self.notice(steps, self.start.elapsed()) {
+            diag!("{line}");
+        }
+    }
+    fn cancelled(&mut self) -> bool {
+        crate::interrupt::requested()
+    }
+}
+
 /// Runs form `i` of `m` and prints its answers; `false` (after saying why on stderr) when a
-/// budget stopped it. `name` and `line_offset` place the form in its source.
+/// budget or Ctrl-C stopped it. `name` and `line_offset` place the form in its source.
 fn run_form(
     a: &KanrenArgs,
     m: &Module,
@@ -125,21 +177,30 @@ fn run_form(
     line_offset: usize,
     out: &mut impl Write,
 ) -> Result<bool> {
+    use std::io::IsTerminal;
     let limits = Limits {
         max_steps: a.steps,
         max_vars: Some(a.max_vars),
+        max_time: a.timeout.map(crate::cmd::seconds),
     };
     let mut p = policy(a);
     if a.trace {
         p = Box::new(Tracer { inner: p });
     }
     let n = m.runs()[i].n;
-    let mut s: Search = m.search(i, limits)?;
+    let start = Instant::now();
+    let watch = Watch {
+        start,
+        on: std::io::stderr().is_terminal(),
+        newline: std::io::stdout().is_terminal(),
+    };
+    let mut s: Search = m.search(i, limits)?.with_observer(Box::new(watch));
     // Answers are printed as they are found (the list's text is the same as printing it
     // whole), so a `run*` over infinitely many answers shows them while it searches.
     let mut count = 0u64;
     let mut stopped = None;
     write!(out, "(")?;
+    out.flush()?;
     while n.is_none_or(|n| count < n) {
         match s.next_with(p.as_mut()) {
             Ok(Some(t)) => {
@@ -158,14 +219,19 @@ fn run_form(
     if let Some(e) = stopped {
         let pos = m.runs()[i].pos;
         out.flush()?;
+        let why = match e {
+            Error::Stopped(weft_kanren::Stop::Cancelled) => "stopped by Ctrl-C".to_string(),
+            e => e.to_string(),
+        };
         let mut err = std::io::stderr().lock();
         writeln!(
             err,
-            "{name}:{}:{}: {e} after {} answer{}",
+            "{name}:{}:{}: {why} after {} steps and {:.3} s; the answers printed ({count}) are \
+             those found so far",
             pos.line + line_offset,
             pos.col,
-            count,
-            if count == 1 { "" } else { "s" }
+            s.steps(),
+            start.elapsed().as_secs_f64(),
         )?;
         return Ok(false);
     }
@@ -175,8 +241,8 @@ fn run_form(
 /// `weft kanren` without a file, or with `--repl`: reads forms from standard input and
 /// evaluates each as soon as it is complete (relations are remembered; `run`s print their
 /// answers). Errors are printed with their line and column in the input and the loop goes
-/// on; the exit code is 3 if a budget stopped a run, else 2 if any input had an error,
-/// else 0.
+/// on; the exit code is 3 if a budget or Ctrl-C stopped a run (a Ctrl-C stops the run, not
+/// the loop), else 2 if any input had an error, else 0.
 fn repl(a: &KanrenArgs) -> Result<u8> {
     use std::io::{BufRead, IsTerminal};
     let mut m = Module::empty();
@@ -188,6 +254,7 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
         match m.extend(weft_ir::json::strip_bom(&src)) {
             Ok(new) => {
                 for i in new {
+                    crate::interrupt::clear();
                     if !run_form(a, &m, i, &file.display().to_string(), 0, &mut out)? {
                         status = 3;
                     }
@@ -241,6 +308,7 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
             match m.extend(&buf) {
                 Ok(new) => {
                     for i in new {
+                        crate::interrupt::clear();
                         if !run_form(a, &m, i, "<stdin>", start - 1, &mut out)? {
                             status = status.max(3);
                         }
@@ -323,4 +391,33 @@ pub fn bench(repeat: u32, only: Option<&str>) -> Result<u8> {
         )?;
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn still_searching_is_said_once_after_two_seconds_on_a_terminal() {
+        let start = Instant::now();
+        let mut w = Watch {
+            start,
+            on: true,
+            newline: true,
+        };
+        assert_eq!(w.notice(1024, Duration::from_millis(1999)), None);
+        let line = w.notice(2048, Duration::from_secs(2)).unwrap();
+        assert_eq!(
+            line,
+            "\nnote: still searching after 2048 steps (2 s); --steps N or --timeout SECONDS \
+             bounds a run, Ctrl-C stops it"
+        );
+        assert_eq!(w.notice(4096, Duration::from_secs(3)), None);
+        let mut w = Watch {
+            start,
+            on: false,
+            newline: false,
+        };
+        assert_eq!(w.notice(4096, Duration::from_secs(3)), None);
+    }
 }

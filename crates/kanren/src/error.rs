@@ -56,6 +56,11 @@ fn describe_stop(s: &Stop) -> String {
         Stop::Vars(n) => {
             format!("stopped: the variable limit ({n}, a bound on memory) was reached")
         }
+        Stop::Time(d) => format!(
+            "stopped: the time limit ({} s) was reached",
+            d.as_secs_f64()
+        ),
+        Stop::Cancelled => "stopped: cancelled".to_string(),
     }
 }
 

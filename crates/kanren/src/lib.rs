@@ -57,7 +57,7 @@ pub use goal::{Goal, GoalId, Program, Tpl};
 pub use policy::{BestFirst, DepthFirst, Interleave, Policy, Random};
 pub use reader::RunForm;
 pub use search::{Frontier, Search};
-pub use stream::{Limits, Stop};
+pub use stream::{Limits, Observer, Stop};
 pub use term::{Sym, Term, Var};
 
 /// A program read from source: its relations and its `run` forms.

@@ -14,7 +14,7 @@ use crate::goal::{Goal, GoalId, Program};
 use crate::policy::Policy;
 use crate::reify::reify;
 use crate::stream::{
-    pending, take_innermost, teardown, Binds, Kont, Limits, Machine, Stop, Stream, Thunk,
+    pending, take_innermost, teardown, Binds, Kont, Limits, Machine, Observer, Stop, Stream, Thunk,
 };
 use crate::term::{write_term, Term, Var, VarStyle};
 
@@ -76,6 +76,13 @@ impl Search {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.machine.steps
+    }
+
+    /// This search, reporting its progress to `observer` and stopping with
+    /// [`Stop::Cancelled`] when it asks to (polled every 2^10 steps).
+    pub fn with_observer(mut self, observer: Box<dyn Observer>) -> Search {
+        self.machine.observer = Some(observer);
+        self
     }
 
     fn answer(&mut self, st: &State) -> Term {

@@ -12,6 +12,13 @@ use crate::term::{Term, Var};
 pub type Added = Vec<(Var, Term)>;
 
 /// Whether `x` occurs in `t` under `s`.
+///
+/// This walks all of `t`, as faster-miniKanren's `occurs-check` does, so binding a variable
+/// to a long list costs its length: taking a ground list of n elements apart (`appendo`
+/// with a ground first argument binds `d` to each tail in turn) is O(n²) — 4.1 s at 50 000
+/// elements, 16.2 s at 100 000, 97 % of the samples here. An inherent cost of sound
+/// unification, not changed: a bit per pair saying it holds no variable would let the walk
+/// skip ground tails, but every cons would pay to compute it and each cell would hold it.
 pub fn occurs(x: Var, t: &Term, s: &Subst, cells: &Cells) -> bool {
     match s.walk(cells, t) {
         Term::Var(v) => return *v == x,

@@ -187,7 +187,7 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Interleave,
         Limits {
             max_steps: Some(10_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(10_000)));
@@ -195,8 +195,8 @@ fn step_and_variable_budgets_stop_cleanly() {
         0,
         &mut Interleave,
         Limits {
-            max_steps: None,
             max_vars: Some(1_000),
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Vars(1_000)));
@@ -205,7 +205,7 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Random::new(1),
         Limits {
             max_steps: Some(5_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert!(matches!(r, Err(Error::Stopped(Stop::Steps(_)))));
@@ -217,10 +217,125 @@ fn step_and_variable_budgets_stop_cleanly() {
         &mut Interleave,
         Limits {
             max_steps: Some(100_000),
-            max_vars: None,
+            ..Limits::default()
         },
     );
     assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Steps(100_000)));
+}
+
+/// A relation that never ends ran for ever without a step budget: a time budget stops it,
+/// and so does an observer that asks (the CLI's Ctrl-C); the step count stops at the limit.
+#[test]
+fn time_budget_and_observer_stop_a_search_that_never_ends() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+    use weft_kanren::Observer;
+    let m = Module::parse("(defrel (f x) (f x))\n(run 1 (q) (f q))").unwrap();
+    let t = Duration::from_millis(50);
+    for policy in [&mut Interleave as &mut dyn Policy, &mut DepthFirst] {
+        let r = m.run_with(
+            0,
+            policy,
+            Limits {
+                max_time: Some(t),
+                ..Limits::default()
+            },
+        );
+        assert_eq!(r.unwrap_err(), Error::Stopped(Stop::Time(t)));
+    }
+    /// Asks to stop once it has seen `after` steps; records what it saw.
+    struct StopAfter {
+        after: u64,
+        seen: Rc<Cell<u64>>,
+    }
+    impl Observer for StopAfter {
+        fn progress(&mut self, steps: u64) {
+            self.seen.set(steps);
+        }
+        fn cancelled(&mut self) -> bool {
+            self.seen.get() >= self.after
+        }
+    }
+    let seen = Rc::new(Cell::new(0));
+    let mut s = m
+        .search(0, Limits::default())
+        .unwrap()
+        .with_observer(Box::new(StopAfter {
+            after: 5_000,
+            seen: Rc::clone(&seen),
+        }));
+    assert_eq!(s.next_with(&mut Interleave), Err(Stop::Cancelled));
+    // Polled every 2^10 steps.
+    assert_eq!((seen.get(), s.steps()), (5 * 1024, 5 * 1024));
+    assert_eq!(s.next_with(&mut Interleave), Ok(None));
+    let mut s = m
+        .search(
+            0,
+            Limits {
+                max_steps: Some(500),
+                ..Limits::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(s.next_with(&mut Interleave), Err(Stop::Steps(500)));
+    assert_eq!(s.steps(), 500);
+    // A time budget too long for the clock is none, not a panic.
+    let m = Module::parse("(run* (q) (== q 1))").unwrap();
+    let r = m.run_with(
+        0,
+        &mut Interleave,
+        Limits {
+            max_time: Some(Duration::MAX),
+            ..Limits::default()
+        },
+    );
+    assert_eq!(show(&r.unwrap()), "(1)");
+}
+
+/// The check that a list binds no name twice, and the lookup of names, were quadratic: a
+/// `fresh` of 65 000 variables used once each took 20 s to compile. The same error, at the
+/// second occurrence, now in linear time (the watchdog fails the test rather than letting
+/// it crawl; this takes milliseconds).
+#[test]
+fn many_names_compile_in_linear_time() {
+    let n = 65_000;
+    let names: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    let names = names.join(" ");
+    let ok = format!("(run 1 (q) (fresh ({names}) (== q (list {names})) (== x0 1)))");
+    let dup = format!("(run 1 (q) (fresh ({names} x7) (== q 1)))");
+    let col = "(run 1 (q) (fresh (".len() + names.len() + 2;
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let first = Module::parse(&ok).map(|m| m.run(0).map(|a| show(&a)));
+        let second = Module::parse(&dup).map(|_| ());
+        let _ = done.send((first, second));
+    });
+    let (first, second) = wait
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("65 000 names compile within 10 s");
+    let first = first.unwrap().unwrap();
+    assert!(first.starts_with("((1 _.0 _.1 "), "{}", &first[..40]);
+    assert_eq!(
+        second.unwrap_err().to_string(),
+        format!("1:{col}: `x7` is bound twice in this list")
+    );
+}
+
+#[test]
+fn inner_names_hide_outer_ones_until_their_fresh_ends() {
+    let cases = [
+        "(run 1 (q) (fresh (x) (== x 1) (fresh (x) (== x 2) (== q x))))",
+        "(run 1 (q) (fresh (x) (== x 1) (fresh (x) (== x 2)) (== q x)))",
+        "(run 1 (q) (fresh (x y) (fresh (y x) (== x 2)) (== q `(,x ,y))))",
+    ];
+    let got: Vec<String> = cases
+        .iter()
+        .map(|src| Module::eval_str(src).unwrap())
+        .collect();
+    assert_eq!(got, ["(2)", "(1)", "((_.0 _.1))"]);
+    let e = Module::parse("(run 1 (q) (fresh (x) (== x 1)) (== q x))").unwrap_err();
+    assert_eq!(e.to_string(), "1:39: unbound variable `x`");
 }
 
 #[test]
