@@ -63,7 +63,8 @@ pub enum Command {
 pub struct RunArgs {
     #[command(flatten)]
     pub sketch: SketchArgs,
-    /// The hole file (as written by `weft solve --json`).
+    /// The hole file (as written by `weft solve --json` or `--out`); its `sketch` and `params`,
+    /// where given, must be this sketch's.
     #[arg(long, value_name = "FILE")]
     pub holes: PathBuf,
     /// Print the result as JSON.
