@@ -15,6 +15,8 @@ use weft_asm::rng::Rng;
 use weft_asm::task;
 use weft_asm::tune::{tune, TuneConfig};
 
+use crate::input::{self, Kind};
+
 #[derive(clap::Args, Debug)]
 pub struct AsmArgs {
     #[command(subcommand)]
@@ -143,9 +145,9 @@ pub enum AsmCommand {
 }
 
 /// The file's text, without a leading byte-order mark.
-fn read(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+fn read(path: &Path, kind: Kind) -> Result<String> {
+    let text = input::read_text(path, kind)
+        .map_err(|e| e.with_context(|| format!("cannot read `{}`", path.display())))?;
     Ok(weft_ir::json::strip_bom(&text).to_string())
 }
 
@@ -156,7 +158,7 @@ fn load_program(path: &Path, registers: usize) -> Result<Program> {
     if registers == 0 || registers > MAX_REGISTERS {
         bail!("registers must be in 1..={MAX_REGISTERS}, got {registers}");
     }
-    let text = read(path)?;
+    let text = read(path, Kind::Program)?;
     parse(&text, registers).map_err(|ds| {
         let msg: Vec<String> = ds
             .iter()
@@ -237,8 +239,8 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             }
         }
         AsmCommand::Decompile { file } => {
-            let (shape, w) =
-                weights_from_json(&read(file)?).with_context(|| file.display().to_string())?;
+            let (shape, w) = weights_from_json(&read(file, Kind::Weights)?)
+                .with_context(|| file.display().to_string())?;
             let (p, conf) = decompile(&shape, &w)?;
             let text = print(&p);
             // Confidence as a comment on each instruction line (the output still parses).
@@ -305,8 +307,8 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             check_rates(*lr, *noise, "--noise")?;
             let root = Rng::new(*seed);
             let (shape, w) = if let Some(f) = weights {
-                let (shape, w) =
-                    weights_from_json(&read(f)?).with_context(|| f.display().to_string())?;
+                let (shape, w) = weights_from_json(&read(f, Kind::Weights)?)
+                    .with_context(|| f.display().to_string())?;
                 if shape.registers != regs {
                     bail!(
                         "`{}` has {} registers; task `{name}` runs on {regs}",

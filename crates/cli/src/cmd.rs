@@ -219,8 +219,8 @@ fn ir(a: &SketchArgs) -> Result<u8> {
 fn run_holes(a: &RunArgs) -> Result<u8> {
     let l = load(&a.sketch)?;
     let g = l.graph();
-    let text = std::fs::read_to_string(&a.holes)
-        .with_context(|| format!("cannot read hole file `{}`", a.holes.display()))?;
+    let text = crate::input::read_text(&a.holes, crate::input::Kind::Holes)
+        .map_err(|e| e.with_context(|| format!("cannot read hole file `{}`", a.holes.display())))?;
     let holes = match weft_ir::holes_json::from_json(g, &text) {
         Ok(h) => h,
         Err(e) => {
