@@ -4,6 +4,7 @@
 use crate::compile::decompile;
 use crate::diff::{DiffMachine, Example, LossConfig, Shape};
 use crate::machine::Machine;
+use crate::op::NUM_OPS;
 use crate::program::Program;
 use crate::task::verify;
 use crate::Error;
@@ -54,6 +55,76 @@ pub struct RunOutcome {
     pub program: Program,
     /// The last training loss.
     pub loss: f32,
+}
+
+/// What a tuning will cost, worked out before anything is allocated from the sizes [`tune`] and
+/// the differentiable machine allocate, so that a caller can refuse a tuning that would not
+/// fit in memory or would not end in reasonable time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    /// Bytes held at once: per run, the logits, Adam's two moments and the gradient (four `f32`
+    /// per logit), the loss and the outcome with its program; once, the tape of one example,
+    /// the head probabilities and their gradient, the backward buffers and the operation table.
+    pub bytes: u64,
+    /// Units of work: runs × examples × Adam steps × machine steps × [`step_work`], supposing no
+    /// run stops early (the exact checks every [`TuneConfig::check_every`] steps are left out:
+    /// they are a small fraction). One unit, forward and backward together, took 1.3 to 3 ns
+    /// on a 2-core machine shared with builds.
+    pub work: f64,
+}
+
+/// Units of work of one step of the differentiable machine on one (run, example): the inner-loop
+/// iterations of its forward pass (the backward pass runs the same loops about twice over).
+/// The controller and the jump mix every line's heads (`Shape::params`), the operation table
+/// costs `5·b²` (five binary operations), the register lookups and write and the memory read
+/// and write `(3·R + 2·cells)·b`.
+pub fn step_work(machine: &Machine, shape: &Shape) -> u64 {
+    let (r, b, cells) = (
+        machine.registers as u64,
+        machine.base as u64,
+        machine.cells as u64,
+    );
+    (shape.params() as u64)
+        .saturating_add(5 * b * b)
+        .saturating_add((3 * r + 2 * cells) * b)
+}
+
+/// The cost of [`tune`] on `runs` runs of `shape` with `examples` training examples.
+pub fn cost(
+    machine: &Machine,
+    shape: &Shape,
+    runs: usize,
+    examples: usize,
+    cfg: &TuneConfig,
+) -> Cost {
+    const F32: u64 = std::mem::size_of::<f32>() as u64;
+    let np = shape.params() as u64;
+    let (ll, r, b, cells, t) = (
+        shape.lines as u64 + 1,
+        machine.registers as u64,
+        machine.base as u64,
+        machine.cells as u64,
+        machine.steps as u64,
+    );
+    let program = std::mem::size_of::<crate::program::Instr>() as u64 * shape.lines as u64;
+    let per_run = (4 * F32)
+        .saturating_mul(np)
+        .saturating_add(F32 + 1 + std::mem::size_of::<RunOutcome>() as u64 + program);
+    // `DiffMachine::new_tape`, `probs` and `gp`, `Backward`, the operation table.
+    let tape = (t + 1) * (ll + (r + cells) * b) + t * (NUM_OPS as u64 + 3 * r + 3 * b);
+    let backward = 2 * (ll + (r + cells) * b) + NUM_OPS as u64 + 3 * r + 3 * b;
+    let once = F32
+        .saturating_mul(tape + backward)
+        .saturating_add((2 * F32).saturating_mul(np))
+        .saturating_add(2 * NUM_OPS as u64 * b * b);
+    Cost {
+        bytes: per_run.saturating_mul(runs as u64).saturating_add(once),
+        work: runs as f64
+            * examples as f64
+            * cfg.steps as f64
+            * t as f64
+            * step_work(machine, shape) as f64,
+    }
 }
 
 /// Tunes `runs` independent weight blocks (`init.len() / shape.params()` runs) with Adam;

@@ -15,6 +15,8 @@ use weft_asm::rng::Rng;
 use weft_asm::task;
 use weft_asm::tune::{tune, TuneConfig};
 
+use crate::input::{self, Kind};
+
 #[derive(clap::Args, Debug)]
 pub struct AsmArgs {
     #[command(subcommand)]
@@ -139,24 +141,114 @@ pub enum AsmCommand {
         /// Run the task on a machine with this step budget.
         #[arg(long)]
         machine_steps: Option<usize>,
+        /// Run even if the estimated work is beyond the cap (about 10^12 units, most of an
+        /// hour on one core); a tuning that would not fit in memory is still refused.
+        #[arg(long)]
+        no_work_cap: bool,
     },
 }
 
 /// The file's text, without a leading byte-order mark.
-fn read(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+fn read(path: &Path, kind: Kind) -> Result<String> {
+    let text = input::read_text(path, kind)
+        .map_err(|e| e.with_context(|| format!("cannot read `{}`", path.display())))?;
     Ok(weft_ir::json::strip_bom(&text).to_string())
 }
 
 /// Most Adam steps `asm tune` takes.
 const MAX_ADAM_STEPS: usize = 1_000_000;
 
+/// Training examples of `asm tune` (and 64 held out).
+const TUNE_EXAMPLES: usize = 8;
+
+/// Most units of work (`weft_asm::tune::Cost::work`) `asm tune` takes without `--no-work-cap`:
+/// 50 minutes at the measured 3 ns a unit (1.3 to 3 ns on a 2-core machine shared with builds;
+/// the default tuning, 10 runs of map-inc for 200 steps, is about 3·10^8 units). The
+/// estimate supposes that no run stops early.
+const MAX_TUNE_WORK: f64 = 1e12;
+
+/// Nanoseconds a unit of work takes, at most, as measured: for the time shown in a refusal.
+const NS_PER_UNIT: f64 = 3.0;
+
+/// Where the weights of `asm tune`'s runs come from.
+enum Init {
+    /// One weights file, copied into every run.
+    Weights(Vec<f32>),
+    /// Random logits, drawn per run.
+    Random,
+    /// A program compiled with noise, drawn per run.
+    Program(Program),
+}
+
+/// Refuses (exit code 2) a tuning whose buffers would take more than three quarters of the
+/// machine's memory, or whose work is beyond [`MAX_TUNE_WORK`] unless `no_work_cap`; the
+/// refusal gives both figures and where they come from.
+fn check_budget(
+    m: &Machine,
+    shape: &Shape,
+    runs: usize,
+    cfg: &TuneConfig,
+    no_work_cap: bool,
+) -> Result<()> {
+    let cost = weft_asm::tune::cost(m, shape, runs, TUNE_EXAMPLES, cfg);
+    let limit = weft_grad::run::memory_limit();
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let figures = || {
+        format!(
+            "it needs about {:.1} GiB of memory ({runs} runs × {} logits × 4 buffers of f32) \
+             and {:.1e} units of work ({runs} runs × {TUNE_EXAMPLES} examples × {} Adam steps × \
+             {} machine steps × {} a step; about {} at {NS_PER_UNIT} ns a unit)",
+            gib(cost.bytes),
+            shape.params(),
+            cost.work,
+            cfg.steps,
+            m.steps,
+            weft_asm::tune::step_work(m, shape),
+            duration(cost.work * NS_PER_UNIT * 1e-9),
+        )
+    };
+    if cost.bytes > limit {
+        bail!(
+            "asm tune: {}, more memory than the {:.1} GiB allowed (three quarters of this \
+             machine's memory); use fewer runs (--runs) or a shorter program",
+            figures(),
+            gib(limit)
+        );
+    }
+    if cost.work > MAX_TUNE_WORK && !no_work_cap {
+        bail!(
+            "asm tune: {}, more than the {MAX_TUNE_WORK:.0e} units allowed (about {}); use fewer \
+             runs (--runs), Adam steps (--steps), lines or machine steps, or pass --no-work-cap \
+             to run it anyway",
+            figures(),
+            duration(MAX_TUNE_WORK * NS_PER_UNIT * 1e-9)
+        );
+    }
+    Ok(())
+}
+
+/// Seconds in the largest unit that keeps the number at least 1: `50 min`, `3.2 days`.
+fn duration(secs: f64) -> String {
+    const UNITS: [(&str, f64); 5] = [
+        ("years", 365.0 * 86400.0),
+        ("days", 86400.0),
+        ("h", 3600.0),
+        ("min", 60.0),
+        ("s", 1.0),
+    ];
+    let (name, size) = UNITS
+        .iter()
+        .copied()
+        .find(|&(_, size)| secs >= size)
+        .unwrap_or(("s", 1.0));
+    format!("{:.1} {name}", secs / size)
+}
+
 fn load_program(path: &Path, registers: usize) -> Result<Program> {
     if registers == 0 || registers > MAX_REGISTERS {
         bail!("registers must be in 1..={MAX_REGISTERS}, got {registers}");
     }
-    let text = read(path)?;
+    let text = read(path, Kind::Program)?;
     parse(&text, registers).map_err(|ds| {
         let msg: Vec<String> = ds
             .iter()
@@ -237,8 +329,8 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             }
         }
         AsmCommand::Decompile { file } => {
-            let (shape, w) =
-                weights_from_json(&read(file)?).with_context(|| file.display().to_string())?;
+            let (shape, w) = weights_from_json(&read(file, Kind::Weights)?)
+                .with_context(|| file.display().to_string())?;
             let (p, conf) = decompile(&shape, &w)?;
             let text = print(&p);
             // Confidence as a comment on each instruction line (the output still parses).
@@ -285,6 +377,7 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             base,
             cells,
             machine_steps,
+            no_work_cap,
         } => {
             let t = task::get(name)?;
             let m = t.machine;
@@ -304,9 +397,10 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
             }
             check_rates(*lr, *noise, "--noise")?;
             let root = Rng::new(*seed);
-            let (shape, w) = if let Some(f) = weights {
-                let (shape, w) =
-                    weights_from_json(&read(f)?).with_context(|| f.display().to_string())?;
+            // The shape and where the weights come from, before the runs' weights are made.
+            let (shape, init) = if let Some(f) = weights {
+                let (shape, w) = weights_from_json(&read(f, Kind::Weights)?)
+                    .with_context(|| f.display().to_string())?;
                 if shape.registers != regs {
                     bail!(
                         "`{}` has {} registers; task `{name}` runs on {regs}",
@@ -314,8 +408,7 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
                         shape.registers
                     );
                 }
-                let all: Vec<f32> = (0..*runs).flat_map(|_| w.iter().copied()).collect();
-                (shape, all)
+                (shape, Init::Weights(w))
             } else if let Some(lines) = random {
                 if *lines == 0 || *lines > 256 {
                     bail!("--random takes 1..=256 lines");
@@ -324,10 +417,7 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
                     lines: *lines,
                     registers: regs,
                 };
-                let w = (0..*runs)
-                    .flat_map(|r| random_logits(&shape, &mut root.fork(r as u64)))
-                    .collect();
-                (shape, w)
+                (shape, Init::Random)
             } else {
                 let p = match init {
                     Some(f) => load_program(f, regs)?,
@@ -340,20 +430,26 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
                     lines: p.len(),
                     registers: regs,
                 };
-                let mut w = Vec::new();
-                for r in 0..*runs {
-                    w.extend(compile(&p, &shape, *noise, &mut root.fork(r as u64))?);
-                }
-                (shape, w)
+                (shape, Init::Program(p))
             };
-            let mut rng = root.fork(u64::MAX);
-            let train = t.examples(8, &mut rng);
-            let held = t.examples(64, &mut rng);
             let cfg = TuneConfig {
                 steps: *steps,
                 lr: *lr,
                 ..TuneConfig::default()
             };
+            check_budget(&t.machine, &shape, *runs, &cfg, *no_work_cap)?;
+            let mut w = Vec::with_capacity(runs * shape.params());
+            for r in 0..*runs {
+                let mut rng = root.fork(r as u64);
+                match &init {
+                    Init::Weights(one) => w.extend_from_slice(one),
+                    Init::Random => w.extend(random_logits(&shape, &mut rng)),
+                    Init::Program(p) => w.extend(compile(p, &shape, *noise, &mut rng)?),
+                }
+            }
+            let mut rng = root.fork(u64::MAX);
+            let train = t.examples(TUNE_EXAMPLES, &mut rng);
+            let held = t.examples(64, &mut rng);
             let t0 = Instant::now();
             let res = tune(&t.machine, shape, w, &train, &held, &cfg)?;
             let ok = res.iter().filter(|r| r.recovered).count();

@@ -116,8 +116,8 @@ pub fn bench(a: &BenchArgs) -> Result<u8> {
         return crate::sat_cmd::bench(a);
     }
     let tasks_path = a.dir.join("tasks.json");
-    let text = std::fs::read_to_string(&tasks_path)
-        .with_context(|| format!("cannot read `{}`", tasks_path.display()))?;
+    let text = crate::input::read_text(&tasks_path, crate::input::Kind::Tasks)
+        .map_err(|e| e.with_context(|| format!("cannot read `{}`", tasks_path.display())))?;
     let tasks: Vec<serde_json::Value> = serde_json::from_str(&text)
         .with_context(|| format!("`{}` is not a JSON array of tasks", tasks_path.display()))?;
     let mut rows = Vec::new();

@@ -64,7 +64,8 @@ pub enum Command {
 pub struct RunArgs {
     #[command(flatten)]
     pub sketch: SketchArgs,
-    /// The hole file (as written by `weft solve --json`).
+    /// The hole file (as written by `weft solve --json` or `--out`); its `sketch` and `params`,
+    /// where given, must be this sketch's.
     #[arg(long, value_name = "FILE")]
     pub holes: PathBuf,
     /// Print the result as JSON.
@@ -222,8 +223,8 @@ fn ir(a: &SketchArgs) -> Result<u8> {
 fn run_holes(a: &RunArgs) -> Result<u8> {
     let l = load(&a.sketch)?;
     let g = l.graph();
-    let text = std::fs::read_to_string(&a.holes)
-        .with_context(|| format!("cannot read hole file `{}`", a.holes.display()))?;
+    let text = crate::input::read_text(&a.holes, crate::input::Kind::Holes)
+        .map_err(|e| e.with_context(|| format!("cannot read hole file `{}`", a.holes.display())))?;
     let holes = match weft_ir::holes_json::from_json(g, &text) {
         Ok(h) => h,
         Err(e) => {

@@ -104,8 +104,8 @@ pub fn kanren(a: &KanrenArgs) -> Result<u8> {
         Some(f) if !a.repl => f,
         _ => return repl(a),
     };
-    let src = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read `{}`", file.display()))?;
+    let src = crate::input::read_text(file, crate::input::Kind::Kanren)
+        .map_err(|e| e.with_context(|| format!("cannot read `{}`", file.display())))?;
     let m = match Module::parse(weft_ir::json::strip_bom(&src)) {
         Ok(m) => m,
         Err(e) => {
@@ -244,13 +244,13 @@ fn run_form(
 /// on; the exit code is 3 if a budget or Ctrl-C stopped a run (a Ctrl-C stops the run, not
 /// the loop), else 2 if any input had an error, else 0.
 fn repl(a: &KanrenArgs) -> Result<u8> {
-    use std::io::{BufRead, IsTerminal};
+    use std::io::IsTerminal;
     let mut m = Module::empty();
     let mut status = 0;
     let mut out = crate::out::stdout();
     if let Some(file) = &a.file {
-        let src = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read `{}`", file.display()))?;
+        let src = crate::input::read_text(file, crate::input::Kind::Kanren)
+            .map_err(|e| e.with_context(|| format!("cannot read `{}`", file.display())))?;
         match m.extend(weft_ir::json::strip_bom(&src)) {
             Ok(new) => {
                 for i in new {
@@ -282,10 +282,15 @@ fn repl(a: &KanrenArgs) -> Result<u8> {
         line.clear();
         // Bytes, not `read_line`: invalid UTF-8 is read (lossily) and reported by the
         // reader like any other bad input.
-        let eof = stdin
-            .lock()
-            .read_until(b'\n', &mut line)
-            .context("cannot read standard input")?
+        // The form read so far and this line count towards one form's limit.
+        let eof = crate::input::read_line(
+            &mut stdin.lock(),
+            &mut line,
+            buf.len(),
+            "<stdin>",
+            crate::input::Kind::Kanren,
+        )
+        .map_err(|e| e.with_context(|| "cannot read standard input".into()))?
             == 0;
         if !eof {
             lines += 1;

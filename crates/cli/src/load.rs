@@ -7,6 +7,8 @@ use weft_ir::{Examples, Graph};
 use weft_sketch::{Compiled, Config};
 use weft_syntax::{Diagnostic, SourceMap, Span};
 
+use crate::input::{self, Kind, ReadError};
+
 /// The sketch-related flags shared by every command.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct SketchArgs {
@@ -87,46 +89,36 @@ fn without_bom(text: String) -> String {
     }
 }
 
-fn read(map: &mut SourceMap, path: &Path, what: &str) -> Result<weft_syntax::FileId, Failed> {
-    match std::fs::read(path) {
+/// Reads a sketch, data or hypers file into `map` (without a leading byte-order mark).
+fn read(map: &mut SourceMap, path: &Path, kind: Kind) -> Result<weft_syntax::FileId, Failed> {
+    let what = kind.name();
+    let message = match input::read(path, kind) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(map.add(path.display().to_string(), without_bom(text))),
-            Err(e) => {
-                report(
-                    map,
-                    &[Diagnostic::error_nowhere(format!(
-                        "{what} `{}` is not UTF-8 text (invalid byte at offset {})",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    ))],
-                );
-                Err(Failed)
-            }
+            Ok(text) => return Ok(map.add(path.display().to_string(), without_bom(text))),
+            Err(e) => format!(
+                "{what} `{}` is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
         },
-        Err(e) => {
-            report(
-                map,
-                &[Diagnostic::error_nowhere(format!(
-                    "cannot read {what} `{}`: {e}",
-                    path.display()
-                ))],
-            );
-            Err(Failed)
-        }
-    }
+        Err(ReadError::Io(e)) => format!("cannot read {what} `{}`: {e}", path.display()),
+        Err(e) => e.to_string(),
+    };
+    report(map, &[Diagnostic::error_nowhere(message)]);
+    Err(Failed)
 }
 
 /// Loads a sketch, applies hypers and overrides, and reads every example source.
 pub fn load(args: &SketchArgs) -> Result<Loaded, Failed> {
     let mut map = SourceMap::new();
-    let file = read(&mut map, &args.file, "sketch")?;
+    let file = read(&mut map, &args.file, Kind::Sketch)?;
     let data: Vec<weft_syntax::FileId> = args
         .data
         .iter()
-        .map(|p| read(&mut map, p, "data file"))
+        .map(|p| read(&mut map, p, Kind::Data))
         .collect::<Result<_, _>>()?;
     let hypers = match &args.hypers {
-        Some(h) => Some(read(&mut map, h, "hypers file")?),
+        Some(h) => Some(read(&mut map, h, Kind::Hypers)?),
         None => None,
     };
     let base = args
@@ -196,15 +188,17 @@ pub fn load_sources(
             continue;
         };
         let path = base.join(p);
-        match std::fs::read_to_string(&path) {
+        match input::read_text(&path, Kind::Data) {
             Ok(text) => files.push(map.add(path.display().to_string(), without_bom(text))),
-            Err(e) => diags.push(
-                Diagnostic::error(
-                    format!("cannot read examples file `{}`: {e}", path.display()),
-                    *span,
-                )
-                .with_label("named here"),
-            ),
+            Err(e) => {
+                let message = match e {
+                    ReadError::Io(e) => {
+                        format!("cannot read examples file `{}`: {e}", path.display())
+                    }
+                    e => e.to_string(),
+                };
+                diags.push(Diagnostic::error(message, *span).with_label("named here"))
+            }
         }
     }
     files.extend(src.data.iter().copied());

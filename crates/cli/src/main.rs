@@ -17,6 +17,7 @@ mod bench;
 mod cmd;
 mod grad_bench;
 mod grad_cmd;
+mod input;
 mod interrupt;
 mod kanren_cmd;
 mod load;

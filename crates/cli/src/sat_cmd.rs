@@ -508,8 +508,9 @@ fn check_all_inputs(a: &SolveArgs, g: &Graph, h: &Assignment) -> Result<u8> {
     let rg = r.graph();
     let ra = match &a.sat.reference_holes {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read hole file `{}`", p.display()))?;
+            let text = crate::input::read_text(p, crate::input::Kind::Holes).map_err(|e| {
+                e.with_context(|| format!("cannot read hole file `{}`", p.display()))
+            })?;
             match weft_ir::holes_json::from_json(rg, &text) {
                 Ok(x) => x,
                 Err(e) => {
@@ -711,8 +712,8 @@ fn median(mut v: Vec<Duration>) -> Option<Duration> {
 /// and z3 on weft's own SMT-LIB export of the same task in the same run.
 pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
     let tasks_path = a.dir.join("tasks.json");
-    let text = std::fs::read_to_string(&tasks_path)
-        .with_context(|| format!("cannot read `{}`", tasks_path.display()))?;
+    let text = crate::input::read_text(&tasks_path, crate::input::Kind::Tasks)
+        .map_err(|e| e.with_context(|| format!("cannot read `{}`", tasks_path.display())))?;
     let tasks: Vec<serde_json::Value> = serde_json::from_str(&text)
         .with_context(|| format!("`{}` is not a JSON array of tasks", tasks_path.display()))?;
     let z3 = z3_available();

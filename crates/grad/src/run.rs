@@ -627,8 +627,9 @@ fn memory_estimate(p: &Problem, config: &Config) -> u64 {
 }
 
 /// The most memory a batch may take: three quarters of the machine's physical memory
-/// (`/proc/meminfo`), or 16 GiB where that cannot be read.
-fn memory_limit() -> u64 {
+/// (`/proc/meminfo`), or 16 GiB where that cannot be read. The CLI holds other batched
+/// computations (`weft asm tune`) to the same limit.
+pub fn memory_limit() -> u64 {
     static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *LIMIT.get_or_init(|| {
         let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {

@@ -11,10 +11,14 @@
 //! accepted on input, as TerpreT writes them), integers for ranges, variant names for enums.
 //! An integer may be written as an integral float (`-0`, `2.0`), as Python writes them; `1.5`
 //! is not an integer. A leading byte-order mark is skipped and a repeated key is an error.
-//! `sketch`, `params` and `cost` are informative: written on output, ignored on input, as are
-//! any other top-level keys (so that a richer `--json` report can be read back as a hole file).
-//! Errors name the JSON path of the offending value (`holes.gate[2]`), or the line and column
-//! of a syntax error.
+//! `sketch` and `params` say what the file was written for: where present on input, the
+//! sketch's name must be the same and every param listed must be a param of the sketch with the
+//! same value (a file written for another sketch whose holes have the same names would
+//! otherwise be accepted silently); a hand-written file may leave them out, or list only some
+//! params. `cost` is informative, as are any other top-level keys (so that a richer `--json`
+//! report can be read back as a hole file). Errors name the JSON path of the offending value
+//! (`holes.gate[2]`), or the line and column of a syntax error or of a `sketch` or `params` key
+//! that disagrees.
 //!
 //! Objects come out with serde_json's default map, so keys are sorted rather than in
 //! declaration order; enabling serde_json's `preserve_order` would change that for the whole
@@ -56,6 +60,34 @@ pub enum HoleFileError {
     /// The file names a hole the sketch does not declare.
     #[error("holes.{name}: the sketch declares no hole {name} (it declares: {known})")]
     Unknown { name: String, known: String },
+    /// The file's `sketch` is not the sketch's name (at the key's line and column).
+    #[error("line {line}, column {column}: the hole file was written for sketch {found}, this is sketch \"{sketch}\"")]
+    OtherSketch {
+        /// The file's value, as JSON.
+        found: String,
+        sketch: String,
+        line: usize,
+        column: usize,
+    },
+    /// A param of the file's `params` has another value than the sketch's, or the sketch has
+    /// no such param (at the key's line and column).
+    #[error("line {line}, column {column}: the hole file was written with params.{name} = {found}, {}", other_param(.name, .value))]
+    OtherParam {
+        name: String,
+        /// The file's value, as JSON.
+        found: String,
+        /// The sketch's value; `None` if it has no such param.
+        value: Option<i64>,
+        line: usize,
+        column: usize,
+    },
+}
+
+fn other_param(name: &str, value: &Option<i64>) -> String {
+    match value {
+        Some(v) => format!("but here {name} = {v}"),
+        None => format!("but this sketch has no param {name}"),
+    }
 }
 
 /// The hole file of an assignment: `sketch`, `params`, `holes` nested by declaration and, when
@@ -147,6 +179,7 @@ pub fn from_json(g: &Graph, text: &str) -> Result<Assignment, HoleFileError> {
             format!("expected an object with \"holes\", found {}", kind(&v)),
         ));
     };
+    same_sketch(g, text, &top)?;
     let Some(holes) = top.get("holes") else {
         return Err(invalid("(top level)", "no \"holes\" object".into()));
     };
@@ -184,6 +217,49 @@ pub fn from_json(g: &Graph, text: &str) -> Result<Assignment, HoleFileError> {
         }
     }
     Ok(a)
+}
+
+/// The file's `sketch` and `params`, where present, agree with `g`.
+fn same_sketch(g: &Graph, text: &str, top: &Map<String, Value>) -> Result<(), HoleFileError> {
+    let at = |path: &[&str]| {
+        let offset = json::key_offset(text, path).unwrap_or(0);
+        json::line_col(text, offset)
+    };
+    if let Some(found) = top.get("sketch") {
+        if found.as_str() != Some(g.name.as_str()) {
+            let (line, column) = at(&["sketch"]);
+            return Err(HoleFileError::OtherSketch {
+                found: found.to_string(),
+                sketch: g.name.clone(),
+                line,
+                column,
+            });
+        }
+    }
+    let Some(params) = top.get("params") else {
+        return Ok(());
+    };
+    let Value::Object(params) = params else {
+        return Err(invalid(
+            "params",
+            format!("expected an object, found {}", kind(params)),
+        ));
+    };
+    for (name, found) in params {
+        let value = g.params.iter().find(|(p, _)| p == name).map(|&(_, v)| v);
+        let same = value.is_some() && found.as_number().and_then(json::integer) == value;
+        if !same {
+            let (line, column) = at(&["params", name]);
+            return Err(HoleFileError::OtherParam {
+                name: name.clone(),
+                found: found.to_string(),
+                value,
+                line,
+                column,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn read_nested(
@@ -315,7 +391,7 @@ mod tests {
     #[test]
     fn reads_bools_as_numbers_and_ignores_informative_keys() {
         let g = graph();
-        let text = r#"{"sketch": "other", "cost": 3, "solver": "sat",
+        let text = r#"{"sketch": "h", "params": {"n": 3.0}, "cost": 3, "solver": "sat",
             "holes": {"flag": 1, "gate": ["Or", "Or", "Or"], "m": [[0, 0], [0, 0]]}}"#;
         assert_eq!(
             from_json(&g, text).unwrap(),
@@ -403,6 +479,46 @@ mod tests {
         );
         let syntax = from_json(&graph(), "\u{feff}{\"holes\": tru}").unwrap_err();
         assert_eq!(syntax.to_string(), "line 1, column 14: expected ident");
+    }
+
+    #[test]
+    fn refuses_a_file_written_for_another_sketch_or_other_params() {
+        let holes = r#""holes": {"flag": 0, "gate": ["And", "Or", "Or"], "m": [[0, 0], [0, 0]]}"#;
+        assert_eq!(
+            err(&format!("{{{holes},\n  \"sketch\": \"circuit\"}}")),
+            "line 2, column 3: the hole file was written for sketch \"circuit\", this is sketch \"h\""
+        );
+        assert_eq!(
+            err(&format!("{{\"sketch\": 7, {holes}}}")),
+            "line 1, column 2: the hole file was written for sketch 7, this is sketch \"h\""
+        );
+        assert_eq!(
+            err(&format!(
+                "{{\"sketch\": \"h\", \"params\": {{\"n\": 4}}, {holes}}}"
+            )),
+            "line 1, column 28: the hole file was written with params.n = 4, but here n = 3"
+        );
+        assert_eq!(
+            err(&format!("{{\"params\": {{\"n\": 3,\n \"k\": 1}}, {holes}}}")),
+            "line 2, column 2: the hole file was written with params.k = 1, but this sketch has no param k"
+        );
+        assert_eq!(
+            err(&format!("{{\"params\": {{\"n\": \"3\"}}, {holes}}}")),
+            "line 1, column 13: the hole file was written with params.n = \"3\", but here n = 3"
+        );
+        assert_eq!(
+            err(&format!("{{\"params\": [3], {holes}}}")),
+            "params: expected an object, found an array"
+        );
+        // Without the keys (hand-written), or with some params only, the file is read.
+        let g = graph();
+        for text in [
+            format!("{{{holes}}}"),
+            format!("{{\"params\": {{}}, {holes}}}"),
+            format!("{{\"sketch\": \"h\", \"params\": {{\"n\": 3}}, {holes}}}"),
+        ] {
+            assert!(from_json(&g, &text).is_ok(), "{text}");
+        }
     }
 
     proptest! {

@@ -76,6 +76,58 @@ pub fn duplicate_key(text: &str) -> Option<DuplicateKey> {
     None
 }
 
+/// Byte offset of the key at `path` (its opening quote): `["params", "n"]` is the key `n` of
+/// the object under the top-level key `params`. `text` should be valid JSON (parse it first);
+/// `None` if there is no such key.
+pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
+    let b = text.as_bytes();
+    // One frame per open bracket: for an object, the last key read in it (the key whose value
+    // the scan is in, while inside that value); `None` before its first key and for arrays.
+    let mut stack: Vec<Option<String>> = Vec::new();
+    let mut in_object: Vec<bool> = Vec::new();
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => {
+                stack.push(None);
+                in_object.push(b[i] == b'{');
+                expect_key = b[i] == b'{';
+            }
+            b'}' | b']' => {
+                stack.pop();
+                in_object.pop();
+                expect_key = false;
+            }
+            b',' => expect_key = in_object.last() == Some(&true),
+            b'"' => {
+                let end = string_end(b, i)?;
+                if expect_key {
+                    let key: String = serde_json::from_str(&text[i..end]).ok()?;
+                    let depth = stack.len();
+                    let outer = &stack[..depth - 1];
+                    let on_path = depth == path.len()
+                        && key == path[depth - 1]
+                        && outer
+                            .iter()
+                            .zip(path)
+                            .all(|(k, p)| k.as_deref() == Some(*p));
+                    if on_path {
+                        return Some(i);
+                    }
+                    stack[depth - 1] = Some(key);
+                    expect_key = false;
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The offset just past the closing quote of the string that opens at `start`.
 fn string_end(b: &[u8], start: usize) -> Option<usize> {
     let mut i = start + 1;
@@ -162,6 +214,22 @@ mod tests {
         );
         let d = duplicate_key("{\"x\": [1, {\"k\": 1, \"k\": 2}]}").unwrap();
         assert_eq!((d.key.as_str(), d.first, d.offset), ("k", 11, 19));
+    }
+
+    #[test]
+    fn finds_a_key_by_its_path() {
+        let text = "{\"holes\": {\"params\": 1}, \"x\": [{\"params\": {\"n\": 2}}],\n \"params\": {\"m\": 1, \"n\": 2}}";
+        assert_eq!(
+            line_col(text, key_offset(text, &["params"]).unwrap()),
+            (2, 2)
+        );
+        assert_eq!(
+            line_col(text, key_offset(text, &["params", "n"]).unwrap()),
+            (2, 21)
+        );
+        assert_eq!(key_offset(text, &["params", "k"]), None);
+        assert_eq!(key_offset(text, &["n"]), None);
+        assert_eq!(key_offset("{\"\\u0073ketch\": 1}", &["sketch"]), Some(1));
     }
 
     #[test]

@@ -157,3 +157,36 @@ fn init_rows_run_and_bad_machines_are_errors() {
         .with_machine(Machine::default())
         .is_ok());
 }
+
+/// The estimate of a tuning: four `f32` per logit of every run dominate its memory, and its
+/// work is runs × examples × Adam steps × machine steps × the work of one step.
+#[test]
+fn the_cost_of_a_tuning_is_worked_out_from_its_sizes() {
+    let m = Machine {
+        registers: 4,
+        base: 8,
+        cells: 8,
+        steps: 24,
+    };
+    let shape = Shape {
+        lines: 256,
+        registers: 4,
+    };
+    let cfg = TuneConfig::default();
+    // 256 lines of 13 + 3·4 + 257 logits; 5·8² + (3·4 + 2·8)·8 for the table and state.
+    assert_eq!(shape.params(), 72_192);
+    assert_eq!(weft_asm::tune::step_work(&m, &shape), 72_192 + 320 + 224);
+    let one = weft_asm::tune::cost(&m, &shape, 1, 8, &cfg);
+    let many = weft_asm::tune::cost(&m, &shape, 1001, 8, &cfg);
+    // Plus, per run, its loss and its decompiled program (a few words a line).
+    let per_run = (many.bytes - one.bytes) / 1000;
+    assert!(
+        (16 * 72_192..16 * 72_192 + 64 * 256).contains(&per_run),
+        "{per_run}"
+    );
+    assert_eq!(many.work, 1001.0 * 8.0 * 200.0 * 24.0 * 72_736.0);
+    assert_eq!(
+        weft_asm::tune::cost(&m, &shape, 1, 8, &TuneConfig { steps: 0, ..cfg }).work,
+        0.0
+    );
+}

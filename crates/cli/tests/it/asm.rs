@@ -255,3 +255,70 @@ fn asm_tune_bounds_the_adam_steps() {
         stderr(&o)
     );
 }
+
+/// `asm tune` estimates its memory and work before allocating: beyond the work cap it is
+/// refused unless `--no-work-cap`, beyond three quarters of the machine's memory always, with
+/// both figures (exit code 2). These ran for a day, or failed to allocate 660 GB.
+#[test]
+fn asm_tune_refuses_work_beyond_the_cap_and_memory_beyond_the_machine() {
+    let o = weft(&[
+        "asm", "tune", "--task", "map-inc", "--runs", "10000", "--random", "256",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("about 10.9 GiB of memory (10000 runs × 72192 logits"),
+        "{e}"
+    );
+    assert!(e.contains("2.8e13 units of work (10000 runs × 8 examples × 200 Adam steps × 24 machine steps × 72736 a step"), "{e}");
+    assert!(e.contains("more than the 1e12 units allowed"), "{e}");
+    assert!(e.contains("--no-work-cap"), "{e}");
+    // Over the cap as estimated, but every run is verified before its first step.
+    let exact = [
+        "asm", "tune", "--task", "map-inc", "--runs", "10000", "--noise", "0", "--steps", "1000000",
+    ];
+    let o = weft(&exact);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = weft(&[&exact[..], &["--no-work-cap"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("10000/10000 runs recovered"),
+        "{}",
+        stdout(&o)
+    );
+    // 2000 lines on 16 registers: 4 124 000 logits a run, 660 GB for 10 000 runs.
+    let line = format!(
+        "{{\"op\": [{z13}], \"a\": [{z16}], \"b\": [{z16}], \"c\": [{z16}], \"target\": [{t}]}}",
+        z13 = ["0"; 13].join(","),
+        z16 = ["0"; 16].join(","),
+        t = vec!["0"; 2001].join(",")
+    );
+    let w = tmp(
+        "wide_weights.json",
+        &format!(
+            "{{\"registers\": 16, \"lines\": 2000, \"logits\": [{}]}}",
+            vec![line; 2000].join(",\n")
+        ),
+    );
+    let o = weft(&[
+        "asm",
+        "tune",
+        "--task",
+        "map-inc",
+        "--registers",
+        "16",
+        "--weights",
+        &w,
+        "--runs",
+        "10000",
+        "--no-work-cap",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("GiB of memory (10000 runs × 4124000 logits"),
+        "{e}"
+    );
+    assert!(e.contains("more memory than the"), "{e}");
+    assert!(e.contains("three quarters of this machine's memory"), "{e}");
+}

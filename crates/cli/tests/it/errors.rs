@@ -293,3 +293,61 @@ fn a_hole_file_with_a_repeated_key_is_refused_and_a_byte_order_mark_skipped() {
     let o = weft(&["run", "benchmarks/terpret/circuit.wft", "--holes", &bom]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A hole file written for another sketch whose holes have the same names, or with other
+/// params, is refused with both values and the key's line and column (it used to be read
+/// silently); without `sketch` and `params` (hand-written) it is read.
+#[test]
+fn a_hole_file_for_another_sketch_or_other_params_is_refused() {
+    let circuit = "benchmarks/terpret/circuit.wft";
+    let holes = tmp("swap_holes.json", "");
+    let o = weft(&[
+        "solve",
+        circuit,
+        "--data",
+        "benchmarks/terpret/data/circuit_swap_data.json",
+        "--hypers",
+        "benchmarks/terpret/data/circuit_swap_hypers.json",
+        "--out",
+        &holes,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        weft(&["run", circuit, "--holes", &holes]).status.code(),
+        Some(0)
+    );
+    // The same sketch under another name.
+    let text = std::fs::read_to_string(crate::root().join(circuit)).unwrap();
+    let other = tmp(
+        "other.wft",
+        &text.replace("sketch circuit(", "sketch other("),
+    );
+    let o = weft(&["run", &other, "--holes", &holes]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("{holes}: line 30, column 3: the hole file was written for sketch \"circuit\", this is sketch \"other\"")),
+        "{e}"
+    );
+    // Another value of a param that leaves the holes' shapes as they were.
+    let o = weft(&["run", circuit, "--set", "numOutputs=1", "--holes", &holes]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("{holes}: line 27, column 5: the hole file was written with params.numOutputs = 2, but here numOutputs = 1")),
+        "{e}"
+    );
+    // Without the keys, the file is read by either.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&holes).unwrap()).unwrap();
+    let top = v.as_object_mut().unwrap();
+    top.remove("sketch");
+    top.remove("params");
+    let bare = tmp("bare_holes.json", &v.to_string());
+    assert_eq!(
+        weft(&["run", &other, "--holes", &bare]).status.code(),
+        Some(0)
+    );
+    let o = weft(&["run", circuit, "--set", "numOutputs=1", "--holes", &bare]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -124,3 +124,73 @@ fn a_total_cost_beyond_64_bits_is_refused_up_front() {
         );
     }
 }
+
+/// An endless input (`/dev/zero` as a sketch, miniKanren file, program, hole file, hypers
+/// file or standard input) is refused at its kind's limit with its name and exit code 2; it
+/// used to be read until memory ran out.
+#[cfg(unix)]
+#[test]
+fn an_endless_input_is_refused_at_its_limit() {
+    let circuit = "benchmarks/terpret/circuit.wft";
+    let cases: [(&[&str], &str); 5] = [
+        (&["solve", "/dev/zero"], "sketch"),
+        (&["kanren", "/dev/zero"], "miniKanren input"),
+        (&["asm", "fmt", "/dev/zero"], "program"),
+        (&["run", circuit, "--holes", "/dev/zero"], "hole file"),
+        (&["check", circuit, "--hypers", "/dev/zero"], "hypers file"),
+    ];
+    let want = |kind: &str| {
+        format!("/dev/zero: larger than 256 MiB; weft reads at most 256 MiB of a {kind}")
+    };
+    for (args, kind) in cases {
+        let o = weft(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&want(kind)), "{args:?}: {}", stderr(&o));
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("kanren")
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .expect("the weft binary runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "<stdin>: larger than 256 MiB; weft reads at most 256 MiB of a miniKanren input"
+        ),
+        "{e}"
+    );
+}
+
+/// A regular file beyond its kind's limit (a sparse file: nothing is written to disk) is
+/// refused from its size, before it is read: data files from `--data` and from a sketch's
+/// `examples "file";`, and weights files, may take 1 GiB.
+#[test]
+fn a_file_beyond_its_limit_is_refused_before_it_is_read() {
+    let dir = std::path::PathBuf::from(tmp(
+        "big.wft",
+        "sketch s(x: bool) -> bool { x }\nexamples \"big.json\";\n",
+    ))
+    .parent()
+    .unwrap()
+    .to_path_buf();
+    let big = dir.join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    let (sketch, big) = (dir.join("big.wft"), big.to_str().unwrap().to_string());
+    let want =
+        |kind: &str| format!("{big}: larger than 1 GiB; weft reads at most 1 GiB of a {kind}");
+    let o = weft(&["check", "benchmarks/terpret/circuit.wft", "--data", &big]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want("data file")), "{}", stderr(&o));
+    let o = weft(&["check", sketch.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want("data file")), "{}", stderr(&o));
+    assert!(stderr(&o).contains("named here"), "{}", stderr(&o));
+    let o = weft(&["asm", "decompile", &big]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want("weights file")), "{}", stderr(&o));
+    let _ = std::fs::remove_file(&big);
+}
