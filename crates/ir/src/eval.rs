@@ -198,6 +198,10 @@ pub struct Evaluator {
     /// `(node, stride)` of the example-dependent arguments.
     dyn_args: Vec<(u32, u32)>,
     live: Vec<bool>,
+    /// The nodes marked in `live`, in node order.
+    live_list: Vec<u32>,
+    /// The worklist of `mark_live`, kept to reuse its allocation.
+    live_stack: Vec<u32>,
     row: Vec<u32>,
     prog: Vec<Op>,
     prog_args: Vec<(u32, u32)>,
@@ -292,10 +296,9 @@ impl Evaluator {
         let mut users = vec![0u32; args.len()];
         let mut fill = users_start.clone();
         for i in 0..n {
-            for k in arg_start[i] as usize..arg_start[i + 1] as usize {
-                let a = args[k] as usize;
-                users[fill[a] as usize] = i as u32;
-                fill[a] += 1;
+            for &a in &args[arg_start[i] as usize..arg_start[i + 1] as usize] {
+                users[fill[a as usize] as usize] = i as u32;
+                fill[a as usize] += 1;
             }
         }
         let mut hole_nodes_start = vec![0u32; g.holes.len() + 1];
@@ -355,6 +358,8 @@ impl Evaluator {
             dyn_range: vec![(0, 0); n],
             dyn_args: vec![(0, 0); n_args],
             live: vec![false; n],
+            live_list: Vec::new(),
+            live_stack: Vec::new(),
             row: vec![0; n],
             prog: Vec::new(),
             prog_args: Vec::new(),
@@ -886,10 +891,16 @@ impl Evaluator {
         }
     }
 
-    /// Backward sweep: which example-dependent nodes the outputs and observations (and the
-    /// per-example costs, when `costs`) read.
+    /// Backward search: which example-dependent nodes the outputs and observations (and the
+    /// per-example costs, when `costs`) read. Visits only those nodes (a worklist from the
+    /// roots), so its cost follows the program that runs, not the graph.
     fn mark_live(&mut self, costs: bool) {
-        self.live.fill(false);
+        for &i in &self.live_list {
+            self.live[i as usize] = false;
+        }
+        self.live_list.clear();
+        let mut stack = std::mem::take(&mut self.live_stack);
+        stack.clear();
         let roots = self.output_node.iter().chain(&self.observation_node);
         let cost_roots = self
             .cost_node
@@ -900,18 +911,21 @@ impl Evaluator {
         for &r in roots.chain(cost_roots) {
             let l = self.loc[r as usize];
             if l & DYN != 0 {
-                self.live[(l & !DYN) as usize] = true;
+                stack.push(l & !DYN);
             }
         }
-        for i in (0..self.n_nodes).rev() {
-            if !self.live[i] {
+        while let Some(i) = stack.pop() {
+            let i = i as usize;
+            if self.live[i] {
                 continue;
             }
+            self.live[i] = true;
+            self.live_list.push(i as u32);
             match self.kind[i] {
                 Kind::Apply(_) => {
                     let (s, e) = self.dyn_range[i];
                     for k in s..e {
-                        self.live[self.dyn_args[k as usize].0 as usize] = true;
+                        stack.push(self.dyn_args[k as usize].0);
                     }
                 }
                 Kind::Mux => {
@@ -919,7 +933,7 @@ impl Evaluator {
                     for k in s..e {
                         let l = self.loc[self.args[k] as usize];
                         if l & DYN != 0 {
-                            self.live[(l & !DYN) as usize] = true;
+                            stack.push(l & !DYN);
                         }
                     }
                 }
@@ -928,6 +942,8 @@ impl Evaluator {
                 Kind::Input(_) | Kind::Hole(_) | Kind::Const(_) => {}
             }
         }
+        self.live_list.sort_unstable();
+        self.live_stack = stack;
     }
 
     /// Emits the live example-dependent nodes as a program over rows.
@@ -936,10 +952,8 @@ impl Evaluator {
         self.prog_args.clear();
         self.prog_cases.clear();
         let mut rows = 0u32;
-        for i in 0..self.n_nodes {
-            if !self.live[i] {
-                continue;
-            }
+        for li in 0..self.live_list.len() {
+            let i = self.live_list[li] as usize;
             let dst = rows;
             self.row[i] = dst;
             rows += 1;

@@ -152,7 +152,7 @@ fn local_race(
     let Some(mut ls) = LocalSearch::new(p, &config)? else {
         return Ok(None);
     };
-    while !stop.load(Ordering::Relaxed) && !deadline.is_some_and(|d| Instant::now() >= d) {
+    while !stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
         if let Some(a) = ls.advance(RACE_SLICE)? {
             found.store(true, Ordering::Relaxed);
             return Ok(Some(a));

@@ -331,3 +331,75 @@ fn json_output_is_one_json_document() {
     assert!(v["holes"].is_object(), "{v}");
     assert!(stderr(&o).contains("agrees with"), "{}", stderr(&o));
 }
+
+/// `--solver local` finds a program that `run` confirms, is reproducible from its seed, and
+/// refuses what it cannot do; `--no-local-search` belongs to `--solver sat`.
+#[test]
+fn local_search_solves_and_its_flags_are_checked() {
+    let dir = std::env::temp_dir().join(format!("weft-local-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("swap.json");
+    let solve = |seed: &str, out: &std::path::Path| {
+        let mut a = vec!["solve".to_string()];
+        a.extend(task("circuit.wft", "circuit_swap"));
+        a.extend(
+            [
+                "--solver",
+                "local",
+                "--seed",
+                seed,
+                "--out",
+                out.to_str().unwrap(),
+            ]
+            .map(String::from),
+        );
+        run(&a)
+    };
+    let o = solve("3", &out);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("found by local"), "{}", stdout(&o));
+    let mut r = vec!["run".to_string()];
+    r.extend(task("circuit.wft", "circuit_swap"));
+    r.extend(["--holes", out.to_str().unwrap(), "--json"].map(String::from));
+    let o = run(&r);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["passed"], v["total"]);
+    let again = dir.join("again.json");
+    assert!(solve("3", &again).status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&again).unwrap(),
+        "the same seed gives the same program"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    for (flags, want) in [
+        (
+            &["--solver", "local", "--minimize"][..],
+            "local search does not minimise",
+        ),
+        (
+            &["--solver", "enumerate", "--no-local-search"][..],
+            "--no-local-search needs --solver sat",
+        ),
+        (
+            &["--solver", "local", "--no-local-search"][..],
+            "--no-local-search needs --solver sat",
+        ),
+    ] {
+        let mut a = vec!["solve".to_string()];
+        a.extend(task("circuit.wft", "circuit_swap"));
+        a.extend(flags.iter().map(|s| s.to_string()));
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{flags:?}: {}", stderr(&o));
+    }
+    // CaDiCaL alone still solves and says so.
+    let mut a = vec!["solve".to_string()];
+    a.extend(task("circuit.wft", "circuit_swap"));
+    a.push("--no-local-search".into());
+    let o = run(&a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("found by sat in"), "{}", stdout(&o));
+}
