@@ -285,7 +285,7 @@ pub fn solve(a: &SolveArgs, l: &Loaded) -> Result<u8> {
             print_answer(a, g, &assignment, &holes, &mut out)?;
             if !a.json {
                 let solver = match stats.found_by {
-                    Some(by) => format!("sat ({by}, racing CaDiCaL)"),
+                    Some(by) => format!("sat ({by})"),
                     None => "sat".to_string(),
                 };
                 let line = crate::cmd::found_line(
@@ -736,7 +736,7 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
         };
         let mut times = Vec::new();
         let mut result = String::new();
-        let mut by_local = 0;
+        let (mut by_local, mut by_near) = (0, 0);
         // Each repetition is another solver path (seed 1, 2, …: the order examples are
         // encoded in, and the local search's seed): one path repeated would only measure the
         // machine's noise.
@@ -750,7 +750,8 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
                 Ok(Outcome::Found { stats, .. }) => {
                     result = "solved".into();
                     times.push(stats.elapsed);
-                    by_local += usize::from(stats.found_by.is_some());
+                    by_local += usize::from(stats.found_by == Some(weft_sat::LOCAL));
+                    by_near += usize::from(stats.found_by == Some(weft_sat::NEIGHBOURHOOD));
                 }
                 Ok(Outcome::NoSolution { stats }) => {
                     result = "proved: no solution".into();
@@ -806,8 +807,11 @@ pub fn bench(a: &crate::bench::BenchArgs) -> Result<u8> {
                 Err(e) => peer = format!("export refused: {e}"),
             }
         }
-        if by_local > 0 {
-            result = format!("{result} ({by_local}/{} by local search)", a.repeat);
+        if by_local + by_near > 0 {
+            result = format!(
+                "{result} ({by_local}/{n} by the local search, {by_near}/{n} around its assignment)",
+                n = a.repeat
+            );
         }
         rows.push((name, size, result, ours, peer, peer_t));
     }

@@ -57,7 +57,9 @@ use thiserror::Error;
 pub use cnf::Preset;
 pub use encode::HoleEncoding;
 pub use formula::{encode_problem, size, Formula, Size};
-pub use solver::{Enumeration, FitOutcome, Sat, SatConfig, EAGER_MAX};
+pub use solver::{
+    Enumeration, FitOutcome, Sat, SatConfig, EAGER_MAX, LOCAL, NEIGHBOURHOOD, RACE_AFTER,
+};
 
 /// Why the SAT backend could not answer.
 #[derive(Clone, Debug, PartialEq, Error)]

@@ -114,26 +114,88 @@ enum First {
     Stopped,
 }
 
-/// CaDiCaL's side of the race: alone for [`RACE_AFTER`] conflicts, then until it finishes or
-/// the local search sets `found`. `None`: stopped (by the race, the deadline or a
-/// cancellation: [`crate::cnf::Stop::reason`] says which; no reason means that the local
-/// search had already won when the first phase ended).
+/// CaDiCaL's side of the race: alone for [`RACE_AFTER`] conflicts, then ([`lns`]) until it
+/// finishes or the local search sets `found`. `None`: stopped (by the race, the deadline or
+/// a cancellation: [`crate::cnf::Stop::reason`] says which; no reason means that the local
+/// search had already won when the first phase ended). The label says when a neighbourhood
+/// query found the model.
 fn race_cadical(
     s: &mut Session,
     ev: &mut Evaluator,
     found: &Arc<AtomicBool>,
-) -> Result<Option<bool>, SatError> {
+    shared: &std::sync::Mutex<Option<Assignment>>,
+    seed: u64,
+) -> Result<(Option<bool>, Option<&'static str>), SatError> {
     s.be.conflict_limit = Some(RACE_AFTER);
     let r = s.solve_refined(ev, &[]);
     s.be.conflict_limit = None;
     let r = r?;
     if r.is_some() || s.be.stop().reason.is_some() || found.load(Ordering::Relaxed) {
-        return Ok(r);
+        return Ok((r, None));
     }
     s.be.stop().race = Some(Arc::clone(found));
-    let r = s.solve_refined(ev, &[]);
+    let r = lns(s, ev, shared, seed);
+    s.be.conflict_limit = None;
     s.be.stop().race = None;
     r
+}
+
+/// Conflicts of CaDiCaL's own search between two rounds of neighbourhood queries.
+const LNS_OWN: i32 = 2000;
+/// Conflicts per neighbourhood query.
+const LNS_QUERY: i32 = 50;
+/// Queries per round.
+const LNS_QUERIES: u64 = 20;
+
+/// [`Stats::found_by`] when the local search racing CaDiCaL found the program.
+pub const LOCAL: &str = "the local search racing CaDiCaL";
+/// [`Stats::found_by`] when a neighbourhood query of CaDiCaL ([`lns`]) found it.
+pub const NEIGHBOURHOOD: &str = "CaDiCaL around the local search's assignment";
+
+/// CaDiCaL's search after the first phase: its own search in slices of [`LNS_OWN`]
+/// conflicts, each followed by [`LNS_QUERIES`] *neighbourhood queries* around the local
+/// search's current assignment (large-neighbourhood search): each assumes about two thirds of
+/// the holes at their current values, leaves the rest free, and gets [`LNS_QUERY`] conflicts.
+/// A model of a query is a program like any other (the assumptions only narrow the search);
+/// an unsatisfiable query proves nothing about the whole problem and is passed over. Returns
+/// the last solve's result, and [`NEIGHBOURHOOD`] when a query found the model.
+fn lns(
+    s: &mut Session,
+    ev: &mut Evaluator,
+    shared: &std::sync::Mutex<Option<Assignment>>,
+    seed: u64,
+) -> Result<(Option<bool>, Option<&'static str>), SatError> {
+    let mut round = 0u64;
+    loop {
+        s.be.conflict_limit = Some(LNS_OWN);
+        let r = s.solve_refined(ev, &[])?;
+        if r.is_some() || s.be.stop().reason.is_some() {
+            return Ok((r, None));
+        }
+        let current = shared.lock().ok().and_then(|g| g.clone());
+        let Some(current) = current else { continue };
+        for q in 0..LNS_QUERIES {
+            let mut assume = Vec::new();
+            for (h, val) in s.f.enc.holes.iter().enumerate() {
+                // About a third of the holes left free.
+                if pick(seed ^ 0x4c4e53, round * 1_000_003 + q * 1009 + h as u64, 3) == 0 {
+                    continue;
+                }
+                if let Some(&(_, l)) = val.iter().find(|&&(v, _)| v == current.0[h]) {
+                    assume.push(l);
+                }
+            }
+            s.be.conflict_limit = Some(LNS_QUERY);
+            let r = s.solve_refined(ev, &assume)?;
+            if r == Some(true) {
+                return Ok((r, Some(NEIGHBOURHOOD)));
+            }
+            if s.be.stop().reason.is_some() {
+                return Ok((None, None));
+            }
+        }
+        round += 1;
+    }
 }
 
 /// The local search's side of the race: runs until it has a program (then sets `found`),
@@ -144,6 +206,7 @@ fn local_race(
     deadline: Option<Instant>,
     found: &AtomicBool,
     stop: &AtomicBool,
+    shared: &std::sync::Mutex<Option<Assignment>>,
 ) -> Result<Option<(Assignment, i64)>, SolveError> {
     let config = LocalConfig {
         seed,
@@ -156,6 +219,9 @@ fn local_race(
         if let Some(a) = ls.advance(RACE_SLICE)? {
             found.store(true, Ordering::Relaxed);
             return Ok(Some(a));
+        }
+        if let Ok(mut g) = shared.lock() {
+            *g = Some(ls.current().clone());
         }
         if !ls.can_move() {
             break;
@@ -393,11 +459,12 @@ impl Sat {
         }
         let found = Arc::new(AtomicBool::new(false));
         let stop = AtomicBool::new(false);
+        let shared = std::sync::Mutex::new(None);
         let deadline = self.config.deadline.and_then(|d| s.start.checked_add(d));
         let seed = self.config.seed;
         let (sat, local) = std::thread::scope(|sc| {
-            let local = sc.spawn(|| local_race(p, seed, deadline, &found, &stop));
-            let sat = race_cadical(s, ev, &found);
+            let local = sc.spawn(|| local_race(p, seed, deadline, &found, &stop, &shared));
+            let sat = race_cadical(s, ev, &found, &shared, seed);
             stop.store(true, Ordering::Relaxed);
             (sat, local.join())
         });
@@ -410,16 +477,17 @@ impl Sat {
             SolveError::Eval(e) => SatError::Eval(e),
             other => SatError::Unsound(other.to_string()),
         })?;
-        match (sat?, local) {
+        let (sat, label) = sat?;
+        match (sat, local) {
             (Some(true), _) => {
                 let (a, cost) = s.model_checked(ev, p)?;
-                Ok(First::Found(a, cost, None))
+                Ok(First::Found(a, cost, label))
             }
             (Some(false), Some(_)) => Err(SatError::Unsound(
                 "CaDiCaL proved that no program fits, but the local search found one".into(),
             )),
             (Some(false), None) => Ok(First::NoSolution),
-            (None, Some((a, cost))) => Ok(First::Found(a, cost, Some("local search"))),
+            (None, Some((a, cost))) => Ok(First::Found(a, cost, Some(LOCAL))),
             (None, None) => Ok(First::Stopped),
         }
     }

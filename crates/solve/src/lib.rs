@@ -55,8 +55,9 @@ pub struct Stats {
     /// Candidates examined (assignments for enumeration; a solver-specific unit otherwise).
     pub explored: u64,
     pub elapsed: Duration,
-    /// Which engine of a portfolio found the answer (`weft-sat`: `Some("local search")` when
-    /// the local search racing beside CaDiCaL won); `None` for a single engine.
+    /// Which engine of a portfolio found the answer (`weft-sat`: the local search racing
+    /// CaDiCaL, or CaDiCaL searching around the local search's assignment); `None` when the
+    /// solver's main engine did.
     pub found_by: Option<&'static str>,
 }
 

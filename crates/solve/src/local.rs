@@ -110,6 +110,11 @@ impl<'p> LocalSearch<'p> {
         self.fitness
     }
 
+    /// The current assignment (the parent).
+    pub fn current(&self) -> &Assignment {
+        &self.parent
+    }
+
     /// Whether the search can move at all (some hole has two or more values).
     pub fn can_move(&self) -> bool {
         !self.mutable.is_empty()
