@@ -134,7 +134,14 @@ fn race_cadical(
         return Ok((r, None));
     }
     s.be.stop().race = Some(Arc::clone(found));
-    let r = lns(s, ev, shared, seed);
+    // Neighbourhood queries only where every example is encoded: on the large encodings that
+    // add examples lazily, interrupting CaDiCaL's own search every few thousand conflicts cost
+    // more than the queries found (`basic_block_decrement`: one path of five past 60 s).
+    let r = if s.f.added.iter().all(|&x| x) {
+        lns(s, ev, shared, seed)
+    } else {
+        s.solve_refined(ev, &[]).map(|r| (r, None))
+    };
     s.be.conflict_limit = None;
     s.be.stop().race = None;
     r
