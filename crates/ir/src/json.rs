@@ -29,93 +29,73 @@ pub struct DuplicateKey {
 /// The first key that an object of `text` repeats, if any. `text` should be valid JSON (parse
 /// it first); on anything else the scan stops and reports nothing.
 pub fn duplicate_key(text: &str) -> Option<DuplicateKey> {
-    let b = text.as_bytes();
-    // One frame per open bracket: the keys seen so far for an object, `None` for an array.
-    let mut stack: Vec<Option<HashMap<String, usize>>> = Vec::new();
-    let mut expect_key = false;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'{' => {
-                stack.push(Some(HashMap::new()));
-                expect_key = true;
-            }
-            b'[' => {
-                stack.push(None);
-                expect_key = false;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expect_key = false;
-            }
-            b',' => expect_key = matches!(stack.last(), Some(Some(_))),
-            b'"' => {
-                let end = string_end(b, i)?;
-                if expect_key {
-                    let key: String = serde_json::from_str(&text[i..end]).ok()?;
-                    let Some(Some(seen)) = stack.last_mut() else {
-                        return None;
-                    };
-                    if let Some(&first) = seen.get(&key) {
-                        return Some(DuplicateKey {
-                            key,
-                            offset: i,
-                            first,
-                        });
-                    }
-                    seen.insert(key, i);
-                    expect_key = false;
-                }
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    let mut seen: HashMap<(usize, String), usize> = HashMap::new();
+    walk_keys(text, |_, key, offset, object| {
+        seen.insert((object, key.to_string()), offset)
+            .map(|first| DuplicateKey {
+                key: key.to_string(),
+                offset,
+                first,
+            })
+    })
 }
 
 /// Byte offset of the key at `path` (its opening quote): `["params", "n"]` is the key `n` of
 /// the object under the top-level key `params`. `text` should be valid JSON (parse it first);
 /// `None` if there is no such key.
 pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
+    walk_keys(text, |outer, key, offset, _| {
+        let on_path = outer.len() + 1 == path.len()
+            && key == path[outer.len()]
+            && outer
+                .iter()
+                .zip(path)
+                .all(|(k, p)| k.as_deref() == Some(*p));
+        on_path.then_some(offset)
+    })
+}
+
+/// Calls `f(outer, key, offset, object)` on every key of `text` in order, until it returns
+/// `Some`: `outer` holds, per enclosing bracket, the key whose value the key lies in (`None`
+/// for an array), `offset` is the key's opening quote, `object` numbers the object it belongs
+/// to. `text` should be valid JSON; on anything else the walk stops early.
+fn walk_keys<T>(
+    text: &str,
+    mut f: impl FnMut(&[Option<String>], &str, usize, usize) -> Option<T>,
+) -> Option<T> {
     let b = text.as_bytes();
-    // One frame per open bracket: for an object, the last key read in it (the key whose value
-    // the scan is in, while inside that value); `None` before its first key and for arrays.
-    let mut stack: Vec<Option<String>> = Vec::new();
-    let mut in_object: Vec<bool> = Vec::new();
+    // Per open bracket: the last key read in it (`None` before the first key and for arrays),
+    // whether it is an object, and its number.
+    let mut keys: Vec<Option<String>> = Vec::new();
+    let mut frames: Vec<(bool, usize)> = Vec::new();
+    let mut objects = 0;
     let mut expect_key = false;
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             b'{' | b'[' => {
-                stack.push(None);
-                in_object.push(b[i] == b'{');
-                expect_key = b[i] == b'{';
+                let object = b[i] == b'{';
+                keys.push(None);
+                frames.push((object, objects));
+                objects += usize::from(object);
+                expect_key = object;
             }
             b'}' | b']' => {
-                stack.pop();
-                in_object.pop();
+                keys.pop();
+                frames.pop();
                 expect_key = false;
             }
-            b',' => expect_key = in_object.last() == Some(&true),
+            b',' => expect_key = frames.last().is_some_and(|&(object, _)| object),
             b'"' => {
                 let end = string_end(b, i)?;
                 if expect_key {
                     let key: String = serde_json::from_str(&text[i..end]).ok()?;
-                    let depth = stack.len();
-                    let outer = &stack[..depth - 1];
-                    let on_path = depth == path.len()
-                        && key == path[depth - 1]
-                        && outer
-                            .iter()
-                            .zip(path)
-                            .all(|(k, p)| k.as_deref() == Some(*p));
-                    if on_path {
-                        return Some(i);
+                    let depth = keys.len();
+                    let object = frames.last()?.1;
+                    if let Some(r) = f(&keys[..depth - 1], &key, i, object) {
+                        return Some(r);
                     }
-                    stack[depth - 1] = Some(key);
+                    keys[depth - 1] = Some(key);
                     expect_key = false;
                 }
                 i = end;

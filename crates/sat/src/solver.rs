@@ -14,6 +14,10 @@
 //!   improving loop drives it to the proved optimum.
 //! - **Enumerate.** After each program, a blocking clause over the holes that matter
 //!   ([`crate::relevant`]) excludes every assignment that denotes the same program.
+//! - **The race** ([`SatConfig::local_search`]). After its first [`RACE_AFTER`] conflicts,
+//!   CaDiCaL races a local search over hole assignments on another thread, and asks
+//!   neighbourhood queries around that search's current assignment; the first program found
+//!   wins, and [`Stats::found_by`] says by whom.
 //! - **Deadline and cancellation.** CaDiCaL's terminate callback reads the clock and
 //!   [`Observer::cancelled`]; a stopped call reports what was proved so far.
 
@@ -68,8 +72,11 @@ pub struct SatConfig {
     /// Race a local search over hole assignments ([`weft_solve::local`]) beside CaDiCaL for
     /// the first program: CaDiCaL runs alone for its first [`RACE_AFTER`] conflicts (so every
     /// problem it solves within them gets CaDiCaL's answer, deterministically), then whichever
-    /// finds a program first stops the other. The local search runs on its own thread from
-    /// the start; its answer is checked by the exact evaluator like CaDiCaL's. Proofs (no
+    /// finds a program first stops the other. Meanwhile, where every example is encoded up
+    /// front, CaDiCaL interleaves its own search with neighbourhood queries: programs that
+    /// agree with the local search's current assignment on a random two thirds of the holes
+    /// (assumptions, a few conflicts each). The local search runs on its own thread from the
+    /// start; its answer is checked by the exact evaluator like CaDiCaL's. Proofs (no
     /// solution, optimality) are CaDiCaL's alone.
     pub local_search: bool,
 }
@@ -156,7 +163,8 @@ const LNS_QUERIES: u64 = 20;
 
 /// [`Stats::found_by`] when the local search racing CaDiCaL found the program.
 pub const LOCAL: &str = "the local search racing CaDiCaL";
-/// [`Stats::found_by`] when a neighbourhood query of CaDiCaL ([`lns`]) found it.
+/// [`Stats::found_by`] when one of CaDiCaL's neighbourhood queries around the local search's
+/// assignment found it (see [`SatConfig::local_search`]).
 pub const NEIGHBOURHOOD: &str = "CaDiCaL around the local search's assignment";
 
 /// CaDiCaL's search after the first phase: its own search in slices of [`LNS_OWN`]

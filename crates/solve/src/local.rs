@@ -11,12 +11,13 @@
 //! checked by [`verify_with`] and returned.
 //!
 //! Local search is incomplete: it can find a program, never prove that none exists. It is the
-//! partner of the SAT solver in `weft-sat`'s portfolio, where each runs in slices and the
-//! first to finish (by slice count, deterministically) wins; on its own it is [`Local`]. Its
-//! cost per step is one resolution of the graph plus the example-dependent operations that
-//! survive it (for the Boolean circuits, one table lookup per gate and example), so it is
-//! cheap where the problem is a small program over few examples — precisely where CDCL on the
-//! unrolled encoding can be slow (the 2-bit adder: numbers in BENCHMARKS.md).
+//! partner of CaDiCaL in `weft-sat`, racing it on another thread once CaDiCaL has spent its
+//! first conflicts alone; on its own it is [`Local`]. A move costs the re-resolution of the
+//! graph downstream of the changed holes plus the example-dependent operations that survive
+//! it (for the Boolean circuits, one table lookup per gate and example;
+//! [`Evaluator::failures_near`]), so it is cheap where the problem is a small program over few
+//! examples — precisely where CDCL on the unrolled encoding can be slow (the 2-bit adder:
+//! numbers in BENCHMARKS.md).
 
 use std::time::{Duration, Instant};
 
