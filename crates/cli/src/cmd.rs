@@ -113,9 +113,9 @@ pub struct SolveArgs {
     /// Which solver fills the holes.
     #[arg(long, value_enum, default_value = "sat")]
     pub solver: SolverName,
-    /// Refuse searches larger than this many assignments (enumerate).
-    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
-    pub limit: f64,
+    /// (enumerate) Refuse searches larger than this many assignments [default: 1e8].
+    #[arg(long, allow_negative_numbers = true)]
+    pub limit: Option<f64>,
     /// Find a program of least total cost (the sketch's `cost` statements), not the first one.
     #[arg(long)]
     pub minimize: bool,
@@ -481,7 +481,7 @@ pub fn solve_loaded(
 }
 
 fn solve(a: &SolveArgs) -> Result<u8> {
-    if a.limit.is_nan() || a.limit <= 0.0 {
+    if a.limit.is_some_and(|l| l.is_nan() || l <= 0.0) {
         diag!("error: --limit must be positive");
         return Ok(2);
     }
@@ -506,7 +506,7 @@ fn solve(a: &SolveArgs) -> Result<u8> {
     match solve_loaded(
         &l,
         a.solver,
-        a.limit,
+        a.limit.unwrap_or(1e8),
         a.minimize,
         a.timeout,
         a.grad.seed.unwrap_or(0),
@@ -620,6 +620,12 @@ fn no_answer_json(
 /// every other solver, and `--minimize` for the gradient solvers (they do not optimise the
 /// cost; `--cost-weight` weighs it in their loss).
 fn reject_unused(a: &SolveArgs) -> Option<u8> {
+    if a.limit.is_some() && !matches!(a.solver, SolverName::Enumerate) {
+        diag!(
+            "error: --limit needs --solver enumerate (the search-space limit of exhaustive search)"
+        );
+        return Some(2);
+    }
     if crate::grad_cmd::method(a.solver).is_none() {
         if let Some(flag) = a.grad.used() {
             diag!("error: {flag} is a flag of the gradient solvers (--solver fmgd, bop, …)");

@@ -185,7 +185,7 @@ fn a_negative_cost_weight_is_refused() {
 
 #[test]
 fn hyperparameters_a_solver_does_not_read_are_refused() {
-    let cases: [(&str, &[&str], &str); 4] = [
+    let cases: [(&str, &[&str], &str); 6] = [
         (
             "fmgd",
             &["--beta", "0.5"],
@@ -202,6 +202,8 @@ fn hyperparameters_a_solver_does_not_read_are_refused() {
             "--restarts is a flag of the gradient solvers",
         ),
         ("enumerate", &["--seed", "5"], "--seed needs --solver sat"),
+        ("sat", &["--limit", "5"], "--limit needs --solver enumerate"),
+        ("bop", &["--limit", "5"], "--limit needs --solver enumerate"),
     ];
     for (solver, flags, want) in cases {
         let mut a = vec![
