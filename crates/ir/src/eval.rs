@@ -9,8 +9,8 @@
 //! example (structurally static nodes, but also a multiplexer whose selector is a hole, or a
 //! table whose example-dependent arguments were all multiplexed away) gets its value once; a
 //! multiplexer with a resolved selector becomes an alias of the chosen case; a table
-//! application folds its resolved arguments into a base offset. A backward sweep then keeps only
-//! the example-dependent operations that some output or observation reads. What remains is a
+//! application folds its resolved arguments into a base offset. A backward search from the
+//! outputs and observations then keeps only the example-dependent operations they read. What remains is a
 //! short straight-line program run over blocks of [`LANES`] examples at a time, column by
 //! column (the inner loops run over examples, not nodes). For the Boolean circuit, where every
 //! wire read is a multiplexer on a hole, only the gate applications survive: one table lookup
@@ -24,6 +24,10 @@
 //! 3-wire, 3-gate circuit with unsatisfiable examples (2.5 million candidates, release build):
 //! resolving and running blocks for every candidate took about 270 ns per candidate, the
 //! scalar sweep first about 110 ns.
+//!
+//! [`Evaluator::failures`] counts failed outputs and observations (the local search's
+//! fitness), and [`Evaluator::failures_near`] does so for an assignment a few holes away from a
+//! resolved *base*, re-resolving only the nodes downstream of the changed holes.
 //!
 //! [`Evaluator::evaluate`] computes everything (outputs, failed observations, total cost).
 //! [`Evaluator::trace`] is a deliberately naive interpreter of one example, used as a reference
