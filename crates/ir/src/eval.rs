@@ -578,7 +578,7 @@ impl Evaluator {
     }
 
     /// Resolves `holes` in full and keeps it as the base of [`Evaluator::failures_near`].
-    pub fn set_base(&mut self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
+    fn set_base(&mut self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
         self.check_call(g, holes)?;
         self.resolve(g, &holes.0);
         self.base = Some(holes.0.clone());

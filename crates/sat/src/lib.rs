@@ -90,3 +90,14 @@ pub enum SatError {
     #[error("the reference does not match the sketch: {0}")]
     Mismatch(String),
 }
+
+/// A failed check of an answer (by [`weft_solve::verify_with`], in the SAT backend or the local
+/// search racing it) is a bug here; an evaluation error stays one.
+impl From<weft_solve::SolveError> for SatError {
+    fn from(e: weft_solve::SolveError) -> SatError {
+        match e {
+            weft_solve::SolveError::Eval(e) => SatError::Eval(e),
+            other => SatError::Unsound(other.to_string()),
+        }
+    }
+}

@@ -462,37 +462,29 @@ impl Sat {
             .holes
             .iter()
             .any(|h| p.graph.domain(h.domain).size > 1);
-        if !(self.config.local_search && movable) {
-            return match s.solve_refined(ev, &[])? {
-                Some(true) => {
-                    let (a, cost) = s.model_checked(ev, p)?;
-                    Ok(First::Found(a, cost, None))
-                }
-                Some(false) => Ok(First::NoSolution),
-                None => Ok(First::Stopped),
-            };
-        }
-        let found = Arc::new(AtomicBool::new(false));
-        let stop = AtomicBool::new(false);
-        let shared = std::sync::Mutex::new(None);
-        let deadline = self.config.deadline.and_then(|d| s.start.checked_add(d));
-        let seed = self.config.seed;
-        let (sat, local) = std::thread::scope(|sc| {
-            let local = sc.spawn(|| local_race(p, seed, deadline, &found, &stop, &shared));
-            let sat = race_cadical(s, ev, &found, &shared, seed);
-            stop.store(true, Ordering::Relaxed);
-            (sat, local.join())
-        });
-        if s.be.stop().reason == Some(RACE) {
-            // The race is over: later calls (minimising) must not stop for it.
-            s.be.stop().reason = None;
-        }
-        let local = local.map_err(|_| SatError::Unsound("the local search panicked".into()))?;
-        let local = local.map_err(|e| match e {
-            SolveError::Eval(e) => SatError::Eval(e),
-            other => SatError::Unsound(other.to_string()),
-        })?;
-        let (sat, label) = sat?;
+        let (sat, local) = if self.config.local_search && movable {
+            let found = Arc::new(AtomicBool::new(false));
+            let stop = AtomicBool::new(false);
+            let shared = std::sync::Mutex::new(None);
+            let deadline = self.config.deadline.and_then(|d| s.start.checked_add(d));
+            let seed = self.config.seed;
+            let (sat, local) = std::thread::scope(|sc| {
+                let local = sc.spawn(|| local_race(p, seed, deadline, &found, &stop, &shared));
+                let sat = race_cadical(s, ev, &found, &shared, seed);
+                stop.store(true, Ordering::Relaxed);
+                (sat, local.join())
+            });
+            if s.be.stop().reason == Some(RACE) {
+                // The race is over: later calls (minimising) must not stop for it.
+                s.be.stop().reason = None;
+            }
+            let local = local.map_err(|_| SatError::Unsound("the local search panicked".into()))?;
+            let local = local?;
+            (sat?, local)
+        } else {
+            ((s.solve_refined(ev, &[])?, None), None)
+        };
+        let (sat, label) = sat;
         match (sat, local) {
             (Some(true), _) => {
                 let (a, cost) = s.model_checked(ev, p)?;
@@ -866,10 +858,7 @@ impl Session<'_, '_> {
         p: &Problem,
     ) -> Result<(Assignment, i64), SatError> {
         let a = self.model();
-        let cost = verify_with(ev, p, "sat", &a).map_err(|e| match e {
-            SolveError::Eval(e) => SatError::Eval(e),
-            other => SatError::Unsound(other.to_string()),
-        })?;
+        let cost = verify_with(ev, p, "sat", &a)?;
         let enc = self.model_cost();
         if cost != enc {
             return Err(SatError::Unsound(format!(
@@ -888,10 +877,7 @@ impl Session<'_, '_> {
         best: &mut (Assignment, i64),
     ) -> Result<(bool, u64), SatError> {
         self.improve_with(ev, fixed, best, &mut |ev, a| {
-            let cost = verify_with(ev, p, "sat", a).map_err(|e| match e {
-                SolveError::Eval(e) => SatError::Eval(e),
-                other => SatError::Unsound(other.to_string()),
-            })?;
+            let cost = verify_with(ev, p, "sat", a)?;
             Ok(Some(cost))
         })
     }

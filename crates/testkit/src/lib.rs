@@ -1076,6 +1076,39 @@ impl Gen<'_> {
     }
 }
 
+/// Variables for a scope of parameters or inputs, all assignable.
+fn mutable_vars(vars: &[(String, Ty)]) -> Vec<VarInfo> {
+    vars.iter()
+        .map(|(n, t)| VarInfo {
+            name: n.clone(),
+            ty: t.clone(),
+            mutable: true,
+        })
+        .collect()
+}
+
+/// The random sketch of one seed, as every randomised test draws it.
+pub struct Seeded {
+    /// The generator's random state after the program: what the test draws next (hole
+    /// values, inputs, examples) comes from it.
+    pub rng: Rng,
+    pub p: Program,
+    /// The program printed as a sketch.
+    pub text: String,
+}
+
+/// The program of `seed` and its text (printed with its own random layout).
+pub fn seeded(seed: u64) -> Seeded {
+    let mut rng = Rng(seed);
+    let p = generate(&mut rng);
+    let text = Printer {
+        p: &p,
+        rng: Rng(seed ^ 0x5555),
+    }
+    .program();
+    Seeded { rng, p, text }
+}
+
 /// Generates a whole program from a seed.
 pub fn generate(rng: &mut Rng) -> Program {
     let n_params = rng.below(3);
@@ -1123,14 +1156,7 @@ pub fn generate(rng: &mut Rng) -> Program {
             g.random_scalar_ty()
         };
         g.in_fn = true;
-        g.scopes = vec![ps
-            .iter()
-            .map(|(n, t)| VarInfo {
-                name: n.clone(),
-                ty: t.clone(),
-                mutable: true,
-            })
-            .collect()];
+        g.scopes = vec![mutable_vars(&ps)];
         g.assign_floor = 0;
         g.budget = 4;
         let n = g.rng.below(3);
@@ -1152,14 +1178,7 @@ pub fn generate(rng: &mut Rng) -> Program {
     let inputs: Vec<(String, Ty)> = (0..g.rng.below(4))
         .map(|k| (format!("x{k}"), g.random_ty()))
         .collect();
-    g.scopes = vec![inputs
-        .iter()
-        .map(|(n, t)| VarInfo {
-            name: n.clone(),
-            ty: t.clone(),
-            mutable: true,
-        })
-        .collect()];
+    g.scopes = vec![mutable_vars(&inputs)];
     g.budget = 24;
     let mut stmts = Vec::new();
     let outputs = if g.rng.chance(1, 4) {

@@ -31,7 +31,7 @@ use weft_grad::{run, Config, GradError, Kernel, Method, RestartOutcome};
 use weft_ir::{Assignment, Evaluator, Examples, Graph};
 use weft_solve::{NoopObserver, Problem};
 use weft_syntax::SourceMap;
-use weft_testkit::{change_one_output, generate, hidden_examples, overrides, Printer, Rng};
+use weft_testkit::{change_one_output, hidden_examples, overrides, seeded, Seeded};
 
 /// Sketches with more hole parameters (the sum of the hole domain sizes) are skipped: the
 /// finite differences take two forward passes per parameter.
@@ -55,13 +55,7 @@ struct Case {
 /// The sketch of `seed` and its examples (as `weft-sat`'s random sketches build them), unless
 /// it has more than [`MAX_DIMS`] hole parameters.
 fn make_case(seed: u64) -> Option<Case> {
-    let mut rng = Rng(seed);
-    let p = generate(&mut rng);
-    let text = Printer {
-        p: &p,
-        rng: Rng(seed ^ 0x5555),
-    }
-    .program();
+    let Seeded { mut rng, p, text } = seeded(seed);
     let set = overrides(&p, &text);
     let mut map = SourceMap::new();
     let f = map.add("random.wft", &text);

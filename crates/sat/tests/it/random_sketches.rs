@@ -26,7 +26,7 @@ use weft_ir::{Assignment, Evaluator, Examples, Graph};
 use weft_sat::{FitOutcome, HoleEncoding, Sat, SatConfig};
 use weft_solve::{NoopObserver, Outcome, Problem};
 use weft_syntax::SourceMap;
-use weft_testkit::{change_one_output, generate, hidden_examples, overrides, Printer, Rng};
+use weft_testkit::{change_one_output, hidden_examples, overrides, seeded, Seeded};
 
 /// The most hole assignments a checked sketch may have (brute force evaluates them all), unless
 /// `WEFT_SAT_FUZZ_SPACE` says otherwise.
@@ -99,13 +99,7 @@ struct Tally {
 
 /// Checks the sketch of `seed` unless it has more than `max_space` hole assignments.
 fn check_seed(seed: u64, max_space: u64, tally: &mut Tally) {
-    let mut rng = Rng(seed);
-    let p = generate(&mut rng);
-    let text = Printer {
-        p: &p,
-        rng: Rng(seed ^ 0x5555),
-    }
-    .program();
+    let Seeded { mut rng, p, text } = seeded(seed);
     let set = overrides(&p, &text);
     let mut map = SourceMap::new();
     let f = map.add("random.wft", &text);

@@ -8,9 +8,7 @@
 //! `s` alone; `WEFT_FUZZ_CASES=n` runs more sketches (the default keeps CI fast).
 
 use weft_ir::{Assignment, Evaluator, Examples};
-use weft_testkit::{
-    flatten, generate, interpret, output_types, overrides, random_val, Printer, Rng, Val,
-};
+use weft_testkit::{flatten, interpret, output_types, overrides, random_val, seeded, Seeded, Val};
 
 use crate::lowering::compile_str;
 
@@ -23,13 +21,7 @@ fn env_u64(name: &str) -> Option<u64> {
 /// Compiles the sketch of `seed` and compares weft with the interpreter on random holes and
 /// inputs; returns the number of (holes, inputs) runs compared.
 fn check_seed(seed: u64) -> usize {
-    let mut rng = Rng(seed);
-    let p = generate(&mut rng);
-    let text = Printer {
-        p: &p,
-        rng: Rng(seed ^ 0x5555),
-    }
-    .program();
+    let Seeded { mut rng, p, text } = seeded(seed);
     if std::env::var_os("WEFT_FUZZ_PRINT").is_some() {
         eprintln!("// seed {seed}\n{text}");
     }
