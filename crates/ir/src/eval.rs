@@ -27,7 +27,10 @@
 //!
 //! [`Evaluator::failures`] counts failed outputs and observations (the local search's
 //! fitness), and [`Evaluator::failures_near`] does so for an assignment a few holes away from a
-//! resolved *base*, re-resolving only the nodes downstream of the changed holes.
+//! resolved *base*, re-resolving only the nodes downstream of the changed holes. [`Moves`]
+//! goes further for the local search's inner loop: it also keeps every node's values and
+//! propagates a move's changes forward, recomputing only the operations whose inputs changed
+//! (see its module).
 //!
 //! [`Evaluator::evaluate`] computes everything (outputs, failed observations, total cost).
 //! [`Evaluator::trace`] is a deliberately naive interpreter of one example, used as a reference
@@ -37,6 +40,9 @@ use thiserror::Error;
 
 use crate::examples::{Assignment, Examples};
 use crate::graph::{Graph, Node};
+
+mod moves;
+pub use moves::{Moves, MAX_KEPT};
 
 /// Examples evaluated together in one block.
 pub const LANES: usize = 64;
@@ -706,20 +712,7 @@ impl Evaluator {
     }
 
     fn check_call(&self, g: &Graph, holes: &Assignment) -> Result<(), EvalError> {
-        // `g` must be the graph given to `new`: evaluation reads table entries from it at
-        // indices computed from the evaluator's own copy. This cheap fingerprint catches
-        // passing another graph altogether; one of exactly the same shape goes undetected.
-        if g.nodes.len() != self.n_nodes
-            || g.tables.len() != self.n_tables
-            || g.holes.len() != self.n_holes
-            || g.inputs.len() != self.input_size.len()
-            || g.outputs.len() != self.output_node.len()
-        {
-            return Err(EvalError::GraphMismatch {
-                expected: self.n_nodes,
-                got: g.nodes.len(),
-            });
-        }
+        self.check_graph_shape(g)?;
         if holes.0.len() != self.n_holes {
             return Err(EvalError::AssignmentLength {
                 expected: self.n_holes,
@@ -734,6 +727,24 @@ impl Evaluator {
                     domain: g.domain(g.holes[h].domain).to_string(),
                 });
             }
+        }
+        Ok(())
+    }
+
+    fn check_graph_shape(&self, g: &Graph) -> Result<(), EvalError> {
+        // `g` must be the graph given to `new`: evaluation reads table entries from it at
+        // indices computed from the evaluator's own copy. This cheap fingerprint catches
+        // passing another graph altogether; one of exactly the same shape goes undetected.
+        if g.nodes.len() != self.n_nodes
+            || g.tables.len() != self.n_tables
+            || g.holes.len() != self.n_holes
+            || g.inputs.len() != self.input_size.len()
+            || g.outputs.len() != self.output_node.len()
+        {
+            return Err(EvalError::GraphMismatch {
+                expected: self.n_nodes,
+                got: g.nodes.len(),
+            });
         }
         Ok(())
     }

@@ -48,7 +48,7 @@ pub use answer::{
 pub use builder::Builder;
 pub use domain::{Domain, DomainId, DomainKind};
 pub use dump::dump;
-pub use eval::{validate_examples, EvalError, Evaluation, Evaluator};
+pub use eval::{validate_examples, EvalError, Evaluation, Evaluator, Moves};
 pub use examples::{Assignment, Examples};
 pub use graph::{
     Cost, Graph, Hole, HoleDecl, HoleId, Node, NodeData, NodeId, Observation, Output, Slot,

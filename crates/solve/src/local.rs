@@ -5,25 +5,26 @@
 //! the parent with 1 to `max_changes` random holes set to another random value of their
 //! domain, and scores them with the exact evaluator's failure count
 //! ([`Evaluator::failures`]: mismatched outputs plus false observations, over every example).
-//! The best child replaces the parent when it is *no worse* — accepting equal scores lets the
+//! The best child (among equals, the last made) replaces the parent when it is *no worse* — accepting equal scores lets the
 //! search drift across the plateaus that program spaces are full of (holes that do not matter
 //! under the current assignment change freely until they do). A child with no failure is
 //! checked by [`verify_with`] and returned.
 //!
 //! Local search is incomplete: it can find a program, never prove that none exists. It is the
 //! partner of CaDiCaL in `weft-sat`, racing it on another thread once CaDiCaL has spent its
-//! first conflicts alone; on its own it is [`Local`]. A move costs the re-resolution of the
-//! graph downstream of the changed holes plus the example-dependent operations that survive
-//! it (for the Boolean circuits, one table lookup per gate and example;
-//! [`Evaluator::failures_near`]), so it is cheap where the problem is a small program over few
-//! examples — precisely where CDCL on the unrolled encoding can be slow (the 2-bit adder:
-//! numbers in BENCHMARKS.md).
+//! first conflicts alone; on its own it is [`Local`]. The parent stays resolved with the
+//! value of every node on every example ([`Moves`]); a child is a move from it, evaluated by
+//! change propagation (only what the changed holes reach is resolved or recomputed, and a
+//! changed value goes only to the nodes that read it) and then undone, and the generation's
+//! best child is kept in place when it is the last one made, else made again. So a move is
+//! cheap where the problem is a small program over few examples — precisely where CDCL on the
+//! unrolled encoding can be slow (the 2-bit adder: numbers in BENCHMARKS.md).
 
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use weft_ir::{validate_examples, Assignment, Evaluator};
+use weft_ir::{validate_examples, Assignment, Evaluator, Moves};
 
 use crate::{verify_with, Observer, Outcome, Problem, Solve, SolveError, Stats};
 
@@ -57,14 +58,15 @@ impl Default for LocalConfig {
 /// The state of one local search, advanced in slices by [`LocalSearch::advance`].
 pub struct LocalSearch<'p> {
     p: Problem<'p>,
-    ev: Evaluator,
+    /// The parent, kept resolved with every node's values ([`Moves`]): a child is a move
+    /// from it, evaluated by change propagation and undone.
+    moves: Moves<'p>,
     sizes: Vec<u32>,
     /// The holes with more than one value: the only ones a mutation can change.
     mutable: Vec<usize>,
-    parent: Assignment,
-    fitness: u64,
-    child: Assignment,
-    best: Assignment,
+    /// The changes of the child being made, and of the best child of the generation.
+    child: Vec<(u32, u32)>,
+    best: Vec<(u32, u32)>,
     rng: StdRng,
     evals: u64,
     offspring: usize,
@@ -83,17 +85,14 @@ impl<'p> LocalSearch<'p> {
         }
         let mut rng = StdRng::seed_from_u64(config.seed ^ 0x6c6f_6361_6c5f_7365);
         let parent = Assignment(sizes.iter().map(|&s| rng.random_range(0..s)).collect());
-        let mut ev = Evaluator::new(g)?;
-        let fitness = ev.failures_near(g, &parent, p.examples, None, true)?;
+        let moves = Moves::new(g, &parent, p.examples)?;
         Ok(Some(LocalSearch {
             p: *p,
-            ev,
+            moves,
             mutable: (0..sizes.len()).filter(|&h| sizes[h] > 1).collect(),
             sizes,
-            child: parent.clone(),
-            best: parent.clone(),
-            parent,
-            fitness,
+            child: Vec::new(),
+            best: Vec::new(),
             rng,
             evals: 1,
             offspring: config.offspring.max(1),
@@ -108,12 +107,12 @@ impl<'p> LocalSearch<'p> {
 
     /// The current assignment's failure count.
     pub fn fitness(&self) -> u64 {
-        self.fitness
+        self.moves.failures()
     }
 
     /// The current assignment (the parent).
     pub fn current(&self) -> &Assignment {
-        &self.parent
+        self.moves.assignment()
     }
 
     /// Whether the search can move at all (some hole has two or more values).
@@ -125,47 +124,57 @@ impl<'p> LocalSearch<'p> {
     /// generations) or a program passes every example; returns it, checked by the exact
     /// evaluator, with its cost.
     pub fn advance(&mut self, budget: u64) -> Result<Option<(Assignment, i64)>, SolveError> {
-        if self.fitness == 0 {
+        if self.fitness() == 0 {
             return self.found();
         }
         if self.mutable.is_empty() {
             return Ok(None);
         }
+        let g = self.p.graph;
         let end = self.evals.saturating_add(budget);
         while self.evals < end {
+            let parent_fit = self.moves.failures();
             let mut best_fit = u64::MAX;
-            for _ in 0..self.offspring {
-                self.child.0.copy_from_slice(&self.parent.0);
+            // Whether the state is the best child's (kept instead of undone and redone).
+            let mut kept = false;
+            for k in 0..self.offspring {
+                self.child.clear();
                 let changes = self.rng.random_range(1..=self.max_changes);
                 for _ in 0..changes {
                     let h = self.mutable[self.rng.random_range(0..self.mutable.len())];
-                    // Another value, uniformly among the size − 1 others.
+                    // Another value, uniformly among the size − 1 others, than the child's
+                    // value so far.
                     let v = self.rng.random_range(0..self.sizes[h] - 1);
-                    let old = self.child.0[h];
-                    self.child.0[h] = if v >= old { v + 1 } else { v };
+                    let old = self
+                        .child
+                        .iter()
+                        .rev()
+                        .find(|c| c.0 as usize == h)
+                        .map_or(self.moves.assignment().0[h], |c| c.1);
+                    self.child
+                        .push((h as u32, if v >= old { v + 1 } else { v }));
                 }
-                let f = self.ev.failures_near(
-                    self.p.graph,
-                    &self.child,
-                    self.p.examples,
-                    Some(self.fitness),
-                    false,
-                )?;
+                let f = self.moves.try_move(g, &self.child)?;
                 self.evals += 1;
-                if f < best_fit {
+                // Among equals the last one wins: when the last child is a best one it stays
+                // as it is, where the first would have to be made again.
+                let better = f <= best_fit;
+                if better {
                     best_fit = f;
-                    self.best.0.copy_from_slice(&self.child.0);
-                    if f == 0 {
-                        break;
-                    }
+                    std::mem::swap(&mut self.best, &mut self.child);
                 }
+                // The last child, or a perfect one, stays if it is the one to accept.
+                if better && f <= parent_fit && (f == 0 || k + 1 == self.offspring) {
+                    kept = true;
+                    break;
+                }
+                self.moves.undo();
             }
-            if best_fit <= self.fitness {
-                self.fitness = best_fit;
-                std::mem::swap(&mut self.parent, &mut self.best);
-                self.ev.move_base(self.p.graph, &self.parent)?;
+            if !kept && best_fit <= parent_fit {
+                let f = self.moves.try_move(g, &self.best)?;
+                debug_assert_eq!(f, best_fit, "a move evaluates the same twice");
             }
-            if self.fitness == 0 {
+            if self.moves.failures() == 0 {
                 return self.found();
             }
         }
@@ -173,8 +182,10 @@ impl<'p> LocalSearch<'p> {
     }
 
     fn found(&mut self) -> Result<Option<(Assignment, i64)>, SolveError> {
-        let cost = verify_with(&mut self.ev, &self.p, "local", &self.parent)?;
-        Ok(Some((self.parent.clone(), cost)))
+        let mut ev = Evaluator::new(self.p.graph)?;
+        let parent = self.moves.assignment().clone();
+        let cost = verify_with(&mut ev, &self.p, "local", &parent)?;
+        Ok(Some((parent, cost)))
     }
 }
 

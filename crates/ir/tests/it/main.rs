@@ -7,7 +7,8 @@ mod circuit;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use weft_ir::{
-    answer, holes_json, Assignment, Builder, Evaluator, Examples, Graph, HoleId, Slot, SrcSpan,
+    answer, holes_json, Assignment, Builder, Evaluator, Examples, Graph, HoleId, Moves, Slot,
+    SrcSpan,
 };
 
 use circuit::{circuit, run, swap_examples};
@@ -115,6 +116,54 @@ proptest! {
             // Incrementally, from the previous assignment as the base.
             prop_assert_eq!(near.failures_near(&g, &a, &ex, None, false).unwrap(), mismatches);
             prop_assert_eq!(near.failures_near(&g, &a, &ex, None, true).unwrap(), mismatches);
+        }
+    }
+
+    /// Moves (`Moves`), by change propagation and by blocks, keep the failure count of the
+    /// assignment they reach equal to a full evaluation's, through chains of accepted moves
+    /// and undone ones.
+    #[test]
+    fn moves_agree_with_full_failure_counts(
+        (w, gates, o, holes, rows) in circuit_case(),
+        expected in vec(vec(prop::option::of(0u32..2), 4), 80),
+        steps in vec((vec((0usize..64, 0u32..60), 1..4), any::<bool>()), 1..12),
+    ) {
+        let g = circuit(w, gates, o);
+        let mut ex = Examples::with_slots(w, o);
+        for (i, row) in rows.iter().enumerate() {
+            ex.push(row, &expected[i][..o], "");
+        }
+        let sizes: Vec<u32> = g.holes.iter().map(|h| g.domain(h.domain).size).collect();
+        let mut ev = Evaluator::new(&g).unwrap();
+        let start = Assignment(holes);
+        let full = ev.failures(&g, &start, &ex).unwrap();
+        for limit in [weft_ir::eval::MAX_KEPT, 0] {
+            let mut m = Moves::with_limit(&g, &start, &ex, limit).unwrap();
+            prop_assert_eq!(m.propagates(), limit > 0);
+            prop_assert_eq!(m.failures(), full);
+            let mut model = start.clone();
+            for (changes, keep) in &steps {
+                let changes: Vec<(u32, u32)> = changes
+                    .iter()
+                    .map(|&(h, v)| {
+                        let h = h % sizes.len();
+                        (h as u32, v % sizes[h])
+                    })
+                    .collect();
+                let before = model.clone();
+                for &(h, v) in &changes {
+                    model.0[h as usize] = v;
+                }
+                let got = m.try_move(&g, &changes).unwrap();
+                prop_assert_eq!(got, ev.failures(&g, &model, &ex).unwrap());
+                prop_assert_eq!(m.assignment(), &model);
+                if !keep {
+                    m.undo();
+                    model = before;
+                    prop_assert_eq!(m.assignment(), &model);
+                    prop_assert_eq!(m.failures(), ev.failures(&g, &model, &ex).unwrap());
+                }
+            }
         }
     }
 

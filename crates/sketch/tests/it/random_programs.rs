@@ -7,7 +7,7 @@
 //! Every case is reproducible from its seed: `WEFT_FUZZ_SEED=s WEFT_FUZZ_CASES=1` runs seed
 //! `s` alone; `WEFT_FUZZ_CASES=n` runs more sketches (the default keeps CI fast).
 
-use weft_ir::{Assignment, Evaluator, Examples};
+use weft_ir::{Assignment, Evaluator, Examples, Moves};
 use weft_testkit::{flatten, interpret, output_types, overrides, random_val, seeded, Seeded, Val};
 
 use crate::lowering::compile_str;
@@ -156,6 +156,42 @@ fn check_seed(seed: u64) -> usize {
                 got, want,
                 "seed {seed}: failures_near of {nb:?} from {hv:?}\n{text}"
             );
+        }
+        // The same through `Moves` (change propagation): chains of one- to three-hole moves,
+        // each accepted or undone at random.
+        let mut m = Moves::new(g, &assignment, &all).expect("evaluates");
+        assert_eq!(m.failures(), base, "seed {seed}: Moves::new\n{text}");
+        let mut model = assignment.clone();
+        for _ in 0..6 {
+            if sizes.is_empty() {
+                break;
+            }
+            let changes: Vec<(u32, u32)> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let h = rng.below(sizes.len());
+                    (h as u32, rng.below(sizes[h] as usize) as u32)
+                })
+                .collect();
+            let before = model.clone();
+            for &(h, v) in &changes {
+                model.0[h as usize] = v;
+            }
+            let got = m.try_move(g, &changes).expect("evaluates");
+            let want = ev.failures(g, &model, &all).expect("evaluates");
+            assert_eq!(
+                got, want,
+                "seed {seed}: Moves by {changes:?} from {before:?}\n{text}"
+            );
+            if rng.below(2) == 0 {
+                m.undo();
+                model = before;
+                let want = ev.failures(g, &model, &all).expect("evaluates");
+                assert_eq!(
+                    m.failures(),
+                    want,
+                    "seed {seed}: Moves undo to {model:?}\n{text}"
+                );
+            }
         }
     }
     runs
