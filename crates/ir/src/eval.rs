@@ -337,13 +337,14 @@ impl Evaluator {
             base: None,
             base_live: vec![false; n],
             base_live_known: false,
-            root: (0..n)
-                .map(|i| {
-                    let i = crate::NodeId(i as u32);
-                    g.outputs.iter().any(|o| o.node == i)
-                        || g.observations.iter().any(|o| o.node == i)
-                })
-                .collect(),
+            root: {
+                let mut root = vec![false; n];
+                let nodes = g.outputs.iter().map(|o| o.node);
+                for node in nodes.chain(g.observations.iter().map(|o| o.node)) {
+                    root[node.0 as usize] = true;
+                }
+                root
+            },
             pending: vec![0; n.div_ceil(64)],
             undo: Vec::new(),
             undo_slots: Vec::new(),

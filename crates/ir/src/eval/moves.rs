@@ -103,20 +103,22 @@ impl<'e> Moves<'e> {
         check_shape(g, ex)?;
         let n = effective_len(g, ex);
         let nodes = ev.n_nodes;
+        // The outputs and observations bucketed by node (outputs first, each in slot order).
+        let at = ev.output_node.iter().chain(&ev.observation_node);
         let mut root_start = vec![0u32; nodes + 1];
-        let mut roots = Vec::new();
+        for &node in at.clone() {
+            root_start[node as usize + 1] += 1;
+        }
         for i in 0..nodes {
-            for (o, &node) in ev.output_node.iter().enumerate() {
-                if node as usize == i {
-                    roots.push(Root::Output(o as u32));
-                }
+            root_start[i + 1] += root_start[i];
+        }
+        let mut fill = root_start.clone();
+        let mut roots = vec![Root::Observation; root_start[nodes] as usize];
+        for (k, &node) in at.enumerate() {
+            if k < ev.output_node.len() {
+                roots[fill[node as usize] as usize] = Root::Output(k as u32);
             }
-            for &node in &ev.observation_node {
-                if node as usize == i {
-                    roots.push(Root::Observation);
-                }
-            }
-            root_start[i + 1] = roots.len() as u32;
+            fill[node as usize] += 1;
         }
         let kept = max_kept > 0 && nodes.saturating_mul(n) <= max_kept;
         let mut expected = Vec::new();
