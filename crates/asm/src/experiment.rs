@@ -170,6 +170,56 @@ fn pad_to(mut p: Program, lines: usize) -> Program {
     p
 }
 
+/// The tuning a cell runs, worked out without running it, so that a caller can check its cost
+/// ([`crate::tune::cost`]) before running any cell. Every tuning of the cell runs at most
+/// `runs` runs of at most `shape` on `examples` training examples; `tunings` of them run one
+/// after another (Both tunes up to [`Config::tune_candidates`] candidates in turn, each freed
+/// before the next), so the memory is that of one and the work that of `tunings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellTuning {
+    /// The largest shape tuned: the task's reference program's length (Optimization,
+    /// Reference), the padded initial program's (Init), the longest template candidate's,
+    /// padding up to [`Config::max_pad`] included (Both).
+    pub shape: Shape,
+    /// Runs of one tuning ([`Config::runs`]).
+    pub runs: usize,
+    /// Training examples ([`Config::train`]).
+    pub examples: usize,
+    /// Tunings run one after another, at most.
+    pub tunings: usize,
+}
+
+/// What [`run_cell`] will tune for `method` on `task`, at most; `None` for a cell that tunes
+/// nothing (Synthesis, or Both with no candidates to tune). An upper bound for Both: which
+/// candidates it tunes, and whether it tunes any, is known only once the candidates are
+/// checked, so this supposes the longest ones, as many as `tune_candidates`.
+pub fn cell_tuning(method: Method, task: &Task, cfg: &Config) -> Result<Option<CellTuning>, Error> {
+    task.machine.validate()?;
+    let reference = task.reference_program()?;
+    let (lines, tunings) = match method {
+        Method::Synthesis => return Ok(None),
+        Method::Optimization | Method::Reference => (reference.len(), 1),
+        Method::Init(init) => (pad_to(init_program(init), reference.len()).len(), 1),
+        Method::Both | Method::BothNearMiss => {
+            let cands = enumerate(cfg.max_pad, task.machine.registers, None);
+            let tunings = cfg.tune_candidates.min(cands.len());
+            match cands.iter().map(|(_, p)| p.len()).max() {
+                Some(lines) if tunings > 0 => (lines, tunings),
+                _ => return Ok(None),
+            }
+        }
+    };
+    Ok(Some(CellTuning {
+        shape: Shape {
+            lines,
+            registers: task.machine.registers,
+        },
+        runs: cfg.runs,
+        examples: cfg.train,
+        tunings,
+    }))
+}
+
 /// (run, recovered, step verified, last program).
 type RunRow = (usize, bool, Option<usize>, Program);
 

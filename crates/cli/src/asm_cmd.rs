@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use weft_asm::compile::{compile, decompile, random_logits, weights_from_json, weights_to_json};
 use weft_asm::diff::Shape;
-use weft_asm::experiment::{run_cell, CellResult, Config, Method};
+use weft_asm::experiment::{cell_tuning, run_cell, CellResult, Config, Method};
 use weft_asm::machine::{run, Machine, MAX_REGISTERS};
 use weft_asm::program::{parse, print, Program};
 use weft_asm::rng::Rng;
@@ -180,48 +180,73 @@ enum Init {
     Program(Program),
 }
 
+/// A tuning to check against the budget before anything is allocated: what it tunes, and
+/// what the refusal says.
+struct Budget<'a> {
+    /// Who refuses, at the start of the message: `asm tune`, `bench anc: cell Both × inc`.
+    what: &'a str,
+    machine: &'a Machine,
+    shape: Shape,
+    runs: usize,
+    /// Training examples.
+    examples: usize,
+    /// Tunings of at most this size run one after another (Both's candidates): the memory is
+    /// that of one, the work that of all.
+    tunings: usize,
+    cfg: &'a TuneConfig,
+    /// How to need less memory: `use fewer runs (--runs) or a shorter program`.
+    less_memory: &'a str,
+    /// How to need less work (the refusal adds `or pass --no-work-cap`).
+    less_work: &'a str,
+}
+
 /// Refuses (exit code 2) a tuning whose buffers would take more than three quarters of the
 /// machine's memory, or whose work is beyond [`MAX_TUNE_WORK`] unless `no_work_cap`; the
-/// refusal gives both figures and where they come from.
-fn check_budget(
-    m: &Machine,
-    shape: &Shape,
-    runs: usize,
-    cfg: &TuneConfig,
-    no_work_cap: bool,
-) -> Result<()> {
-    let cost = weft_asm::tune::cost(m, shape, runs, TUNE_EXAMPLES, cfg);
+/// refusal gives both figures and where they come from. `asm tune` and every tuning cell of
+/// `bench anc` go through here.
+fn check_budget(b: &Budget<'_>, no_work_cap: bool) -> Result<()> {
+    let (m, shape, runs, examples, cfg) = (b.machine, b.shape, b.runs, b.examples, b.cfg);
+    let one = weft_asm::tune::cost(m, &shape, runs, examples, cfg);
+    let (bytes, work) = (one.bytes, one.work * b.tunings as f64);
     let limit = weft_grad::run::memory_limit();
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let tunings = if b.tunings > 1 {
+        format!(" × {} candidates", b.tunings)
+    } else {
+        String::new()
+    };
     let figures = || {
         format!(
             "it needs about {:.1} GiB of memory ({runs} runs × {} logits × 4 buffers of f32) \
-             and {:.1e} units of work ({runs} runs × {TUNE_EXAMPLES} examples × {} Adam steps × \
-             {} machine steps × {} a step; about {} at {NS_PER_UNIT} ns a unit)",
-            gib(cost.bytes),
+             and {:.1e} units of work ({runs} runs × {examples} examples{tunings} × {} Adam \
+             steps × {} machine steps × {} a step; about {} at {NS_PER_UNIT} ns a unit)",
+            gib(bytes),
             shape.params(),
-            cost.work,
+            work,
             cfg.steps,
             m.steps,
-            weft_asm::tune::step_work(m, shape),
-            duration(cost.work * NS_PER_UNIT * 1e-9),
+            weft_asm::tune::step_work(m, &shape),
+            duration(work * NS_PER_UNIT * 1e-9),
         )
     };
-    if cost.bytes > limit {
+    if bytes > limit {
         bail!(
-            "asm tune: {}, more memory than the {:.1} GiB allowed (three quarters of this \
-             machine's memory); use fewer runs (--runs) or a shorter program",
+            "{}: {}, more memory than the {:.1} GiB allowed (three quarters of this machine's \
+             memory); {}",
+            b.what,
             figures(),
-            gib(limit)
+            gib(limit),
+            b.less_memory
         );
     }
-    if cost.work > MAX_TUNE_WORK && !no_work_cap {
+    if work > MAX_TUNE_WORK && !no_work_cap {
         bail!(
-            "asm tune: {}, more than the {MAX_TUNE_WORK:.0e} units allowed (about {}); use fewer \
-             runs (--runs), Adam steps (--steps), lines or machine steps, or pass --no-work-cap \
-             to run it anyway",
+            "{}: {}, more than the {MAX_TUNE_WORK:.0e} units allowed (about {}); {}, or pass \
+             --no-work-cap to run it anyway",
+            b.what,
             figures(),
-            duration(MAX_TUNE_WORK * NS_PER_UNIT * 1e-9)
+            duration(MAX_TUNE_WORK * NS_PER_UNIT * 1e-9),
+            b.less_work
         );
     }
     Ok(())
@@ -437,7 +462,18 @@ pub fn asm(a: &AsmArgs) -> Result<u8> {
                 lr: *lr,
                 ..TuneConfig::default()
             };
-            check_budget(&t.machine, &shape, *runs, &cfg, *no_work_cap)?;
+            let budget = Budget {
+                what: "asm tune",
+                machine: &t.machine,
+                shape,
+                runs: *runs,
+                examples: TUNE_EXAMPLES,
+                tunings: 1,
+                cfg: &cfg,
+                less_memory: "use fewer runs (--runs) or a shorter program",
+                less_work: "use fewer runs (--runs), Adam steps (--steps), lines or machine steps",
+            };
+            check_budget(&budget, *no_work_cap)?;
             let mut w = Vec::with_capacity(runs * shape.params());
             for r in 0..*runs {
                 let mut rng = root.fork(r as u64);
@@ -490,6 +526,10 @@ pub struct AncBenchArgs {
     /// anc: candidates Both tunes when no template verifies exactly.
     #[arg(long, default_value_t = 3)]
     pub anc_candidates: usize,
+    /// anc: run even if a cell's estimated work is beyond the cap (about 10^12 units, most of
+    /// an hour on one core); a cell whose tuning would not fit in memory is still refused.
+    #[arg(long)]
+    pub no_work_cap: bool,
 }
 
 pub struct AncRun<'a> {
@@ -549,12 +589,43 @@ pub fn bench(b: AncRun<'_>) -> Result<u8> {
         cfg.seed = s;
     }
     if let Some(s) = b.steps {
+        if s > MAX_ADAM_STEPS {
+            bail!("--steps must be in 0..={MAX_ADAM_STEPS}, got {s}");
+        }
         cfg.tune.steps = s;
     }
     if let Some(l) = b.lr {
         cfg.tune.lr = l;
     }
     check_rates(cfg.tune.lr, cfg.noise, "--anc-noise")?;
+    // Every cell that tunes is checked before the first one runs: a refusal after an hour of
+    // earlier cells would waste that hour.
+    for m in &rows {
+        for t in &tasks {
+            let Some(tuning) = cell_tuning(*m, t, &cfg)? else {
+                continue;
+            };
+            let what = format!("bench anc: cell `{}` × `{}`", m.label(), t.name);
+            let less_work = if tuning.tunings > 1 {
+                "use fewer runs (--runs), Adam steps (--steps) or candidates (--anc-candidates)"
+            } else {
+                "use fewer runs (--runs) or Adam steps (--steps)"
+            };
+            let budget = Budget {
+                what: &what,
+                machine: &t.machine,
+                shape: tuning.shape,
+                runs: tuning.runs,
+                examples: tuning.examples,
+                tunings: tuning.tunings,
+                cfg: &cfg.tune,
+                less_memory: "use fewer runs (--runs), or leave the row out (--anc-rows) or the \
+                              task (--anc-tasks)",
+                less_work,
+            };
+            check_budget(&budget, a.no_work_cap)?;
+        }
+    }
     let mut cells: Vec<Vec<(CellResult, f64)>> = Vec::new();
     let mut err = std::io::stderr().lock();
     for m in &rows {

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use weft_grad::{Config, Method, Report};
 
 use crate::bench::BenchArgs;
+use crate::external::{self, Limits};
 use crate::grad_cmd::{run_method, success_steps, GradArgs, StepProgress};
 use crate::load::{self, Loaded, SketchArgs};
 
@@ -393,11 +394,11 @@ fn svg(methods: &[Method], ks: &[i64], table: &[Vec<Cell>]) -> String {
 fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
     let b = &a.grad;
     let script = a.dir.join("../peers/parity_chain_torch.py");
-    let importable = Command::new("python3")
-        .args(["-c", "import torch"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let importable = external::output(
+        Command::new("python3").args(["-c", "import torch"]),
+        Limits::default(),
+    )
+    .is_ok_and(|o| o.status.success());
     if !importable {
         let text = "peer: PyTorch is not importable here (`python3 -c 'import torch'` fails); \
                     the peer comparison was skipped";
@@ -504,35 +505,31 @@ fn run_torch(
     c: &Config,
     threads: usize,
 ) -> Result<serde_json::Value> {
-    let out = Command::new("python3")
-        .arg(script)
-        .args([
-            "--method",
-            m.name(),
-            "--k",
-            &b.peer_k.to_string(),
-            "--restarts",
-            &b.runs.to_string(),
-            "--steps",
-            &b.peer_steps.to_string(),
-            "--lr",
-            &c.lr.to_string(),
-            "--gamma",
-            &c.gamma.to_string(),
-            "--tau",
-            &c.tau.to_string(),
-            "--seed",
-            &c.seed.to_string(),
-            "--threads",
-            &threads.to_string(),
-        ])
-        .output()
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).args([
+        "--method",
+        m.name(),
+        "--k",
+        &b.peer_k.to_string(),
+        "--restarts",
+        &b.runs.to_string(),
+        "--steps",
+        &b.peer_steps.to_string(),
+        "--lr",
+        &c.lr.to_string(),
+        "--gamma",
+        &c.gamma.to_string(),
+        "--tau",
+        &c.tau.to_string(),
+        "--seed",
+        &c.seed.to_string(),
+        "--threads",
+        &threads.to_string(),
+    ]);
+    let out = external::output(&mut cmd, Limits::default())
         .with_context(|| format!("cannot run `{}`", script.display()))?;
     if !out.status.success() {
-        bail!(
-            "the peer failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("the peer failed: {}", out.stderr_text());
     }
     serde_json::from_slice(&out.stdout).with_context(|| "the peer did not print JSON".to_string())
 }

@@ -15,6 +15,7 @@ mod out;
 mod asm_cmd;
 mod bench;
 mod cmd;
+mod external;
 mod grad_bench;
 mod grad_cmd;
 mod input;

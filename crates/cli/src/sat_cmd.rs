@@ -15,6 +15,7 @@ use weft_sat::{Enumeration, FitOutcome, HoleEncoding, Sat, SatConfig};
 use weft_solve::{Observer, Outcome, Problem};
 
 use crate::cmd::SolveArgs;
+use crate::external::{self, Limits};
 use crate::load::{self, Loaded, SketchArgs};
 
 /// Flags of `solve` that only the SAT solver understands.
@@ -662,9 +663,7 @@ pub enum Peer {
 }
 
 pub fn z3_available() -> bool {
-    Command::new("z3")
-        .arg("--version")
-        .output()
+    external::output(Command::new("z3").arg("--version"), Limits::default())
         .is_ok_and(|o| o.status.success())
 }
 
@@ -672,10 +671,12 @@ pub fn z3_available() -> bool {
 /// exact evaluator.
 pub fn z3_run(l: &Loaded, path: &Path, timeout: f64) -> Peer {
     let start = Instant::now();
-    let o = Command::new("z3")
-        .arg(format!("-T:{}", timeout.ceil().max(1.0) as u64))
-        .arg(path)
-        .output();
+    let o = external::output(
+        Command::new("z3")
+            .arg(format!("-T:{}", timeout.ceil().max(1.0) as u64))
+            .arg(path),
+        Limits::default(),
+    );
     let t = start.elapsed();
     let o = match o {
         Ok(o) => o,

@@ -116,6 +116,77 @@ fn bench_anc_prints_a_table_and_json() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `bench anc` checks the budget of every cell that tunes before it runs any: an extreme
+/// invocation is refused at once (exit code 2) naming the cell, its figures and the flags to
+/// lower, where it used to start tuning for half a year. Rows that do not tune are not checked.
+#[test]
+fn bench_anc_refuses_a_cell_beyond_the_budget_before_running_any() {
+    let extreme = [
+        "bench",
+        "anc",
+        "--runs",
+        "10000",
+        "--steps",
+        "1000000",
+        "--anc-rows",
+        "synthesis,near-miss",
+        "--anc-tasks",
+        "parity",
+    ];
+    let o = weft(&extreme);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: bench anc: cell `Both (near misses only)` × `parity`: it needs"),
+        "{e}"
+    );
+    // The longest candidate, padding included: 8 lines × (13 + 3·4 + 8 + 1) logits.
+    assert!(
+        e.contains("(10000 runs × 272 logits × 4 buffers of f32)"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "(10000 runs × 8 examples × 3 candidates × 1000000 Adam steps × 28 machine steps"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("more than the 1e12 units allowed"), "{e}");
+    assert!(
+        e.contains("use fewer runs (--runs), Adam steps (--steps) or candidates (--anc-candidates), or pass --no-work-cap"),
+        "{e}"
+    );
+    // Refused before the Synthesis cell ran (its progress line would come first).
+    assert!(!e.contains("Synthesis"), "{e}");
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    // The same flags on a row that does not tune: nothing to check, and it runs.
+    let o = weft(&[&extreme[..7], &["synthesis", "--anc-tasks", "parity"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // An unreachable step budget is refused, as by `asm tune`, even with `--no-work-cap`.
+    let o = weft(&["bench", "anc", "--steps", "100000000", "--no-work-cap"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--steps must be in 0..=1000000, got 100000000"),
+        "{}",
+        stderr(&o)
+    );
+    // A tiny tuning cell still runs.
+    let o = weft(&[
+        "bench",
+        "anc",
+        "--runs",
+        "1",
+        "--steps",
+        "1",
+        "--anc-rows",
+        "optimization",
+        "--anc-tasks",
+        "inc",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("| Optimization |"), "{}", stdout(&o));
+}
+
 #[test]
 fn asm_run_checks_the_machine_before_allocating_its_memory() {
     // `--cells` is checked against the base before the memory is allocated: a billion cells
