@@ -10,9 +10,9 @@
 //! table whose example-dependent arguments were all multiplexed away) gets its value once; a
 //! multiplexer with a resolved selector becomes an alias of the chosen case; a table
 //! application folds its resolved arguments into a base offset. A backward search from the
-//! outputs and observations then keeps only the example-dependent operations they read. What remains is a
-//! short straight-line program run over blocks of [`LANES`] examples at a time, column by
-//! column (the inner loops run over examples, not nodes). For the Boolean circuit, where every
+//! outputs and observations then keeps only the example-dependent operations they read. What
+//! remains is a short straight-line program run over blocks of [`LANES`] examples at a time,
+//! column by column (the inner loops run over examples, not nodes). For the Boolean circuit, where every
 //! wire read is a multiplexer on a hole, only the gate applications survive: one table lookup
 //! per gate and example.
 //!
@@ -527,7 +527,7 @@ impl Evaluator {
     }
 
     /// [`Evaluator::failures`] of an assignment near the *base* one (see
-    /// [`Evaluator::set_base`]): only the nodes downstream of the holes that differ from the
+    /// [`Evaluator::move_base`]): only the nodes downstream of the holes that differ from the
     /// base are resolved again, which is what a local search's few-hole moves need.
     ///
     /// `known` is the base's failure count *on these same examples*, when the caller has it:

@@ -1,5 +1,5 @@
 //! Clause sinks: where an encoding goes. [`Cnf`] keeps the clauses (for DIMACS export and
-//! tests); [`Cadical`] feeds them straight into the CaDiCaL solver.
+//! tests); `Cadical` feeds them straight into the CaDiCaL solver.
 //!
 //! Literals are DIMACS integers (`-3` is "not variable 3"). Variable 1 is reserved for the
 //! constant *true* ([`TRUE`]); every sink receives the unit clause `1` first. Sinks simplify

@@ -175,11 +175,12 @@ pub const NEIGHBOURHOOD: &str = "CaDiCaL around the local search's assignment";
 
 /// CaDiCaL's search after the first phase: its own search in growing slices of conflicts
 /// ([`LNS_OWN`], [`LNS_GROWTH`]), each followed by [`LNS_QUERIES`] *neighbourhood queries*
-/// around the local search's current assignment (large-neighbourhood search): each assumes about two thirds of
-/// the holes at their current values, leaves the rest free, and gets [`LNS_QUERY`] conflicts.
-/// A model of a query is a program like any other (the assumptions only narrow the search);
-/// an unsatisfiable query proves nothing about the whole problem and is passed over. Returns
-/// the last solve's result, and [`NEIGHBOURHOOD`] when a query found the model.
+/// around the local search's current assignment (large-neighbourhood search): each assumes
+/// about two thirds of the holes at their current values, leaves the rest free, and gets
+/// [`LNS_QUERY`] conflicts. A model of a query is a program like any other (the assumptions
+/// only narrow the search); an unsatisfiable query proves nothing about the whole problem and
+/// is passed over. Returns the last solve's result, and [`NEIGHBOURHOOD`] when a query found
+/// the model.
 fn lns(
     s: &mut Session,
     ev: &mut Evaluator,

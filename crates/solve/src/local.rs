@@ -5,10 +5,10 @@
 //! the parent with 1 to `max_changes` random holes set to another random value of their
 //! domain, and scores them with the exact evaluator's failure count
 //! ([`Evaluator::failures`]: mismatched outputs plus false observations, over every example).
-//! The best child (among equals, the last made) replaces the parent when it is *no worse* — accepting equal scores lets the
-//! search drift across the plateaus that program spaces are full of (holes that do not matter
-//! under the current assignment change freely until they do). A child with no failure is
-//! checked by [`verify_with`] and returned.
+//! The best child (among equals, the last made) replaces the parent when it is *no worse* —
+//! accepting equal scores lets the search drift across the plateaus that program spaces are
+//! full of (holes that do not matter under the current assignment change freely until they
+//! do). A child with no failure is checked by [`verify_with`] and returned.
 //!
 //! Local search is incomplete: it can find a program, never prove that none exists. It is the
 //! partner of CaDiCaL in `weft-sat`, racing it on another thread once CaDiCaL has spent its
