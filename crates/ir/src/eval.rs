@@ -856,10 +856,7 @@ impl Evaluator {
         };
         for (h, (&v, &b)) in holes.iter().zip(&base).enumerate() {
             if v != b {
-                let (s, e) = (self.hole_nodes_start[h], self.hole_nodes_start[h + 1]);
-                for &node in &self.hole_nodes[s as usize..e as usize] {
-                    self.pending[node as usize / 64] |= 1 << (node % 64);
-                }
+                self.queue_hole(h);
             }
         }
         self.base = Some(base);
@@ -869,15 +866,7 @@ impl Evaluator {
                 let bit = self.pending[w].trailing_zeros() as usize;
                 self.pending[w] &= self.pending[w] - 1;
                 let i = w * 64 + bit;
-                let old = self.loc[i];
-                self.undo
-                    .push((i as u32, old, self.dyn_base[i], self.dyn_range[i]));
-                if matches!(self.kind[i], Kind::Apply(_)) {
-                    let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
-                    self.undo_slots.extend_from_slice(&self.dyn_args[s..e]);
-                }
-                let new = self.resolve_node(g, holes, i);
-                self.loc[i] = new;
+                let (old, new) = self.reresolve(g, holes, i);
                 if new != old {
                     let (s, e) = (
                         self.users_start[i] as usize,
@@ -889,6 +878,31 @@ impl Evaluator {
                 }
             }
         }
+    }
+
+    /// Queues the nodes of hole `h` for resolution (in `pending`).
+    #[inline]
+    fn queue_hole(&mut self, h: usize) {
+        let (s, e) = (self.hole_nodes_start[h], self.hole_nodes_start[h + 1]);
+        for &node in &self.hole_nodes[s as usize..e as usize] {
+            self.pending[node as usize / 64] |= 1 << (node % 64);
+        }
+    }
+
+    /// Resolves node `i` again under `holes`, logging what it was for
+    /// [`Evaluator::restore_base`]; returns its location before and after.
+    #[inline(always)]
+    fn reresolve(&mut self, g: &Graph, holes: &[u32], i: usize) -> (u32, u32) {
+        let old = self.loc[i];
+        self.undo
+            .push((i as u32, old, self.dyn_base[i], self.dyn_range[i]));
+        if matches!(self.kind[i], Kind::Apply(_)) {
+            let (s, e) = (self.arg_start[i] as usize, self.arg_start[i + 1] as usize);
+            self.undo_slots.extend_from_slice(&self.dyn_args[s..e]);
+        }
+        let new = self.resolve_node(g, holes, i);
+        self.loc[i] = new;
+        (old, new)
     }
 
     /// Undoes [`Evaluator::resolve_delta`]: the locations are the base's again.

@@ -277,14 +277,7 @@ impl<'e> Moves<'e> {
             self.undo_holes.push((h, old));
             self.holes.0[h as usize] = v;
             if mark {
-                let ev = &mut self.ev;
-                let (s, e) = (
-                    ev.hole_nodes_start[h as usize],
-                    ev.hole_nodes_start[h as usize + 1],
-                );
-                for &node in &ev.hole_nodes[s as usize..e as usize] {
-                    ev.pending[node as usize / 64] |= 1 << (node % 64);
-                }
+                self.ev.queue_hole(h as usize);
             }
         }
         Ok(())
@@ -307,15 +300,7 @@ impl<'e> Moves<'e> {
                 let i = w * 64 + bit as usize;
                 let old = self.ev.loc[i];
                 if resolve {
-                    let ev = &mut self.ev;
-                    ev.undo
-                        .push((i as u32, old, ev.dyn_base[i], ev.dyn_range[i]));
-                    if matches!(ev.kind[i], Kind::Apply(_)) {
-                        let (s, e) = (ev.arg_start[i] as usize, ev.arg_start[i + 1] as usize);
-                        ev.undo_slots.extend_from_slice(&ev.dyn_args[s..e]);
-                    }
-                    let new = ev.resolve_node(g, &self.holes.0, i);
-                    ev.loc[i] = new;
+                    let (_, new) = self.ev.reresolve(g, &self.holes.0, i);
                     if new != old {
                         self.mark_users(i, true);
                     }
