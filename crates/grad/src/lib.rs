@@ -42,6 +42,7 @@
 pub mod config;
 #[macro_use]
 pub mod math;
+mod pool;
 pub mod relax;
 pub mod run;
 

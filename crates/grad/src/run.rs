@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -284,12 +285,11 @@ impl<'a> Rows2<'a> {
     }
 }
 
-/// The whole end of an FMGD step for one two-valued hole, in one pass over its columns:
-/// the softmax gradient with respect to the logits, Adam (paired: the second logit moves
-/// by exactly the negation), the non-finite check, then the next step's argmax and
-/// sigmoid (at inverse temperature `it_next`). Computes exactly what the separate passes
-/// did (the same operations in the same order on every value), with the rows read once
-/// instead of six times.
+/// The whole end of an FMGD step for one two-valued hole: the softmax gradient with respect
+/// to the logits, Adam (paired: the second logit moves by exactly the negation), the
+/// non-finite check, then the next step's argmax and sigmoid (at inverse temperature
+/// `it_next`). Computes exactly what separate passes would (the same operations in the same
+/// order on every value), in two loops over the columns instead of six.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fmgd2_fused(
@@ -303,8 +303,42 @@ fn fmgd2_fused(
     v: &mut [f32],
 ) {
     let n = r.cur.len();
-    let (p0, p1, g0, g1) = (&mut r.p0[..n], &mut r.p1[..n], &r.g0[..n], &r.g1[..n]);
-    let (dirty, bad) = (&mut r.dirty[..n], &mut r.bad[..n]);
+    fmgd2_rows(
+        &mut r.p0[..n],
+        &mut r.p1[..n],
+        &r.g0[..n],
+        &r.g1[..n],
+        r.cur,
+        &mut r.dirty[..n],
+        &mut r.bad[..n],
+        [a, it, it_next],
+        &mut t0[..n],
+        &mut t1[..n],
+        &mut m[..n],
+        &mut v[..n],
+    );
+}
+
+/// [`fmgd2_fused`] on slices passed one by one (see [`bop2_rows`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fmgd2_rows(
+    p0: &mut [f32],
+    p1: &mut [f32],
+    g0: &[f32],
+    g1: &[f32],
+    cur: &mut [u32],
+    dirty: &mut [bool],
+    bad: &mut [f32],
+    [a, it, it_next]: [f32; 3],
+    t0: &mut [f32],
+    t1: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    let n = cur.len();
+    let (p0, p1, g0, g1) = (&mut p0[..n], &mut p1[..n], &g0[..n], &g1[..n]);
+    let (dirty, bad) = (&mut dirty[..n], &mut bad[..n]);
     let (t0, t1, m, v) = (&mut t0[..n], &mut t1[..n], &mut m[..n], &mut v[..n]);
     for c in 0..n {
         bad[c] = (bad[c] + g0[c] * 0.0) + g1[c] * 0.0;
@@ -315,13 +349,19 @@ fn fmgd2_fused(
         m[c] = mc;
         v[c] = vc;
         let u = a * mc / (vc.sqrt() + 1e-8);
-        let (th0, th1) = (t0[c] - u, t1[c] + u);
-        t0[c] = th0;
-        t1[c] = th1;
-        // The next step: the argmax (the first maximum) and the two-way softmax.
+        t0[c] -= u;
+        t1[c] += u;
+    }
+    // The next step: the argmax (the first maximum) and the two-way softmax. A second loop
+    // over the same columns (still in the L1 cache): in one loop, each column was one long
+    // chain of dependent operations (Adam's square root and division, then `exp` and the
+    // sigmoid's division), and the core sat waiting on their latency; two chains of half the
+    // length overlap better (a quarter less time for the whole update).
+    for c in 0..n {
+        let (th0, th1) = (t0[c], t1[c]);
         let am = (th1 > th0) as u32;
-        dirty[c] |= am != r.cur[c];
-        r.cur[c] = am;
+        dirty[c] |= am != cur[c];
+        cur[c] = am;
         let q1 = 1.0 / (1.0 + exp_fast((th0 - th1) * it_next));
         p0[c] = 1.0 - q1;
         p1[c] = q1;
@@ -334,13 +374,42 @@ fn fmgd2_fused(
 #[inline(always)]
 fn bop2_fused(r: Rows2, gm: f32, tau: f32, m0: &mut [f32], m1: &mut [f32]) {
     let n = r.cur.len();
-    let (p0, p1, g0, g1) = (&mut r.p0[..n], &mut r.p1[..n], &r.g0[..n], &r.g1[..n]);
-    let (dirty, bad, m0, m1) = (
+    bop2_rows(
+        &mut r.p0[..n],
+        &mut r.p1[..n],
+        &r.g0[..n],
+        &r.g1[..n],
+        r.cur,
         &mut r.dirty[..n],
         &mut r.bad[..n],
+        gm,
+        tau,
         &mut m0[..n],
         &mut m1[..n],
     );
+}
+
+/// [`bop2_fused`] on slices passed one by one: as separate `&mut` arguments the compiler
+/// knows they do not overlap (inside [`Rows2`] it did not, and checked every pair of rows
+/// for overlap before every hole's loop: half the time of a Bop step's update).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn bop2_rows(
+    p0: &mut [f32],
+    p1: &mut [f32],
+    g0: &[f32],
+    g1: &[f32],
+    cur: &mut [u32],
+    dirty: &mut [bool],
+    bad: &mut [f32],
+    gm: f32,
+    tau: f32,
+    m0: &mut [f32],
+    m1: &mut [f32],
+) {
+    let n = cur.len();
+    let (p0, p1, g0, g1) = (&mut p0[..n], &mut p1[..n], &g0[..n], &g1[..n]);
+    let (dirty, bad, m0, m1) = (&mut dirty[..n], &mut bad[..n], &mut m0[..n], &mut m1[..n]);
     for c in 0..n {
         bad[c] = (bad[c] + g0[c] * 0.0) + g1[c] * 0.0;
         let a0 = (1.0 - gm) * m0[c] + gm * g0[c];
@@ -349,11 +418,11 @@ fn bop2_fused(r: Rows2, gm: f32, tau: f32, m0: &mut [f32], m1: &mut [f32]) {
         m1[c] = a1;
         // One candidate, no tie to break: the estimate of the flip is m[other] − m[cur] =
         // (1 − 2·cur)(m1 − m0) (exactly: a sign).
-        let x = r.cur[c];
+        let x = cur[c];
         let sign = 1.0 - 2.0 * x as f32;
         let flip = (a1 - a0) * sign < -tau;
         let x = x ^ flip as u32;
-        r.cur[c] = x;
+        cur[c] = x;
         dirty[c] |= flip;
         p0[c] = if x == 0 { 1.0 } else { 0.0 };
         p1[c] = if x == 0 { 0.0 } else { 1.0 };
@@ -668,6 +737,20 @@ fn check_smoothing(p: &Problem, config: &Config) -> Result<(), GradError> {
 /// The widest vectors the kernel's loops use, in `f32` lanes (AVX-512).
 const LANES: usize = 16;
 
+/// The `f32` lanes of the widest vectors this CPU's copy of the kernel uses (see
+/// `widest_simd!`). A chunk's columns are padded to a multiple of it: a loop over 52 columns
+/// runs six vectors and then four columns one by one, and took longer than one over 56
+/// (FMGD at K = 256, one thread: 0.23–0.31 s against 0.21–0.24 s for 3000 steps).
+fn vector_lanes() -> usize {
+    if crate::math::has_avx512() {
+        16
+    } else if crate::math::has_avx2() {
+        8
+    } else {
+        4
+    }
+}
+
 /// Runs `config.restarts` restarts of `config.method` on `p` as one batch.
 ///
 /// The restarts are split into one contiguous chunk per thread ([`Config::threads`]); each
@@ -685,8 +768,9 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
             limit,
         });
     }
+    let start = Instant::now();
     let shared = Shared {
-        start: Instant::now(),
+        start,
         deadline: config.timeout.and_then(|t| Instant::now().checked_add(t)),
         stop: AtomicBool::new(false),
     };
@@ -696,44 +780,56 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
     let parts: Vec<ChunkReport> = if t == 1 {
         vec![run_chunk(p, config, 0..r, &shared, Some(obs))?]
     } else {
-        std::thread::scope(|s| {
-            let shared = &shared;
-            // Each helper says when it is done (or drops its sender when it panics), so the
-            // wait below ends the moment the last chunk does.
-            let (done, finished) = std::sync::mpsc::channel::<()>();
-            let handles: Vec<_> = chunks[1..]
-                .iter()
-                .map(|rg| {
-                    let rg = rg.clone();
-                    let done = done.clone();
-                    s.spawn(move || {
-                        let part = run_chunk(p, config, rg, shared, None);
-                        let _ = done.send(());
-                        part
-                    })
-                })
-                .collect();
-            drop(done);
-            // This thread runs the first chunk and speaks to the observer.
-            let first = run_chunk(p, config, chunks[0].clone(), shared, Some(&mut *obs));
-            let mut running = handles.len();
-            while running > 0 {
-                match finished.recv_timeout(Duration::from_millis(2)) {
-                    Ok(()) => running -= 1,
-                    Err(RecvTimeoutError::Timeout) => {
-                        if obs.cancelled() {
-                            shared.stop.store(true, Ordering::Relaxed);
-                        }
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
+        // The other chunks go to the pool's workers (see `crate::pool`), which need data of
+        // their own: shared copies of the graph, the examples, the configuration and `shared`.
+        let shared = Arc::new(shared);
+        let data = Arc::new((p.graph.clone(), p.examples.clone(), config.clone()));
+        let (done, finished) = std::sync::mpsc::channel();
+        for (i, rg) in chunks.iter().enumerate().skip(1) {
+            let (rg, shared, data) = (rg.clone(), Arc::clone(&shared), Arc::clone(&data));
+            crate::pool::spawn(t - 1, i, done.clone(), move || {
+                let (graph, examples, config) = &*data;
+                let p = Problem { graph, examples };
+                let part = run_chunk(&p, config, rg, &shared, None);
+                if part.is_err() {
+                    // The batch has failed: the other chunks stop.
+                    shared.stop.store(true, Ordering::Relaxed);
                 }
+                part
+            });
+        }
+        drop(done);
+        // This thread runs the first chunk and speaks to the observer.
+        let first = run_chunk(p, config, chunks[0].clone(), &shared, Some(&mut *obs));
+        if first.is_err() {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+        let mut parts: Vec<Option<Result<ChunkReport, GradError>>> =
+            (0..chunks.len()).map(|_| None).collect();
+        parts[0] = Some(first);
+        let mut running = chunks.len() - 1;
+        while running > 0 {
+            match finished.recv_timeout(Duration::from_millis(2)) {
+                Ok((i, part)) => {
+                    running -= 1;
+                    match part {
+                        Ok(part) => parts[i] = Some(part),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if obs.cancelled() {
+                        shared.stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            let mut parts = vec![first?];
-            for h in handles {
-                parts.push(h.join().expect("a gradient chunk panicked")?);
-            }
-            Ok::<_, GradError>(parts)
-        })?
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts {
+            out.push(part.expect("every gradient chunk reported")?);
+        }
+        out
     };
     let mut report = Report {
         config: config.clone(),
@@ -749,7 +845,7 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
         report.restart_steps += part.restart_steps;
         report.stopped = report.stopped.or(part.stopped);
     }
-    report.elapsed = shared.start.elapsed();
+    report.elapsed = start.elapsed();
     Ok(report)
 }
 
@@ -781,7 +877,11 @@ fn run_chunk_body(
     mut obs: Option<&mut dyn Observer>,
 ) -> Result<ChunkReport, GradError> {
     let g = p.graph;
-    let rc = restarts.len();
+    let real = restarts.len();
+    // The columns, padded to whole vectors (see `vector_lanes`): the padding columns are
+    // restarts of their own that nothing ever checks or reports.
+    let lanes = vector_lanes();
+    let rc = real.div_ceil(lanes) * lanes;
     let mut kernel = Kernel::new(g, p.examples, rc, config.log_eps, config.cost_weight)?;
     let mut ev = Evaluator::new(g).map_err(|e| GradError::Graph(e.to_string()))?;
     let d = kernel.dims();
@@ -793,6 +893,7 @@ fn run_chunk_body(
     let discrete = method.is_discrete() && method != Method::Ste;
     let mut rngs: Vec<StdRng> = restarts
         .clone()
+        .chain((real..rc).map(|c| usize::MAX - c))
         .map(|i| StdRng::seed_from_u64(restart_seed(config.seed, i)))
         .collect();
     // The restart (index into this chunk) in each column.
@@ -851,13 +952,13 @@ fn run_chunk_body(
     let mut viol = vec![0u32; rc];
     let mut need: Vec<usize> = Vec::with_capacity(rc);
 
-    let mut results: Vec<RestartResult> = (0..rc)
+    let mut results: Vec<RestartResult> = (0..real)
         .map(|_| RestartResult {
             outcome: RestartOutcome::Unsolved,
             final_loss: f32::NAN,
         })
         .collect();
-    let mut n = rc;
+    let mut n = real;
     let mut assign = Assignment(vec![0; nh]);
     let mut stopped = None;
     let mut steps_run = 0;
@@ -898,7 +999,10 @@ fn run_chunk_body(
     for step in 0..=steps {
         steps_run = step;
         restart_steps += n as u64;
-        kernel.set_active(n);
+        // The columns computed: the running restarts, and up to the end of their last vector
+        // (padding, or restarts that have finished: computed, never looked at).
+        let w = (n.div_ceil(lanes) * lanes).min(rc);
+        kernel.set_active(w);
         // 1. Parameters → hole distributions, written straight into the kernel's rows.
         let temp = temp_at(step);
         // Set at the end of the last step by the fused passes.
@@ -923,18 +1027,18 @@ fn run_chunk_body(
                 if size == 0 || ready(h) {
                     continue;
                 }
-                let cr = &cur[h * rc..h * rc + n];
+                let cr = &cur[h * rc..h * rc + w];
                 let rows = kernel.hole_vals_mut(h);
                 if size == 2 {
                     let (r0, r1) = rows.split_at_mut(rc);
-                    for ((a, b), &x) in r0[..n].iter_mut().zip(&mut r1[..n]).zip(cr) {
+                    for ((a, b), &x) in r0[..w].iter_mut().zip(&mut r1[..w]).zip(cr) {
                         *a = if x == 0 { 1.0 - s } else { s };
                         *b = if x == 0 { s } else { 1.0 - s };
                     }
                     continue;
                 }
                 for v in 0..size {
-                    rows[v * rc..v * rc + n].fill(s);
+                    rows[v * rc..v * rc + w].fill(s);
                 }
                 for (c, &x) in cr.iter().enumerate() {
                     rows[x as usize * rc + c] = 1.0 - s * (size as f32 - 1.0);
@@ -946,11 +1050,11 @@ fn run_chunk_body(
                 if ready(h) {
                     continue;
                 }
-                let cr = &mut cur[h * rc..h * rc + n];
+                let cr = &mut cur[h * rc..h * rc + w];
                 let t = &theta[off * rc..(off + size) * rc];
                 if size == 2 {
-                    let (t0, t1) = (&t[..n], &t[rc..rc + n]);
-                    for (((x, dt), a), b) in cr.iter_mut().zip(&mut dirty[..n]).zip(t0).zip(t1) {
+                    let (t0, t1) = (&t[..w], &t[rc..rc + w]);
+                    for (((x, dt), a), b) in cr.iter_mut().zip(&mut dirty[..w]).zip(t0).zip(t1) {
                         let a = (b > a) as u32;
                         *dt |= a != *x;
                         *x = a;
@@ -970,10 +1074,10 @@ fn run_chunk_body(
             }
             if method == Method::Ste {
                 for (h, &(_, size)) in layout.iter().enumerate() {
-                    let cr = &cur[h * rc..h * rc + n];
+                    let cr = &cur[h * rc..h * rc + w];
                     let rows = kernel.hole_vals_mut(h);
                     for v in 0..size {
-                        rows[v * rc..v * rc + n].fill(0.0);
+                        rows[v * rc..v * rc + w].fill(0.0);
                     }
                     for (c, &x) in cr.iter().enumerate() {
                         rows[x as usize * rc + c] = 1.0;
@@ -995,17 +1099,17 @@ fn run_chunk_body(
                     if size == 2 {
                         // The two-way softmax is a sigmoid: one exp, no division by a sum.
                         let (r0, r1) = rows.split_at_mut(rc);
-                        let (r0, r1) = (&mut r0[..n], &mut r1[..n]);
-                        let (t0, t1) = (&t[..n], &t[rc..rc + n]);
+                        let (r0, r1) = (&mut r0[..w], &mut r1[..w]);
+                        let (t0, t1) = (&t[..w], &t[rc..rc + w]);
                         match nz {
                             None => {
-                                for c in 0..n {
+                                for c in 0..w {
                                     r1[c] = (t0[c] - t1[c]) * it;
                                 }
                             }
                             Some(z) => {
-                                let (z0, z1) = (&z[..n], &z[rc..rc + n]);
-                                for c in 0..n {
+                                let (z0, z1) = (&z[..w], &z[rc..rc + w]);
+                                for c in 0..w {
                                     r1[c] = ((t0[c] + z0[c]) - (t1[c] + z1[c])) * it;
                                 }
                             }
@@ -1018,7 +1122,7 @@ fn run_chunk_body(
                         continue;
                     }
                     buf.resize(size, 0.0);
-                    for c in 0..n {
+                    for c in 0..w {
                         for v in 0..size {
                             let z = nz.map_or(0.0, |z| z[v * rc + c]);
                             buf[v] = (t[v * rc + c] + z) * it;
@@ -1033,7 +1137,7 @@ fn run_chunk_body(
         }
 
         // 2. Forward and backward.
-        loss[..n].copy_from_slice(kernel.forward());
+        loss[..w].copy_from_slice(kernel.forward());
         kernel.backward_rows();
 
         // 3. The discrete program of every running restart, checked exactly when it changed.
@@ -1103,7 +1207,7 @@ fn run_chunk_body(
 
         // Non-finite losses or gradients stop their restart. `x · 0` is NaN exactly when `x`
         // is not finite, so one vectorised sum per column finds them.
-        bad[..n].fill(0.0);
+        bad[..w].fill(0.0);
         for h in 0..nh {
             if fused[h] {
                 // Checked in its fused pass, below (before anything reads `bad`).
@@ -1138,12 +1242,12 @@ fn run_chunk_body(
                             kernel.hole_rows_mut(h),
                             h,
                             rc,
-                            n,
+                            w,
                             &mut cur,
                             &mut dirty,
                             &mut bad,
                         );
-                        let mv = off * rc..off * rc + n;
+                        let mv = off * rc..off * rc + w;
                         fmgd2_fused(
                             rows,
                             a,
@@ -1222,7 +1326,7 @@ fn run_chunk_body(
                             kernel.hole_rows_mut(h),
                             h,
                             rc,
-                            n,
+                            w,
                             &mut cur,
                             &mut dirty,
                             &mut bad,

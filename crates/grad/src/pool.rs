@@ -1,0 +1,158 @@
+//! Worker threads that stay awake between batches.
+//!
+//! A batch of restarts is split into one chunk per thread, and a chunk of a short run (the
+//! parity chain at K = 256: 300 steps of 50 restarts) takes about 10 ms. A thread spawned for
+//! it starts late on a virtual machine whose other core is idle: 0.3 to 3 ms on the
+//! development machine (2 vCPUs under KVM), with the new thread sometimes sharing the
+//! spawning thread's core for that long. That cost a two-thread run a third of its speed.
+//!
+//! So the chunks run on a process-wide pool of workers, created on first use. A worker that
+//! has finished a job keeps looking for the next one for [`SPIN`], giving its core away to any
+//! other runnable thread between looks, before it sleeps on a condition variable: what the
+//! OpenMP runtimes under PyTorch do between parallel regions (libgomp's spin count, Intel's
+//! 200 ms `KMP_BLOCKTIME`). Consecutive batches (a table's cells, a warm-up then a timed run,
+//! a user's loop) then find the workers awake.
+//!
+//! Jobs own their data (`'static`): the driver hands them shared copies of what they read.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long an idle worker keeps looking for work before it sleeps.
+pub(crate) const SPIN: Duration = Duration::from_millis(20);
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+struct Pool {
+    jobs: Mutex<VecDeque<Job>>,
+    /// Jobs queued and not yet taken: what a spinning worker reads without the lock.
+    queued: AtomicUsize,
+    ready: Condvar,
+    workers: Mutex<usize>,
+}
+
+static POOL: OnceLock<Pool> = OnceLock::new();
+
+fn pool() -> &'static Pool {
+    POOL.get_or_init(|| Pool {
+        jobs: Mutex::new(VecDeque::new()),
+        queued: AtomicUsize::new(0),
+        ready: Condvar::new(),
+        workers: Mutex::new(0),
+    })
+}
+
+/// A lock that a panic cannot poison for good: jobs run outside it, so its data is always
+/// consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` on a worker (started if fewer than `workers` exist) and sends `(tag, its result)`
+/// on `done`; a panic in `f` is caught and sent as the `Err` of [`std::thread::Result`], for
+/// the caller to resume. If the receiver is gone the result is dropped.
+pub(crate) fn spawn<T: Send + 'static>(
+    workers: usize,
+    tag: usize,
+    done: Sender<(usize, std::thread::Result<T>)>,
+    f: impl FnOnce() -> T + Send + 'static,
+) {
+    let p = pool();
+    {
+        let mut n = lock(&p.workers);
+        while *n < workers {
+            let started = std::thread::Builder::new()
+                .name(format!("weft-grad-{}", *n))
+                .spawn(move || work(p));
+            if started.is_err() {
+                break;
+            }
+            *n += 1;
+        }
+        if *n == 0 {
+            // No thread could be started: run the job here.
+            drop(n);
+            let _ = done.send((tag, catch_unwind(AssertUnwindSafe(f))));
+            return;
+        }
+    }
+    let job: Job = Box::new(move || {
+        let r = catch_unwind(AssertUnwindSafe(f));
+        let _ = done.send((tag, r));
+    });
+    lock(&p.jobs).push_back(job);
+    p.queued.fetch_add(1, Ordering::Release);
+    p.ready.notify_one();
+}
+
+/// Takes a queued job, if any.
+fn take(p: &Pool, q: &mut VecDeque<Job>) -> Option<Job> {
+    let j = q.pop_front()?;
+    p.queued.fetch_sub(1, Ordering::Relaxed);
+    Some(j)
+}
+
+fn work(p: &'static Pool) {
+    loop {
+        let until = Instant::now() + SPIN;
+        let mut job = None;
+        while job.is_none() {
+            if p.queued.load(Ordering::Acquire) > 0 {
+                job = take(p, &mut lock(&p.jobs));
+                continue;
+            }
+            if Instant::now() >= until {
+                break;
+            }
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+            std::thread::yield_now();
+        }
+        let job = match job {
+            Some(j) => j,
+            None => {
+                let mut q = lock(&p.jobs);
+                loop {
+                    if let Some(j) = take(p, &mut q) {
+                        break j;
+                    }
+                    q = p.ready.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        };
+        job();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_and_report_their_tags_and_panics() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..6 {
+            spawn(2, i, tx.clone(), move || {
+                if i == 3 {
+                    panic!("job 3");
+                }
+                i * 10
+            });
+        }
+        drop(tx);
+        let mut got: Vec<(usize, Option<usize>)> = rx.iter().map(|(t, r)| (t, r.ok())).collect();
+        got.sort();
+        let want: Vec<(usize, Option<usize>)> =
+            (0..6).map(|i| (i, (i != 3).then_some(i * 10))).collect();
+        assert_eq!(got, want);
+        // The pool survived the panic: another job runs.
+        let (tx, rx) = std::sync::mpsc::channel();
+        spawn(1, 7, tx, || 70);
+        assert_eq!(rx.recv().unwrap().1.ok(), Some(70));
+    }
+}
