@@ -651,7 +651,11 @@ fn chunks(r: usize, t: usize) -> Vec<Range<usize>> {
 /// (weights, their gradients and two Adam moments; activations). Counted in `u64` so that no
 /// size overflows.
 fn memory_estimate(p: &Problem, config: &Config) -> u64 {
-    let restarts = config.restarts;
+    // The columns allocated: every chunk's, padded.
+    let restarts: usize = chunks(config.restarts, threads(config))
+        .iter()
+        .map(|c| padded_columns(c.len()))
+        .sum();
     let g = p.graph;
     let e = p.examples.len().max(1) as u64;
     // (Read defensively: the graph is checked later, by the kernel.)
@@ -743,10 +747,23 @@ fn check_smoothing(p: &Problem, config: &Config) -> Result<(), GradError> {
 /// The widest vectors the kernel's loops use, in `f32` lanes (AVX-512).
 const LANES: usize = 16;
 
+/// The columns a chunk of `real` restarts is given: a multiple of [`vector_lanes`] once
+/// there are two vectors' worth. A loop over 52 columns runs six vectors and then four columns
+/// one by one, and took longer than one over 56 (FMGD at K = 256, one thread: 0.23–0.31 s
+/// against 0.21–0.24 s for 3000 steps). Smaller batches are left alone: padding one restart
+/// to eight would cost little time but eight times the memory, which a large sketch run with
+/// few restarts may not have.
+fn padded_columns(real: usize) -> usize {
+    let lanes = vector_lanes();
+    if real >= 2 * lanes {
+        real.div_ceil(lanes) * lanes
+    } else {
+        real
+    }
+}
+
 /// The `f32` lanes of the widest vectors this CPU's copy of the kernel uses (see
-/// `widest_simd!`). A chunk's columns are padded to a multiple of it: a loop over 52 columns
-/// runs six vectors and then four columns one by one, and took longer than one over 56
-/// (FMGD at K = 256, one thread: 0.23–0.31 s against 0.21–0.24 s for 3000 steps).
+/// `widest_simd!`).
 fn vector_lanes() -> usize {
     if crate::math::has_avx512() {
         16
@@ -884,10 +901,10 @@ fn run_chunk_body(
 ) -> Result<ChunkReport, GradError> {
     let g = p.graph;
     let real = restarts.len();
-    // The columns, padded to whole vectors (see `vector_lanes`): the padding columns are
+    // The columns, padded to whole vectors (see `padded_columns`): the padding columns are
     // restarts of their own that nothing ever checks or reports.
     let lanes = vector_lanes();
-    let rc = real.div_ceil(lanes) * lanes;
+    let rc = padded_columns(real);
     let mut kernel = Kernel::new(g, p.examples, rc, config.log_eps, config.cost_weight)?;
     let mut ev = Evaluator::new(g).map_err(|e| GradError::Graph(e.to_string()))?;
     let d = kernel.dims();
