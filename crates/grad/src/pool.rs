@@ -31,7 +31,10 @@ struct Pool {
     jobs: Mutex<VecDeque<Job>>,
     /// Jobs queued and not yet taken: what a spinning worker reads without the lock.
     queued: AtomicUsize,
+    /// Workers not running a job (looking for one, or asleep).
+    idle: AtomicUsize,
     ready: Condvar,
+    /// Workers started (they never stop); held while one is started.
     workers: Mutex<usize>,
 }
 
@@ -41,6 +44,7 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| Pool {
         jobs: Mutex::new(VecDeque::new()),
         queued: AtomicUsize::new(0),
+        idle: AtomicUsize::new(0),
         ready: Condvar::new(),
         workers: Mutex::new(0),
     })
@@ -52,11 +56,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs `f` on a worker (started if fewer than `workers` exist) and sends `(tag, its result)`
-/// on `done`; a panic in `f` is caught and sent as the `Err` of [`std::thread::Result`], for
-/// the caller to resume. If the receiver is gone the result is dropped.
+/// Runs `f` on a worker and sends `(tag, its result)` on `done`; a panic in `f` is caught and
+/// sent as the `Err` of [`std::thread::Result`], for the caller to resume. A worker is started
+/// when none is free for the job (so jobs of batches run side by side never wait for each
+/// other); if no thread can be started and none exists, `f` runs on the calling thread. If the
+/// receiver is gone the result is dropped.
 pub(crate) fn spawn<T: Send + 'static>(
-    workers: usize,
     tag: usize,
     done: Sender<(usize, std::thread::Result<T>)>,
     f: impl FnOnce() -> T + Send + 'static,
@@ -64,35 +69,42 @@ pub(crate) fn spawn<T: Send + 'static>(
     let p = pool();
     {
         let mut n = lock(&p.workers);
-        while *n < workers {
+        if p.idle.load(Ordering::Acquire) <= p.queued.load(Ordering::Acquire) {
+            // Counted idle before it starts, so that it is never counted below zero.
+            p.idle.fetch_add(1, Ordering::AcqRel);
             let started = std::thread::Builder::new()
                 .name(format!("weft-grad-{}", *n))
                 .spawn(move || work(p));
-            if started.is_err() {
-                break;
+            match started {
+                Ok(_) => *n += 1,
+                Err(_) => {
+                    p.idle.fetch_sub(1, Ordering::AcqRel);
+                    if *n == 0 {
+                        drop(n);
+                        let _ = done.send((tag, catch_unwind(AssertUnwindSafe(f))));
+                        return;
+                    }
+                }
             }
-            *n += 1;
-        }
-        if *n == 0 {
-            // No thread could be started: run the job here.
-            drop(n);
-            let _ = done.send((tag, catch_unwind(AssertUnwindSafe(f))));
-            return;
         }
     }
     let job: Job = Box::new(move || {
         let r = catch_unwind(AssertUnwindSafe(f));
         let _ = done.send((tag, r));
     });
-    lock(&p.jobs).push_back(job);
-    p.queued.fetch_add(1, Ordering::Release);
+    {
+        let mut q = lock(&p.jobs);
+        q.push_back(job);
+        p.queued.fetch_add(1, Ordering::Release);
+    }
     p.ready.notify_one();
 }
 
-/// Takes a queued job, if any.
+/// Takes a queued job, if any (`q` is the locked queue).
 fn take(p: &Pool, q: &mut VecDeque<Job>) -> Option<Job> {
     let j = q.pop_front()?;
     p.queued.fetch_sub(1, Ordering::Relaxed);
+    p.idle.fetch_sub(1, Ordering::AcqRel);
     Some(j)
 }
 
@@ -126,6 +138,7 @@ fn work(p: &'static Pool) {
             }
         };
         job();
+        p.idle.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -137,7 +150,7 @@ mod tests {
     fn jobs_run_and_report_their_tags_and_panics() {
         let (tx, rx) = std::sync::mpsc::channel();
         for i in 0..6 {
-            spawn(2, i, tx.clone(), move || {
+            spawn(i, tx.clone(), move || {
                 if i == 3 {
                     panic!("job 3");
                 }
@@ -152,7 +165,22 @@ mod tests {
         assert_eq!(got, want);
         // The pool survived the panic: another job runs.
         let (tx, rx) = std::sync::mpsc::channel();
-        spawn(1, 7, tx, || 70);
+        spawn(7, tx, || 70);
         assert_eq!(rx.recv().unwrap().1.ok(), Some(70));
+    }
+
+    #[test]
+    fn a_job_never_waits_for_a_busy_worker() {
+        // Job 0 waits for a message that job 1 sends: on one worker, run one after the
+        // other, it would wait forever.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ping, pong) = std::sync::mpsc::channel::<()>();
+        spawn(0, tx.clone(), move || {
+            pong.recv_timeout(Duration::from_secs(20)).is_ok()
+        });
+        spawn(1, tx, move || ping.send(()).is_ok());
+        let mut got: Vec<(usize, bool)> = rx.iter().map(|(t, r)| (t, r.unwrap())).collect();
+        got.sort();
+        assert_eq!(got, vec![(0, true), (1, true)]);
     }
 }

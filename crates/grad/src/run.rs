@@ -810,7 +810,7 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
         let (done, finished) = std::sync::mpsc::channel();
         for (i, rg) in chunks.iter().enumerate().skip(1) {
             let (rg, shared, data) = (rg.clone(), Arc::clone(&shared), Arc::clone(&data));
-            crate::pool::spawn(t - 1, i, done.clone(), move || {
+            crate::pool::spawn(i, done.clone(), move || {
                 let (graph, examples, config) = &*data;
                 let p = Problem { graph, examples };
                 let part = run_chunk(&p, config, rg, &shared, None);
