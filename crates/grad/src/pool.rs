@@ -2,11 +2,14 @@
 //!
 //! A batch of restarts is split into one chunk per thread, and a chunk of a short run (the
 //! parity chain at K = 256: 300 steps of 50 restarts) takes about 10 ms. A thread spawned for
-//! it starts late on a virtual machine whose other core is idle: 0.3 to 3 ms on the
-//! development machine (2 vCPUs under KVM), with the new thread sometimes sharing the
-//! spawning thread's core for that long. That cost a two-thread run a third of its speed.
+//! it starts late on a virtual machine whose other core is idle: 0.3 to 4 ms on the
+//! development machine (2 vCPUs under KVM; `benchmarks/grad/experiments/thread_start.rs`),
+//! with the new thread sometimes sharing the spawning thread's core for that long. That cost
+//! a two-thread run up to a third of its speed.
 //!
-//! So the chunks run on a process-wide pool of workers, created on first use. A worker that
+//! So the chunks run on a process-wide pool of workers, started as jobs need them (one for
+//! every job that finds none free, so batches run side by side never wait for each other,
+//! and the pool never holds more threads than jobs ever ran at once). A worker that
 //! has finished a job keeps looking for the next one for [`SPIN`], giving its core away to any
 //! other runnable thread between looks, before it sleeps on a condition variable: what the
 //! OpenMP runtimes under PyTorch do between parallel regions (libgomp's spin count, Intel's
