@@ -356,8 +356,9 @@ fn fmgd2_rows(
     // loops over the same columns (still in the L1 cache). In one loop, each column was one
     // long chain of dependent operations (Adam's square root and division, `exp`, the
     // sigmoid's division) and the core sat waiting on their latency: three shorter chains
-    // overlap better (a stand-alone copy of this update over 255 holes × 48 columns: 2.3 ns
-    // per parameter in one loop, 1.75 in two, 1.56 in these three; four were slower). In
+    // overlap better (`benchmarks/grad/experiments/fused_update.rs`, this update over 255
+    // holes × 48 columns: 2.47 ns per parameter in one loop, 1.77 in two, 1.58 in these
+    // three; four were slower). In
     // the driver, the second loop and the rows passed one by one took about a fifth off a
     // one-thread FMGD step; the third loop's gain is within the noise there.
     for c in 0..n {
