@@ -838,7 +838,11 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
                     running -= 1;
                     match part {
                         Ok(part) => parts[i] = Some(part),
-                        Err(panic) => std::panic::resume_unwind(panic),
+                        Err(panic) => {
+                            // The other chunks stop; the panic goes on here.
+                            shared.stop.store(true, Ordering::Relaxed);
+                            std::panic::resume_unwind(panic)
+                        }
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
