@@ -409,7 +409,8 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
     let mut rows = Vec::new();
     let mut text = format!(
         "peer: PyTorch ({}), K = {}, {} restarts batched, {} steps; steps/s = restart-steps per \
-         second, the median of {reps} runs of the better of all cores and one thread\n\n\
+         second, the median of {reps} runs of the better of all cores and one thread (lowest \
+         and highest of those runs after it; the ratio is of the medians)\n\n\
          | method | weft steps/s | PyTorch steps/s | ratio |\n|---|---:|---:|---:|\n",
         script.display(),
         b.peer_k,
@@ -419,6 +420,14 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
+    };
+    // The lowest and highest of a configuration's repetitions: on a shared machine either
+    // side's figure moves by half between runs, and the median alone hides that.
+    let range = |v: &[f64]| {
+        v.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            })
     };
     for m in [Method::Fmgd, Method::Bop] {
         let mut c = cfgs
@@ -431,9 +440,9 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
                 c
             });
         c.steps = b.peer_steps;
-        // (threads, median steps/s), for weft and for the peer.
-        let mut weft: Vec<(usize, f64)> = Vec::new();
-        let mut torch: Vec<(usize, f64, serde_json::Value)> = Vec::new();
+        // (threads, median steps/s, (lowest, highest)), for weft and for the peer.
+        let mut weft: Vec<(usize, f64, (f64, f64))> = Vec::new();
+        let mut torch: Vec<(usize, f64, (f64, f64), serde_json::Value)> = Vec::new();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         for threads in [cores, 1] {
             c.threads = threads;
@@ -456,19 +465,19 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
                 t.push(v["steps_per_second"].as_f64().unwrap_or(0.0));
                 last = v;
             }
-            weft.push((threads, median(w)));
+            weft.push((threads, median(w.clone()), range(&w)));
             let n = last["threads"].as_u64().map_or(threads, |n| n as usize);
-            torch.push((n, median(t), last));
+            torch.push((n, median(t.clone()), range(&t), last));
         }
-        let (wt, wsps) = weft
+        let (wt, wsps, wr) = weft
             .iter()
             .copied()
             .max_by(|x, y| x.1.total_cmp(&y.1))
-            .unwrap_or((1, f64::NAN));
-        let (tt, tsps, v) = torch
+            .unwrap_or((1, f64::NAN, (f64::NAN, f64::NAN)));
+        let (tt, tsps, tr, v) = torch
             .into_iter()
             .max_by(|x, y| x.1.total_cmp(&y.1))
-            .unwrap_or((1, f64::NAN, serde_json::Value::Null));
+            .unwrap_or((1, f64::NAN, (f64::NAN, f64::NAN), serde_json::Value::Null));
         let thr = |n: usize| {
             if n == 1 {
                 "1 thread".to_string()
@@ -479,18 +488,23 @@ fn peer(a: &BenchArgs, cfgs: &[Config]) -> Result<serde_json::Value> {
         // No ratio when the peer reported no speed (it would print as "inf×").
         let ratio = Some(wsps / tsps).filter(|r| r.is_finite());
         text += &format!(
-            "| {} | {:.0} ({}) | {:.0} ({}) | {} |\n",
+            "| {} | {:.0} ({}; {:.0}–{:.0}) | {:.0} ({}; {:.0}–{:.0}) | {} |\n",
             m.name(),
             wsps,
             thr(wt),
+            wr.0,
+            wr.1,
             tsps,
             thr(tt),
+            tr.0,
+            tr.1,
             ratio.map_or("—".to_string(), |r| format!("{r:.1}×"))
         );
         rows.push(serde_json::json!({
             "method": m.name(), "weft_steps_per_second": wsps, "weft_threads": wt,
-            "weft_by_threads": weft.iter().map(|(n, s)| serde_json::json!({"threads": n, "median": s})).collect::<Vec<_>>(),
-            "torch_steps_per_second": tsps, "torch_threads": tt,
+            "weft_range": [wr.0, wr.1],
+            "weft_by_threads": weft.iter().map(|(n, s, r)| serde_json::json!({"threads": n, "median": s, "range": [r.0, r.1]})).collect::<Vec<_>>(),
+            "torch_steps_per_second": tsps, "torch_threads": tt, "torch_range": [tr.0, tr.1],
             "ratio": ratio, "torch": v, "reps": reps,
         }));
     }
