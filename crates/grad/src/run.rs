@@ -244,7 +244,10 @@ fn adam_paired(a: f32, p: &mut [f32], q: &mut [f32], g: &[f32], m: &mut [f32], v
     }
 }
 
-/// The rows of one two-valued hole over the running columns, for the fused updates.
+/// The rows of one two-valued hole over the running columns, for the fused updates (which take
+/// them one by one, destructured: as separate `&mut` arguments the compiler knows they do not
+/// overlap; passed inside this struct it did not, and tested pairs of rows for overlap before
+/// every hole's loop, half the time of a Bop step's update).
 struct Rows2<'a> {
     /// Its distribution `p(false)`, `p(true)` (the kernel's rows: this step's, overwritten
     /// with the next step's).
@@ -274,10 +277,10 @@ impl<'a> Rows2<'a> {
     ) -> Rows2<'a> {
         let (p0, p1) = vals.split_at_mut(rc);
         Rows2 {
-            p0,
-            p1,
-            g0: &grads[..rc],
-            g1: &grads[rc..],
+            p0: &mut p0[..n],
+            p1: &mut p1[..n],
+            g0: &grads[..n],
+            g1: &grads[rc..rc + n],
             cur: &mut cur[h * rc..h * rc + n],
             dirty: &mut dirty[..n],
             bad: &mut bad[..n],
@@ -293,36 +296,6 @@ impl<'a> Rows2<'a> {
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fmgd2_fused(
-    r: Rows2,
-    a: f32,
-    it: f32,
-    it_next: f32,
-    t0: &mut [f32],
-    t1: &mut [f32],
-    m: &mut [f32],
-    v: &mut [f32],
-) {
-    let n = r.cur.len();
-    fmgd2_rows(
-        &mut r.p0[..n],
-        &mut r.p1[..n],
-        &r.g0[..n],
-        &r.g1[..n],
-        r.cur,
-        &mut r.dirty[..n],
-        &mut r.bad[..n],
-        [a, it, it_next],
-        &mut t0[..n],
-        &mut t1[..n],
-        &mut m[..n],
-        &mut v[..n],
-    );
-}
-
-/// [`fmgd2_fused`] on slices passed one by one (see [`bop2_rows`]).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn fmgd2_rows(
     p0: &mut [f32],
     p1: &mut [f32],
     g0: &[f32],
@@ -378,30 +351,9 @@ fn fmgd2_rows(
 /// The whole end of a Bop step for one two-valued hole, in one pass: the non-finite check,
 /// the running average (rate `gm`) of both gradient rows, the thresholded flip, and the next
 /// step's one-hot distribution. Exactly what the separate passes computed.
-#[inline(always)]
-fn bop2_fused(r: Rows2, gm: f32, tau: f32, m0: &mut [f32], m1: &mut [f32]) {
-    let n = r.cur.len();
-    bop2_rows(
-        &mut r.p0[..n],
-        &mut r.p1[..n],
-        &r.g0[..n],
-        &r.g1[..n],
-        r.cur,
-        &mut r.dirty[..n],
-        &mut r.bad[..n],
-        gm,
-        tau,
-        &mut m0[..n],
-        &mut m1[..n],
-    );
-}
-
-/// [`bop2_fused`] on slices passed one by one: as separate `&mut` arguments the compiler
-/// knows they do not overlap (inside [`Rows2`] it did not, and checked every pair of rows
-/// for overlap before every hole's loop: half the time of a Bop step's update).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn bop2_rows(
+fn bop2_fused(
     p0: &mut [f32],
     p1: &mut [f32],
     g0: &[f32],
@@ -795,7 +747,7 @@ pub fn run(p: &Problem, config: &Config, obs: &mut dyn Observer) -> Result<Repor
     let start = Instant::now();
     let shared = Shared {
         start,
-        deadline: config.timeout.and_then(|t| Instant::now().checked_add(t)),
+        deadline: config.timeout.and_then(|t| start.checked_add(t)),
         stop: AtomicBool::new(false),
     };
     let r = config.restarts;
@@ -1150,7 +1102,8 @@ fn run_chunk_body(
                         continue;
                     }
                     buf.resize(size, 0.0);
-                    for c in 0..w {
+                    // One column at a time: the padding would gain nothing here.
+                    for c in 0..n {
                         for v in 0..size {
                             let z = nz.map_or(0.0, |z| z[v * rc + c]);
                             buf[v] = (t[v * rc + c] + z) * it;
@@ -1266,7 +1219,15 @@ fn run_chunk_body(
                 for (h, &(off, size)) in layout.iter().enumerate() {
                     if fused[h] {
                         let (t0, t1) = theta[off * rc..].split_at_mut(rc);
-                        let rows = Rows2::of(
+                        let Rows2 {
+                            p0,
+                            p1,
+                            g0,
+                            g1,
+                            cur,
+                            dirty,
+                            bad,
+                        } = Rows2::of(
                             kernel.hole_rows_mut(h),
                             h,
                             rc,
@@ -1277,10 +1238,14 @@ fn run_chunk_body(
                         );
                         let mv = off * rc..off * rc + w;
                         fmgd2_fused(
-                            rows,
-                            a,
-                            it,
-                            it_next,
+                            p0,
+                            p1,
+                            g0,
+                            g1,
+                            cur,
+                            dirty,
+                            bad,
+                            [a, it, it_next],
                             t0,
                             t1,
                             &mut adam.m[mv.clone()],
@@ -1350,7 +1315,15 @@ fn run_chunk_body(
                 for (h, &(off, size)) in layout.iter().enumerate() {
                     if fused[h] {
                         let (m0, m1) = avg[off * rc..].split_at_mut(rc);
-                        let rows = Rows2::of(
+                        let Rows2 {
+                            p0,
+                            p1,
+                            g0,
+                            g1,
+                            cur,
+                            dirty,
+                            bad,
+                        } = Rows2::of(
                             kernel.hole_rows_mut(h),
                             h,
                             rc,
@@ -1359,7 +1332,7 @@ fn run_chunk_body(
                             &mut dirty,
                             &mut bad,
                         );
-                        bop2_fused(rows, gm, config.tau, m0, m1);
+                        bop2_fused(p0, p1, g0, g1, cur, dirty, bad, gm, config.tau, m0, m1);
                         continue;
                     }
                     let gr = kernel.hole_grads(h);
