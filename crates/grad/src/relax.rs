@@ -174,10 +174,23 @@ pub struct Kernel {
     /// [`Kernel::plan_grads`]); per observation: its seed is the first write of its row.
     gzero: Vec<usize>,
     obs_assign: Vec<bool>,
+    /// The fused ops ([`Kernel::plan_fusion`]), in the order they run (decreasing index), and
+    /// per observation its slot among them (`usize::MAX`: not fused); per slot, what
+    /// [`classify`] says of the row it computed.
+    fused_ops: Vec<usize>,
+    /// The ops the forward and backward passes run, in order: those that depend on a hole
+    /// and are not fused.
+    plain_ops: Vec<usize>,
+    obs_fused: Vec<usize>,
+    fused_class: Vec<(bool, bool)>,
     /// Per node: bit `v` set when nothing ever writes gradient row `v` (it stays 0; the
     /// backward pass reads [`Kernel::zeros`] instead, a row that stays in the L1 cache).
     gzrow: Vec<u64>,
     zeros: Vec<f32>,
+    /// A row of ones (the weights of a static fused op's seed), and two rows a fused op
+    /// writes the "gradient" of an argument that takes none into.
+    ones: Vec<f32>,
+    sink: Vec<f32>,
     /// Every hole distribution is one-hot, so every value is exactly 0 or 1
     /// ([`Kernel::set_one_hot`]).
     one_hot: bool,
@@ -432,8 +445,14 @@ impl Kernel {
             scratch: Vec::new(),
             gzero: Vec::new(),
             obs_assign: Vec::new(),
+            fused_ops: Vec::new(),
+            plain_ops: Vec::new(),
+            obs_fused: Vec::new(),
+            fused_class: Vec::new(),
             gzrow: Vec::new(),
             zeros: vec![0.0; r * e],
+            ones: vec![1.0; r * e],
+            sink: vec![0.0; 2 * r * e],
             one_hot: false,
             prod: vec![1.0; r + r * e],
             prod_exp: vec![0; r + r * e],
@@ -443,6 +462,7 @@ impl Kernel {
             row: vec![0.0; r * e],
         };
         k.plan_grads();
+        k.plan_fusion(true);
         // What depends on no hole (constants, inputs and what is computed from them alone)
         // never changes: computed once, for every column.
         for i in 0..k.ops.len() {
@@ -586,6 +606,128 @@ impl Kernel {
             .collect();
     }
 
+    /// The arguments of op `i`.
+    fn op_args(&self, i: usize) -> Vec<usize> {
+        match self.ops[i] {
+            Op::Bool2 { a, b, .. } => vec![a, b],
+            Op::Bool1 { a, .. } => vec![a],
+            Op::Table { args: (a0, a1), .. } | Op::Mux { args: (a0, a1), .. } => {
+                self.args[a0..a1].to_vec()
+            }
+            Op::Broadcast { src, .. } => vec![src],
+        }
+    }
+
+    /// Chooses the `Bool2` ops whose whole life in a step is one pass (`fused2`): an op whose
+    /// output is observed once and read by nothing else (an observed comparison such as
+    /// `observe a == b`, the bulk of a Boolean sketch's loss). Its forward pass, the seed of
+    /// its output gradient and its backward pass into its arguments then run together in
+    /// [`Kernel::compute_loss`], once every value is known, instead of in three passes (the
+    /// output's gradient is never stored: nothing else reads it).
+    ///
+    /// The fused ops run in decreasing index, before the backward pass, so their writes to an
+    /// argument's gradient rows come before those of the other ops. That is the order of the
+    /// backward pass itself (decreasing index), and so bit for bit the same sums, as long as
+    /// every fused writer of a node comes after all its other writers: an op that would break
+    /// this (or whose argument also gets a seed of its own, as an observed, output or cost
+    /// node) is not fused. `on = false`: nothing is fused (every op runs in the general
+    /// passes; the results are the same).
+    fn plan_fusion(&mut self, on: bool) {
+        let nn = self.nodes.len();
+        let mut reads = vec![0usize; nn];
+        for i in 0..self.ops.len() {
+            for x in self.op_args(i) {
+                reads[x] += 1;
+            }
+        }
+        let mut observed = vec![0usize; nn];
+        for &node in &self.observations {
+            observed[node] += 1;
+        }
+        // Outputs and costs: seeded (and zeroed) by the loss.
+        let mut loss_node = vec![false; nn];
+        for (node, _) in &self.outputs {
+            loss_node[*node] = true;
+        }
+        for (node, _, _) in &self.costs {
+            loss_node[*node] = true;
+        }
+        let seeded: Vec<bool> = (0..nn).map(|x| observed[x] > 0 || loss_node[x]).collect();
+        let mut fused: Vec<bool> = (0..self.ops.len())
+            .map(|i| {
+                let out = self.ops[i].out();
+                let ko = self.nodes[out];
+                matches!(self.ops[i], Op::Bool2 { .. } | Op::Bool1 { .. })
+                    && on
+                    && ko.needs_grad
+                    && ko.size == 2
+                    && reads[out] == 0
+                    && observed[out] == 1
+                    && !loss_node[out]
+                    && self
+                        .op_args(i)
+                        .iter()
+                        .all(|&x| !self.nodes[x].needs_grad || !seeded[x])
+            })
+            .collect();
+        // Every fused writer of a node after all its other writers: un-fusing one op can
+        // break the condition for others, so until nothing changes.
+        loop {
+            let mut last_plain = vec![None::<usize>; nn];
+            for i in 0..self.ops.len() {
+                if fused[i] || !self.nodes[self.ops[i].out()].needs_grad {
+                    continue;
+                }
+                for x in self.op_args(i) {
+                    last_plain[x] = last_plain[x].max(Some(i));
+                }
+            }
+            let mut changed = false;
+            for i in 0..self.ops.len() {
+                if fused[i]
+                    && self
+                        .op_args(i)
+                        .iter()
+                        .any(|&x| self.nodes[x].needs_grad && last_plain[x] > Some(i))
+                {
+                    fused[i] = false;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut obs_of = vec![usize::MAX; nn];
+        for (o, &node) in self.observations.iter().enumerate() {
+            obs_of[node] = o;
+        }
+        self.fused_ops.clear();
+        self.obs_fused = vec![usize::MAX; self.observations.len()];
+        for i in (0..self.ops.len()).rev() {
+            if fused[i] {
+                self.obs_fused[obs_of[self.ops[i].out()]] = self.fused_ops.len();
+                self.fused_ops.push(i);
+            }
+        }
+        self.fused_class = vec![(true, true); self.fused_ops.len()];
+        self.plain_ops = (0..self.ops.len())
+            .filter(|&i| self.nodes[self.ops[i].out()].needs_grad && !fused[i])
+            .collect();
+    }
+
+    /// Fuses the observed comparisons ([`Kernel::plan_fusion`]; the default) or runs every op
+    /// through the general forward and backward passes. The results are bit for bit the same
+    /// either way: this is for tests and measurements.
+    pub fn set_fusion(&mut self, on: bool) {
+        self.plan_fusion(on);
+    }
+
+    /// How many ops run fused ([`Kernel::set_fusion`]).
+    pub fn fused_ops(&self) -> usize {
+        self.fused_ops.len()
+    }
+
     /// Restarts (columns).
     pub fn restarts(&self) -> usize {
         self.r
@@ -716,11 +858,10 @@ impl Kernel {
 
     #[inline(always)]
     fn forward_body(&mut self) {
-        for i in 0..self.ops.len() {
-            // What does not depend on a hole was computed once, in `new`.
-            if self.nodes[self.ops[i].out()].needs_grad {
-                self.forward_op(i);
-            }
+        // What does not depend on a hole was computed once, in `new`; the fused ops run in
+        // `compute_loss`.
+        for j in 0..self.plain_ops.len() {
+            self.forward_op(self.plain_ops[j]);
         }
         self.compute_loss();
     }
@@ -817,6 +958,98 @@ impl Kernel {
         }
     }
 
+    /// The fused ops ([`Kernel::plan_fusion`]), in decreasing index: each computes its row
+    /// of "true", the seed of its gradient and its backward pass into its arguments in one
+    /// pass (`fused2`, `fused1`), and records what [`classify`] says of the row.
+    #[inline(always)]
+    fn run_fused(&mut self) {
+        let (eps, one_hot) = (self.eps, self.one_hot);
+        let d = [bce_grad(0.0, eps), bce_grad(1.0, eps)];
+        for (slot, &i) in self.fused_ops.iter().enumerate() {
+            let out = self.ops[i].out();
+            let (len, w) = self.len_stride(out);
+            let ko = self.nodes[out];
+            // A static row's seed is multiplied by ones: exactly the unweighted seed.
+            let wt = if ko.dynamic {
+                &self.weights[..len]
+            } else {
+                &self.ones[..len]
+            };
+            let (lo, hi) = self.vals.split_at_mut(ko.off);
+            let o1 = &mut hi[w..w + len];
+            self.fused_class[slot] = match self.ops[i] {
+                Op::Bool1 {
+                    a,
+                    mask,
+                    data,
+                    assign,
+                    ..
+                } => {
+                    let ka = self.nodes[a];
+                    let (x0, x1) = (&lo[ka.off..ka.off + len], &lo[ka.off + w..ka.off + w + len]);
+                    let (g0, g1) = two_rows(&mut self.grads, ka.off, w, len);
+                    let c = Fused {
+                        keep: [if assign { 0 } else { !0 }, 0],
+                        eps,
+                        d,
+                    };
+                    let e = data.map(|v| v == 1);
+                    if one_hot {
+                        fused1::<true>(c, mask[1], e, x0, x1, wt, o1, g0, g1)
+                    } else {
+                        fused1::<false>(c, mask[1], e, x0, x1, wt, o1, g0, g1)
+                    }
+                }
+                Op::Bool2 {
+                    a, b, mask, assign, ..
+                } => {
+                    let (ka, kb) = (self.nodes[a], self.nodes[b]);
+                    let x0 = &lo[ka.off..ka.off + len];
+                    let x1 = &lo[ka.off + w..ka.off + w + len];
+                    let y0 = &lo[kb.off..kb.off + len];
+                    let y1 = &lo[kb.off + w..kb.off + w + len];
+                    // An argument that takes no gradient (an input, say) writes into the sink.
+                    let (ga, gb) = match (ka.needs_grad, kb.needs_grad) {
+                        (true, true) => {
+                            // Distinct nodes, so disjoint rows.
+                            let (gl, gh) = self.grads.split_at_mut(ka.off.max(kb.off));
+                            if ka.off < kb.off {
+                                (&mut gl[ka.off..], &mut gh[..])
+                            } else {
+                                (&mut gh[..], &mut gl[kb.off..])
+                            }
+                        }
+                        (true, false) => (&mut self.grads[ka.off..], &mut self.sink[..]),
+                        (false, true) => (&mut self.sink[..], &mut self.grads[kb.off..]),
+                        (false, false) => unreachable!("a fused op depends on a hole"),
+                    };
+                    let (ga0, ga1) = two_rows(ga, 0, w, len);
+                    let (gb0, gb1) = two_rows(gb, 0, w, len);
+                    let c = Fused {
+                        keep: assign.map(|f| if f { 0 } else { !0 }),
+                        eps,
+                        d,
+                    };
+                    macro_rules! dispatch {
+                        ($($t:literal)*) => {
+                            match (mask, one_hot) {
+                                $(($t, false) => fused2::<$t, false>(
+                                    c, x0, x1, y0, y1, wt, o1, ga0, ga1, gb0, gb1,
+                                ),)*
+                                $(($t, true) => fused2::<$t, true>(
+                                    c, x0, x1, y0, y1, wt, o1, ga0, ga1, gb0, gb1,
+                                ),)*
+                                _ => unreachable!("a 2×2 Boolean table is a number below 16"),
+                            }
+                        };
+                    }
+                    dispatch!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+                }
+                _ => unreachable!("only Bool1 and Bool2 ops are fused"),
+            };
+        }
+    }
+
     /// (active length, stride) of a node's rows.
     #[inline(always)]
     fn len_stride(&self, node: usize) -> (usize, usize) {
@@ -845,8 +1078,6 @@ impl Kernel {
     #[inline(always)]
     fn compute_loss(&mut self) {
         let (r, e, n, eps) = (self.r, self.e, self.n, self.eps);
-        let loss = &mut self.loss[..n];
-        loss.fill(0.0);
         for &node in &self.gzero {
             let k = self.nodes[node];
             let (len, w) = if k.dynamic { (n * e, r * e) } else { (n, r) };
@@ -854,6 +1085,9 @@ impl Kernel {
                 self.grads[k.off + v * w..k.off + v * w + len].fill(0.0);
             }
         }
+        self.run_fused();
+        let loss = &mut self.loss[..n];
+        loss.fill(0.0);
         let fast = eps >= f32::MIN_POSITIVE;
         // −Σ ln p over many rows is −ln Π p: the probabilities of rows that are not exactly
         // 0/1 are multiplied into running products (per column for static observations, per
@@ -874,15 +1108,19 @@ impl Kernel {
         let (mut fs, mut fd) = (0usize, 0usize);
         // Two factors of at least eps stay normal (times [1, 2)) down to eps = 1e-18.
         let every = if eps >= 1e-18 { 2 } else { 1 };
-        for (&node, &assign) in self.observations.iter().zip(&self.obs_assign) {
+        for (o, (&node, &assign)) in self.observations.iter().zip(&self.obs_assign).enumerate() {
             let k = self.nodes[node];
             if k.size < 2 {
                 continue;
             }
             let (len, w) = if k.dynamic { (n * e, r * e) } else { (n, r) };
             let p = &self.vals[k.off + w..k.off + w + len];
-            // The seed of the gradient, and the row's class, in one pass.
-            let (finite, exact) = if k.needs_grad && self.one_hot {
+            // The seed of the gradient, and the row's class, in one pass (a fused op's, in
+            // `run_fused`).
+            let slot = self.obs_fused[o];
+            let (finite, exact) = if slot != usize::MAX {
+                self.fused_class[slot]
+            } else if k.needs_grad && self.one_hot {
                 // Every value is exactly 0 or 1 (see `set_one_hot`): the seed takes one of two
                 // values, computed once by the same function, and the row is exact.
                 let g = &mut self.grads[k.off + w..k.off + w + len];
@@ -1164,12 +1402,11 @@ impl Kernel {
     #[inline(always)]
     fn backward_body(&mut self) {
         let (r, e, n) = (self.r, self.e, self.n);
-        for i in (0..self.ops.len()).rev() {
+        // (A fused op's backward pass ran with its forward pass, in `compute_loss`.)
+        for j in (0..self.plain_ops.len()).rev() {
+            let i = self.plain_ops[j];
             let out = self.ops[i].out();
             let ko = self.nodes[out];
-            if !ko.needs_grad {
-                continue;
-            }
             let (len, w) = self.len_stride(out);
             let (glo, ghi) = self.grads.split_at_mut(ko.off);
             let gout = &ghi[..ko.size * w];
@@ -1404,6 +1641,158 @@ fn bool2_back1<const A: bool>(
         ga0[c] = a0 + g0[c] * y0[c] + g1[c] * y1[c];
         ga1[c] = a1 + g2[c] * y0[c] + g3[c] * y1[c];
     }
+}
+
+/// The constants of one fused op (`fused2`, `fused1`).
+#[derive(Clone, Copy)]
+struct Fused {
+    /// Per argument: 0 when this is the first write of its gradient rows (`0 + …`), all ones
+    /// when it adds to them.
+    keep: [u32; 2],
+    eps: f32,
+    /// `bce_grad` of 0 and 1 (the seeds on one-hot values).
+    d: [f32; 2],
+}
+
+/// `x`, or +0 where `m` is 0: exact for every `x`.
+#[inline(always)]
+fn and(x: f32, m: u32) -> f32 {
+    f32::from_bits(x.to_bits() & m)
+}
+
+/// An observation's seed, `0 − wt · bce_grad(s)` (on one-hot values, `bce_grad` of 0 or 1).
+#[inline(always)]
+fn fused_seed<const ONE_HOT: bool>(s: f32, wt: f32, c: &Fused) -> f32 {
+    let d = if ONE_HOT {
+        if s == 1.0 {
+            c.d[1]
+        } else {
+            c.d[0]
+        }
+    } else {
+        bce_grad(s, c.eps)
+    };
+    0.0 - wt * d
+}
+
+/// One fused `Bool2` (see [`Kernel::plan_fusion`]) of table `T` over a row of columns: the
+/// output row of "true" `o1` (the sum of the products of the entries that yield 1, in table
+/// order, as `bool2` computes it), the seed of its gradient `g` (`fused_seed`; `wt` is a row
+/// of ones for a static row), and the backward pass into the arguments' rows, where each
+/// entry's gradient is `g` if it yields 1 and 0 otherwise. Returns what [`classify`] says of
+/// `o1` (`ONE_HOT`: the values are exactly 0 or 1).
+///
+/// The general backward pass adds `0 · y` for an entry whose gradient is 0 (read from the row
+/// of zeros); this pass leaves the term out. On finite values that adds +0 to a sum that is
+/// never −0 (it starts at `0 + …`), so the results are bit for bit the same.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fused2<const T: u8, const ONE_HOT: bool>(
+    c: Fused,
+    x0: &[f32],
+    x1: &[f32],
+    y0: &[f32],
+    y1: &[f32],
+    wt: &[f32],
+    o1: &mut [f32],
+    ga0: &mut [f32],
+    ga1: &mut [f32],
+    gb0: &mut [f32],
+    gb1: &mut [f32],
+) -> (bool, bool) {
+    let len = o1.len();
+    let (x0, x1, y0, y1, wt) = (&x0[..len], &x1[..len], &y0[..len], &y1[..len], &wt[..len]);
+    let (ga0, ga1, gb0, gb1) = (
+        &mut ga0[..len],
+        &mut ga1[..len],
+        &mut gb0[..len],
+        &mut gb1[..len],
+    );
+    let on = |t: u8| T >> t & 1 == 1;
+    let (mut finite, mut exact) = (true, true);
+    for i in 0..len {
+        let p = [x0[i] * y0[i], x0[i] * y1[i], x1[i] * y0[i], x1[i] * y1[i]];
+        let mut s = 0.0f32;
+        for (t, &pt) in p.iter().enumerate() {
+            if on(t as u8) {
+                s += pt;
+            }
+        }
+        o1[i] = s;
+        let g = fused_seed::<ONE_HOT>(s, wt[i], &c);
+        // Entry t = 2·x + y: ∂/∂x_v gets g·y_u for the entries (v, u) that yield 1.
+        let mut a0 = and(ga0[i], c.keep[0]);
+        let mut a1 = and(ga1[i], c.keep[0]);
+        let mut b0 = and(gb0[i], c.keep[1]);
+        let mut b1 = and(gb1[i], c.keep[1]);
+        if on(0) {
+            a0 += g * y0[i];
+        }
+        if on(1) {
+            a0 += g * y1[i];
+        }
+        if on(2) {
+            a1 += g * y0[i];
+        }
+        if on(3) {
+            a1 += g * y1[i];
+        }
+        if on(0) {
+            b0 += g * x0[i];
+        }
+        if on(2) {
+            b0 += g * x1[i];
+        }
+        if on(1) {
+            b1 += g * x0[i];
+        }
+        if on(3) {
+            b1 += g * x1[i];
+        }
+        ga0[i] = a0;
+        ga1[i] = a1;
+        gb0[i] = b0;
+        gb1[i] = b1;
+        if !ONE_HOT {
+            finite &= s.is_finite();
+            exact &= s == 1.0 || s <= c.eps;
+        }
+    }
+    (finite, exact)
+}
+
+/// [`fused2`] for a `Bool1`: `o1 = 0 + m1[0] · x0 + m1[1] · x1` (its forward pass, with its
+/// mask of floats), the seed `g`, and `ga_v (=|+=) g` where entry `v` yields 1 (`e[v]`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fused1<const ONE_HOT: bool>(
+    c: Fused,
+    m1: [f32; 2],
+    e: [bool; 2],
+    x0: &[f32],
+    x1: &[f32],
+    wt: &[f32],
+    o1: &mut [f32],
+    ga0: &mut [f32],
+    ga1: &mut [f32],
+) -> (bool, bool) {
+    let len = o1.len();
+    let (x0, x1, wt) = (&x0[..len], &x1[..len], &wt[..len]);
+    let (ga0, ga1) = (&mut ga0[..len], &mut ga1[..len]);
+    let m = e.map(|on| if on { !0u32 } else { 0 });
+    let (mut finite, mut exact) = (true, true);
+    for i in 0..len {
+        let s = 0.0 + m1[0] * x0[i] + m1[1] * x1[i];
+        o1[i] = s;
+        let g = fused_seed::<ONE_HOT>(s, wt[i], &c);
+        ga0[i] = and(ga0[i], c.keep[0]) + and(g, m[0]);
+        ga1[i] = and(ga1[i], c.keep[0]) + and(g, m[1]);
+        if !ONE_HOT {
+            finite &= s.is_finite();
+            exact &= s == 1.0 || s <= c.eps;
+        }
+    }
+    (finite, exact)
 }
 
 /// The two rows `[off, off + len)` and `[off + w, off + w + len)` of `buf`, mutably.

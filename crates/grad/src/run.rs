@@ -640,9 +640,13 @@ fn memory_estimate(p: &Problem, config: &Config) -> u64 {
         };
         per_restart = per_restart.saturating_add(domain_size(nd.domain).saturating_mul(copies));
     }
+    // Values, gradients and discrete values (12 bytes a value), the driver's state per
+    // parameter, and the kernel's rows per column and example (weights, zeros, ones, the loss
+    // products and their exponents, a scratch row and the fused ops' two-row sink).
     let mut per_restart = per_restart
         .saturating_mul(12)
-        .saturating_add(params.saturating_mul(28));
+        .saturating_add(params.saturating_mul(28))
+        .saturating_add(e.saturating_mul(32));
     if config.method == Method::Neural {
         // `Neural::new`: n² + n + d·n + d weights, four f32 each; three rows of n.
         let n = config.hidden as u64;
@@ -949,6 +953,7 @@ fn run_chunk_body(
     // when a step starts.
     let fuse = matches!(method, Method::Fmgd | Method::Temp | Method::Bop);
     let fused: Vec<bool> = layout.iter().map(|&(_, size)| fuse && size == 2).collect();
+    let all_fused = fused.iter().all(|&f| f);
     let mut fused_row = vec![false; d];
     for (h, &(off, size)) in layout.iter().enumerate() {
         if fused[h] {
@@ -1293,6 +1298,8 @@ fn run_chunk_body(
                         nn.backward(&gtheta, rc, n);
                         adam.rows(a, &mut nn.params, &nn.grads, rc, n, None, None);
                     }
+                    // (Nothing left when every hole was updated by its fused pass.)
+                    None if all_fused => {}
                     None => adam.rows(
                         a,
                         &mut theta,

@@ -101,10 +101,75 @@ struct Tally {
     with_costs: usize,
     one_hot_points: usize,
     one_hot_passing: usize,
+    /// Sketches with fused observations, and the fused ops in them.
+    fused_sketches: usize,
+    fused_ops: usize,
     runs: usize,
     solved: usize,
     non_finite: usize,
     refused: usize,
+}
+
+/// The fused observations ([`Kernel::set_fusion`]) change no bit: the losses and the hole
+/// gradients of one forward and backward pass are identical with fusion on and off, at a
+/// random point (sometimes with example weights) and at a random one-hot point (with the
+/// one-hot promise), on the same columns.
+fn check_fusion(c: &Case, rng: &mut StdRng, cost_weight: f32, t: &mut Tally) {
+    let r = 3;
+    let mut on = Kernel::new(&c.g, &c.ex, r, 1e-12, cost_weight).unwrap();
+    let mut off = on.clone();
+    off.set_fusion(false);
+    if on.fused_ops() > 0 {
+        t.fused_sketches += 1;
+        t.fused_ops += on.fused_ops();
+    }
+    let d = on.dims();
+    let layout = on.hole_layout();
+    if rng.random_bool(0.3) {
+        let w: Vec<f32> = (0..on.weights_mut().len())
+            .map(|_| rng.random_range(0.5..3.0))
+            .collect();
+        on.weights_mut().copy_from_slice(&w);
+        off.weights_mut().copy_from_slice(&w);
+    }
+    for one_hot in [false, true] {
+        let probs = if one_hot {
+            let mut p = vec![0f32; r * d];
+            for col in 0..r {
+                for &(off, size) in &layout {
+                    if size > 0 {
+                        p[col * d + off + rng.random_range(0..size)] = 1.0;
+                    }
+                }
+            }
+            p
+        } else {
+            let z: Vec<f32> = (0..r * d).map(|_| rng.random_range(-3.0..3.0)).collect();
+            softmax(&z, &layout, r, d)
+        };
+        let mut grads = Vec::new();
+        let mut losses = Vec::new();
+        for k in [&mut on, &mut off] {
+            k.set_one_hot(one_hot);
+            k.set_holes(&probs);
+            losses.push(k.forward().iter().map(|l| l.to_bits()).collect::<Vec<_>>());
+            let mut g = vec![0f32; r * d];
+            k.backward(&mut g);
+            grads.push(g.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            losses[0], losses[1],
+            "{}
+fused and unfused losses differ (one-hot: {one_hot})",
+            c.ctx
+        );
+        assert_eq!(
+            grads[0], grads[1],
+            "{}
+fused and unfused gradients differ (one-hot: {one_hot})",
+            c.ctx
+        );
+    }
 }
 
 /// The hole distributions of logits `z` (parameter layout, `r` columns): a softmax per hole.
@@ -485,6 +550,7 @@ fn the_relaxation_and_the_methods_agree_with_the_exact_semantics_on_random_sketc
             0.0
         };
         check_gradients(&c, &mut rng, cw, &mut t);
+        check_fusion(&c, &mut rng, cw, &mut t);
         let found = check_methods(&c, seed, cw, &mut t);
         let passing = found.or_else(|| brute_passing(&c.g, &c.ex));
         check_one_hot(&c, &mut rng, passing, cw, &mut t);
@@ -494,7 +560,8 @@ fn the_relaxation_and_the_methods_agree_with_the_exact_semantics_on_random_sketc
     eprintln!(
         "{cases} random sketches, {} with at most {MAX_DIMS} hole parameters checked in {:.1?} \
          ({} with costs in the loss): {} gradients against finite differences ({} of them on losses so large that f32 rounding dominates the tolerance), {} one-hot \
-         points ({} passing), {} method runs ({} successes re-checked, {} restarts stopped \
+         points ({} passing), fusion on and off the same bits ({} sketches with {} fused \
+         ops), {} method runs ({} successes re-checked, {} restarts stopped \
          non-finite, {} documented refusals)",
         t.checked,
         start.elapsed(),
@@ -503,6 +570,8 @@ fn the_relaxation_and_the_methods_agree_with_the_exact_semantics_on_random_sketc
         t.params_loose,
         t.one_hot_points,
         t.one_hot_passing,
+        t.fused_sketches,
+        t.fused_ops,
         t.runs,
         t.solved,
         t.non_finite,
@@ -511,5 +580,12 @@ fn the_relaxation_and_the_methods_agree_with_the_exact_semantics_on_random_sketc
     assert!(
         cases < 50 || t.checked * 2 >= cases as usize,
         "too few sketches checked"
+    );
+    // The fusion check is not vacuous: lowering produces fusable observations.
+    assert!(
+        cases < 50 || t.fused_sketches * 10 >= t.checked,
+        "only {} of {} sketches had fused observations",
+        t.fused_sketches,
+        t.checked
     );
 }
