@@ -202,6 +202,10 @@ pub struct Kernel {
     /// `doffs[node]` (`u32::MAX`: undefined, e.g. a multiplexer selecting no case).
     dvals: Vec<u32>,
     doffs: Vec<usize>,
+    /// Per node: the hole it is (its row is read from the program), or `u32::MAX`.
+    dhole: Vec<u32>,
+    /// Per op: fused ([`Kernel::plan_fusion`]), so the sweep counts its violations directly.
+    dfused: Vec<bool>,
     /// Gathered programs, for [`Kernel::violations_of`].
     dprog: Vec<u32>,
     row: Vec<f32>,
@@ -458,6 +462,8 @@ impl Kernel {
             prod_exp: vec![0; r + r * e],
             dvals: Vec::new(),
             doffs: Vec::new(),
+            dhole: Vec::new(),
+            dfused: Vec::new(),
             dprog: Vec::new(),
             row: vec![0.0; r * e],
         };
@@ -478,6 +484,10 @@ impl Kernel {
             doff += stride(node, r, e);
         }
         k.dvals = vec![u32::MAX; doff];
+        k.dhole = vec![u32::MAX; k.nodes.len()];
+        for (h, &(node, _)) in k.holes.iter().enumerate() {
+            k.dhole[node] = h as u32;
+        }
         for (i, node) in k.nodes.iter().enumerate() {
             if node.needs_grad {
                 continue;
@@ -711,6 +721,7 @@ impl Kernel {
             }
         }
         self.fused_class = vec![(true, true); self.fused_ops.len()];
+        self.dfused = fused.clone();
         self.plain_ops = (0..self.ops.len())
             .filter(|&i| self.nodes[self.ops[i].out()].needs_grad && !fused[i])
             .collect();
@@ -1286,10 +1297,10 @@ impl Kernel {
     #[inline(always)]
     fn violations_body(&mut self, prog: &[u32], out: &mut [u32]) {
         let (r, e, n) = (self.r, self.e, self.n);
-        for (h, &(node, _)) in self.holes.iter().enumerate() {
-            let o = self.doffs[node];
-            self.dvals[o..o + n].copy_from_slice(&prog[h * r..h * r + n]);
-        }
+        let out = &mut out[..n];
+        out.fill(0);
+        // A hole's row is read straight from `prog`; every other node's from `dvals`.
+        let hole_of = &self.dhole;
         for i in 0..self.ops.len() {
             let node = self.ops[i].out();
             if !self.nodes[node].needs_grad {
@@ -1297,26 +1308,64 @@ impl Kernel {
             }
             let len = if self.nodes[node].dynamic { n * e } else { n };
             let (lo, hi) = self.dvals.split_at_mut(self.doffs[node]);
-            let dst = &mut hi[..len];
+            // A row the op reads: a hole's from `prog`, any other node's from `dvals`.
+            macro_rules! src {
+                ($x:expr) => {
+                    match hole_of[$x] {
+                        u32::MAX => &lo[self.doffs[$x]..][..len],
+                        h => &prog[h as usize * r..][..len],
+                    }
+                };
+            }
+            // An observed op that nothing else reads (a fused op, see `plan_fusion`) counts
+            // its violations straight away instead of writing its row.
+            let counted = self.dfused[i];
+            let dynamic = self.nodes[node].dynamic;
             match self.ops[i] {
                 Op::Bool2 { a, b, data, .. } => {
-                    let (x, y) = (&lo[self.doffs[a]..][..len], &lo[self.doffs[b]..][..len]);
+                    let (x, y): (&[u32], &[u32]) = (src!(a), src!(b));
                     let t = data.map(|v| v as u32);
-                    for ((d, &x), &y) in dst.iter_mut().zip(x).zip(y) {
+                    let f = |x: u32, y: u32| {
                         let (v0, v1) = if x == 0 { (t[0], t[1]) } else { (t[2], t[3]) };
                         let v = if y == 0 { v0 } else { v1 };
-                        *d = if (x | y) > 1 { u32::MAX } else { v };
+                        if (x | y) > 1 {
+                            u32::MAX
+                        } else {
+                            v
+                        }
+                    };
+                    if counted && !dynamic {
+                        for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
+                            *o += violated(f(x, y));
+                        }
+                    } else {
+                        for ((d, &x), &y) in hi[..len].iter_mut().zip(x).zip(y) {
+                            *d = f(x, y);
+                        }
+                        if counted {
+                            count_violations(out, e, dynamic, &hi[..len]);
+                        }
                     }
                 }
                 Op::Bool1 { a, data, .. } => {
-                    let x = &lo[self.doffs[a]..][..len];
+                    let x: &[u32] = src!(a);
                     let (t0, t1) = (data[0] as u32, data[1] as u32);
-                    for (d, &x) in dst.iter_mut().zip(x) {
-                        *d = match x {
-                            0 => t0,
-                            1 => t1,
-                            _ => u32::MAX,
-                        };
+                    let f = |x: u32| match x {
+                        0 => t0,
+                        1 => t1,
+                        _ => u32::MAX,
+                    };
+                    if counted && !dynamic {
+                        for (o, &x) in out.iter_mut().zip(x) {
+                            *o += violated(f(x));
+                        }
+                    } else {
+                        for (d, &x) in hi[..len].iter_mut().zip(x) {
+                            *d = f(x);
+                        }
+                        if counted {
+                            count_violations(out, e, dynamic, &hi[..len]);
+                        }
                     }
                 }
                 Op::Table {
@@ -1326,11 +1375,11 @@ impl Kernel {
                 } => {
                     let t = &self.tables[table];
                     let args = &self.args[a0..a1];
-                    for (b, d) in dst.iter_mut().enumerate() {
+                    for (b, d) in hi[..len].iter_mut().enumerate() {
                         let mut idx = 0usize;
                         let mut ok = true;
                         for &a in args {
-                            let v = lo[self.doffs[a] + b];
+                            let v = src!(a)[b];
                             let size = self.nodes[a].size;
                             ok &= (v as usize) < size;
                             idx = idx * size + v as usize;
@@ -1343,46 +1392,47 @@ impl Kernel {
                     }
                 }
                 Op::Mux { args: (a0, a1), .. } => {
-                    let sel = self.doffs[self.args[a0]];
+                    let sel: &[u32] = src!(self.args[a0]);
                     let cases = &self.args[a0 + 1..a1];
-                    for (b, d) in dst.iter_mut().enumerate() {
-                        *d = match cases.get(lo[sel + b] as usize) {
-                            Some(&cn) => lo[self.doffs[cn] + b],
+                    for (b, d) in hi[..len].iter_mut().enumerate() {
+                        *d = match cases.get(sel[b] as usize) {
+                            Some(&cn) => src!(cn)[b],
                             None => u32::MAX,
                         };
                     }
                 }
-                Op::Broadcast { src, .. } => {
-                    let s = &lo[self.doffs[src]..][..n];
-                    for (blk, &x) in dst.chunks_exact_mut(e).zip(s) {
+                Op::Broadcast { src: s, .. } => {
+                    let s = match hole_of[s] {
+                        u32::MAX => &lo[self.doffs[s]..][..n],
+                        h => &prog[h as usize * r..][..n],
+                    };
+                    for (blk, &x) in hi[..len].chunks_exact_mut(e).zip(s) {
                         blk.fill(x);
                     }
                 }
             }
         }
-        let out = &mut out[..n];
-        out.fill(0);
-        for &node in &self.observations {
+        let row = |node: usize| -> &[u32] {
+            match hole_of[node] {
+                u32::MAX => &self.dvals[self.doffs[node]..],
+                h => &prog[h as usize * r..],
+            }
+        };
+        for (o, &node) in self.observations.iter().enumerate() {
             let k = self.nodes[node];
-            if k.size < 2 {
+            if k.size < 2 || self.obs_fused[o] != usize::MAX {
                 continue;
             }
-            let row = &self.dvals[self.doffs[node]..];
-            if k.dynamic {
-                for (c, o) in out.iter_mut().enumerate() {
-                    for &v in &row[c * e..(c + 1) * e] {
-                        *o += (v != 1 && v != u32::MAX) as u32;
-                    }
-                }
-            } else {
-                for (o, &v) in out.iter_mut().zip(&row[..n]) {
-                    *o += (v != 1 && v != u32::MAX) as u32;
-                }
-            }
+            count_violations(
+                out,
+                e,
+                k.dynamic,
+                &row(node)[..if k.dynamic { n * e } else { n }],
+            );
         }
         for (node, expected) in &self.outputs {
             let k = self.nodes[*node];
-            let row = &self.dvals[self.doffs[*node]..];
+            let row = row(*node);
             for (c, o) in out.iter_mut().enumerate() {
                 for (ei, x) in expected.iter().enumerate() {
                     let Some(want) = *x else { continue };
@@ -1640,6 +1690,30 @@ fn bool2_back1<const A: bool>(
         let (a0, a1) = if A { (0.0, 0.0) } else { (ga0[c], ga1[c]) };
         ga0[c] = a0 + g0[c] * y0[c] + g1[c] * y1[c];
         ga1[c] = a1 + g2[c] * y0[c] + g3[c] * y1[c];
+    }
+}
+
+/// 1 when `v`, an observed value of the discrete sweep, is violated: other than 1 ("true")
+/// and not undefined (`u32::MAX`).
+#[inline(always)]
+fn violated(v: u32) -> u32 {
+    (v != 1 && v != u32::MAX) as u32
+}
+
+/// Adds to `out[c]` the violated observations of a row of the discrete sweep (one value per
+/// column, or `e` per column when `dynamic`).
+#[inline(always)]
+fn count_violations(out: &mut [u32], e: usize, dynamic: bool, vals: &[u32]) {
+    if dynamic {
+        for (o, vs) in out.iter_mut().zip(vals.chunks_exact(e)) {
+            for &v in vs {
+                *o += violated(v);
+            }
+        }
+    } else {
+        for (o, &v) in out.iter_mut().zip(vals) {
+            *o += violated(v);
+        }
     }
 }
 

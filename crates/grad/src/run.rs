@@ -266,6 +266,7 @@ struct Rows2<'a> {
 impl<'a> Rows2<'a> {
     /// Hole `h`'s rows: the kernel's values and gradients (column stride `rc`), and the
     /// driver's per-column state over the `n` running columns.
+    #[inline(always)]
     fn of(
         (vals, grads): (&'a mut [f32], &'a [f32]),
         h: usize,
