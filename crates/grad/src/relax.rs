@@ -35,6 +35,13 @@
 //! ([`Kernel::set_one_hot`], the discrete methods), every value is exactly 0 or 1 and the loss
 //! takes its exact path without testing or dividing.
 //!
+//! *Fused observations.* A two-valued table whose output is observed once and read by nothing
+//! else (`observe a == b`) computes its row, the seed of its gradient and its backward pass
+//! into its arguments in one pass (see `Kernel::plan_fusion`), with the same bits as the
+//! general passes; the discrete sweep counts its violations as it computes them. On the parity
+//! chain (K = 256, 48 columns) a forward and backward pass took 17 µs fused against 22.5 µs
+//! unfused (`cargo run --release -p weft-grad --example kernel_ab`, alternating in one process).
+//!
 //! *Measured* (parity chain, K = 256, 100 restarts, one thread, CPU seconds for 2000 steps on
 //! the shared 2-core development machine): the previous kernel (per-entry loops, restarts
 //! innermost only within a row, parameters restart-major) took ~1.06 s for FMGD; this one
