@@ -2,9 +2,10 @@
 // crates/grad/src/run.rs (`fmgd2_rows`) and BENCHMARKS.md ("The PyTorch peer", session 9).
 // 255 holes × 48 columns (restarts), as one thread's share of the parity chain at K = 256:
 // Adam on the softmax gradient (the second logit mirrored), the non-finite check, then the
-// next argmax and sigmoid. The same arithmetic in one, two or three loops per hole, and the
+// next argmax and sigmoid. The same arithmetic in one, two or three loops per hole, the
 // three-loop form with `exp`'s polynomial by Estrin's scheme instead of Horner's (which
-// would change results in the last bit). Prints the best of six rounds, ns per parameter.
+// would change results in the last bit), and (session 10) the three loops each run over all
+// holes before the next starts. Prints the best of six rounds, ns per parameter.
 // rustc -O fused_update.rs && ./fused_update
 use std::time::Instant;
 
@@ -122,6 +123,61 @@ fn hole<const LOOPS: u8, const ESTRIN: bool>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn adam1(p0: &[f32], p1: &[f32], g0: &[f32], g1: &[f32], t0: &mut [f32], t1: &mut [f32], m: &mut [f32], v: &mut [f32], bad: &mut [f32]) {
+    let n = p0.len();
+    let (p1, g0, g1, t0, t1, m, v, bad) = (&p1[..n], &g0[..n], &g1[..n], &mut t0[..n], &mut t1[..n], &mut m[..n], &mut v[..n], &mut bad[..n]);
+    let (a, it) = (0.01f32, 1.0f32);
+    for c in 0..n {
+        bad[c] = (bad[c] + g0[c] * 0.0) + g1[c] * 0.0;
+        let x = p0[c] * p1[c] * (g0[c] - g1[c]) * it;
+        let mc = B1 * m[c] + (1.0 - B1) * x;
+        let vc = B2 * v[c] + (1.0 - B2) * x * x;
+        m[c] = mc;
+        v[c] = vc;
+        let u = a * mc / (vc.sqrt() + 1e-8);
+        t0[c] -= u;
+        t1[c] += u;
+    }
+}
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn steps_flat(r: &mut Rows, holes: usize, n: usize, steps: usize) {
+    // all holes' Adam in one pass per hole (loop 1), then all exps, then all divisions
+    for _ in 0..steps {
+        for h in 0..holes {
+            let o = 2 * h * n;
+            let (p0, p1) = r.p[o..o + 2 * n].split_at(n);
+            let (g0, g1) = r.g[o..o + 2 * n].split_at(n);
+            let (t0, t1) = r.t[o..o + 2 * n].split_at_mut(n);
+            adam1(p0, p1, g0, g1, t0, t1, &mut r.m[h * n..(h + 1) * n], &mut r.v[h * n..(h + 1) * n], &mut r.bad[..n]);
+        }
+        for h in 0..holes {
+            let o = 2 * h * n;
+            let (t0, t1) = r.t[o..o + 2 * n].split_at(n);
+            let (_p0, p1) = r.p[o..o + 2 * n].split_at_mut(n);
+            let cur = &mut r.cur[h * n..(h + 1) * n];
+            let dirty = &mut r.dirty[..n];
+            let (t1, p1, cur, dirty) = (&t1[..n], &mut p1[..n], &mut cur[..n], &mut dirty[..n]);
+            for c in 0..n {
+                let am = (t1[c] > t0[c]) as u32;
+                dirty[c] |= am != cur[c];
+                cur[c] = am;
+                p1[c] = exp_fast::<false>(t0[c] - t1[c]);
+            }
+        }
+        for i in 0..holes {
+            let o = 2 * i * n;
+            let (p0, p1) = r.p[o..o + 2 * n].split_at_mut(n);
+            let p1 = &mut p1[..n];
+            for c in 0..n {
+                let q1 = 1.0 / (1.0 + p1[c]);
+                p0[c] = 1.0 - q1;
+                p1[c] = q1;
+            }
+        }
+    }
+}
 #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn steps<const LOOPS: u8, const ESTRIN: bool>(r: &mut Rows, holes: usize, n: usize, steps: usize) {
     for _ in 0..steps {
@@ -149,8 +205,8 @@ unsafe fn steps<const LOOPS: u8, const ESTRIN: bool>(r: &mut Rows, holes: usize,
 
 fn main() {
     let (holes, n, count) = (255, 48, 4000);
-    let names = ["one loop", "two loops", "three loops", "three loops, Estrin"];
-    let mut best = [f64::INFINITY; 4];
+    let names = ["one loop", "two loops", "three loops", "three loops, Estrin", "three passes over all holes"];
+    let mut best = [f64::INFINITY; 5];
     for _ in 0..6 {
         for (k, b) in best.iter_mut().enumerate() {
             let len = 2 * holes * n;
@@ -171,6 +227,7 @@ fn main() {
                     0 => steps::<1, false>(&mut r, holes, n, count),
                     1 => steps::<2, false>(&mut r, holes, n, count),
                     2 => steps::<3, false>(&mut r, holes, n, count),
+                    4 => steps_flat(&mut r, holes, n, count),
                     _ => steps::<3, true>(&mut r, holes, n, count),
                 }
             }
