@@ -211,8 +211,9 @@ pub struct Kernel {
     doffs: Vec<usize>,
     /// Per node: the hole it is (its row is read from the program), or `u32::MAX`.
     dhole: Vec<u32>,
-    /// Per op: fused ([`Kernel::plan_fusion`]), so the sweep counts its violations directly.
-    dfused: Vec<bool>,
+    /// The fused ops ([`Kernel::plan_fusion`]) as the sweep runs them: their violations are
+    /// counted from rows resolved once, and their own rows are never written.
+    dfused: Vec<DFused>,
     /// Gathered programs, for [`Kernel::violations_of`].
     dprog: Vec<u32>,
     row: Vec<f32>,
@@ -495,6 +496,7 @@ impl Kernel {
         for (h, &(node, _)) in k.holes.iter().enumerate() {
             k.dhole[node] = h as u32;
         }
+        k.plan_sweep();
         for (i, node) in k.nodes.iter().enumerate() {
             if node.needs_grad {
                 continue;
@@ -728,7 +730,7 @@ impl Kernel {
             }
         }
         self.fused_class = vec![(true, true); self.fused_ops.len()];
-        self.dfused = fused.clone();
+        self.plan_sweep();
         self.plain_ops = (0..self.ops.len())
             .filter(|&i| self.nodes[self.ops[i].out()].needs_grad && !fused[i])
             .collect();
@@ -739,6 +741,44 @@ impl Kernel {
     /// either way: this is for tests and measurements.
     pub fn set_fusion(&mut self, on: bool) {
         self.plan_fusion(on);
+    }
+
+    /// The fused ops as the discrete sweep runs them (see `dfused`); needs `dhole`, so it runs
+    /// again once `new` has set it.
+    fn plan_sweep(&mut self) {
+        let r = self.r;
+        let row = |x: usize| match self.dhole.get(x) {
+            Some(&h) if h != u32::MAX => DRow {
+                hole: true,
+                off: h as usize * r,
+            },
+            _ => DRow {
+                hole: false,
+                off: self.doffs.get(x).copied().unwrap_or(0),
+            },
+        };
+        self.dfused = self
+            .fused_ops
+            .iter()
+            .rev()
+            .map(|&i| match self.ops[i] {
+                Op::Bool2 {
+                    out, a, b, data, ..
+                } => DFused {
+                    unary: false,
+                    args: [row(a), row(b)],
+                    data: [data[0], data[1], data[2], data[3]].map(|v| v as u32),
+                    dynamic: self.nodes[out].dynamic,
+                },
+                Op::Bool1 { out, a, data, .. } => DFused {
+                    unary: true,
+                    args: [row(a), row(a)],
+                    data: [data[0] as u32, data[1] as u32, 0, 0],
+                    dynamic: self.nodes[out].dynamic,
+                },
+                _ => unreachable!("only Bool1 and Bool2 ops are fused"),
+            })
+            .collect();
     }
 
     /// How many ops run fused ([`Kernel::set_fusion`]).
@@ -1308,11 +1348,9 @@ impl Kernel {
         out.fill(0);
         // A hole's row is read straight from `prog`; every other node's from `dvals`.
         let hole_of = &self.dhole;
-        for i in 0..self.ops.len() {
+        // The ops that depend on a hole, but for the fused ones: their rows.
+        for &i in &self.plain_ops {
             let node = self.ops[i].out();
-            if !self.nodes[node].needs_grad {
-                continue;
-            }
             let len = if self.nodes[node].dynamic { n * e } else { n };
             let (lo, hi) = self.dvals.split_at_mut(self.doffs[node]);
             // A row the op reads: a hole's from `prog`, any other node's from `dvals`.
@@ -1324,55 +1362,21 @@ impl Kernel {
                     }
                 };
             }
-            // An observed op that nothing else reads (a fused op, see `plan_fusion`) counts
-            // its violations straight away instead of writing its row.
-            let counted = self.dfused[i];
-            let dynamic = self.nodes[node].dynamic;
             match self.ops[i] {
                 Op::Bool2 { a, b, data, .. } => {
                     let (x, y): (&[u32], &[u32]) = (src!(a), src!(b));
                     let t = data.map(|v| v as u32);
-                    let f = |x: u32, y: u32| {
-                        let (v0, v1) = if x == 0 { (t[0], t[1]) } else { (t[2], t[3]) };
-                        let v = if y == 0 { v0 } else { v1 };
-                        if (x | y) > 1 {
-                            u32::MAX
-                        } else {
-                            v
-                        }
-                    };
-                    if counted && !dynamic {
-                        for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
-                            *o += violated(f(x, y));
-                        }
-                    } else {
-                        for ((d, &x), &y) in hi[..len].iter_mut().zip(x).zip(y) {
-                            *d = f(x, y);
-                        }
-                        if counted {
-                            count_violations(out, e, dynamic, &hi[..len]);
-                        }
+                    let f = |x: u32, y: u32| bool2_value(t, x, y);
+                    for ((d, &x), &y) in hi[..len].iter_mut().zip(x).zip(y) {
+                        *d = f(x, y);
                     }
                 }
                 Op::Bool1 { a, data, .. } => {
                     let x: &[u32] = src!(a);
-                    let (t0, t1) = (data[0] as u32, data[1] as u32);
-                    let f = |x: u32| match x {
-                        0 => t0,
-                        1 => t1,
-                        _ => u32::MAX,
-                    };
-                    if counted && !dynamic {
-                        for (o, &x) in out.iter_mut().zip(x) {
-                            *o += violated(f(x));
-                        }
-                    } else {
-                        for (d, &x) in hi[..len].iter_mut().zip(x) {
-                            *d = f(x);
-                        }
-                        if counted {
-                            count_violations(out, e, dynamic, &hi[..len]);
-                        }
+                    let t = [data[0] as u32, data[1] as u32, 0, 0];
+                    let f = |x: u32| bool1_value(t, x);
+                    for (d, &x) in hi[..len].iter_mut().zip(x) {
+                        *d = f(x);
                     }
                 }
                 Op::Table {
@@ -1415,6 +1419,48 @@ impl Kernel {
                     };
                     for (blk, &x) in hi[..len].chunks_exact_mut(e).zip(s) {
                         blk.fill(x);
+                    }
+                }
+            }
+        }
+        // The fused ops (observed, read by nothing else; see `plan_fusion`): only their
+        // violations count, from rows resolved once (`dfused`), without writing their own.
+        for f in &self.dfused {
+            let len = if f.dynamic { n * e } else { n };
+            let src = |d: DRow| -> &[u32] {
+                if d.hole {
+                    &prog[d.off..][..len]
+                } else {
+                    &self.dvals[d.off..][..len]
+                }
+            };
+            let t = f.data;
+            let (x, y) = (src(f.args[0]), src(f.args[1]));
+            match (f.unary, f.dynamic) {
+                (false, false) => {
+                    for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
+                        *o += violated(bool2_value(t, x, y));
+                    }
+                }
+                (true, false) => {
+                    for (o, &x) in out.iter_mut().zip(x) {
+                        *o += violated(bool1_value(t, x));
+                    }
+                }
+                (false, true) => {
+                    for (o, (xs, ys)) in
+                        out.iter_mut().zip(x.chunks_exact(e).zip(y.chunks_exact(e)))
+                    {
+                        for (&x, &y) in xs.iter().zip(ys) {
+                            *o += violated(bool2_value(t, x, y));
+                        }
+                    }
+                }
+                (true, true) => {
+                    for (o, xs) in out.iter_mut().zip(x.chunks_exact(e)) {
+                        for &x in xs {
+                            *o += violated(bool1_value(t, x));
+                        }
                     }
                 }
             }
@@ -1698,6 +1744,48 @@ fn bool2_back1<const A: bool>(
         ga0[c] = a0 + g0[c] * y0[c] + g1[c] * y1[c];
         ga1[c] = a1 + g2[c] * y0[c] + g3[c] * y1[c];
     }
+}
+
+/// The value of a Boolean table of two Boolean arguments in the discrete sweep (`t[2·x + y]`;
+/// undefined, `u32::MAX`, when an argument is).
+#[inline(always)]
+fn bool2_value(t: [u32; 4], x: u32, y: u32) -> u32 {
+    let (v0, v1) = if x == 0 { (t[0], t[1]) } else { (t[2], t[3]) };
+    let v = if y == 0 { v0 } else { v1 };
+    if (x | y) > 1 {
+        u32::MAX
+    } else {
+        v
+    }
+}
+
+/// [`bool2_value`] of a table of one argument (`t[x]`).
+#[inline(always)]
+fn bool1_value(t: [u32; 4], x: u32) -> u32 {
+    match x {
+        0 => t[0],
+        1 => t[1],
+        _ => u32::MAX,
+    }
+}
+
+/// Where the discrete sweep reads an argument's row: in the program (a hole) or in its own
+/// rows.
+#[derive(Clone, Copy, Debug)]
+struct DRow {
+    hole: bool,
+    off: usize,
+}
+
+/// A fused op in the discrete sweep.
+#[derive(Clone, Copy, Debug)]
+struct DFused {
+    /// A `Bool1` (`args[1]` unused) or a `Bool2`.
+    unary: bool,
+    args: [DRow; 2],
+    /// Output value per table entry.
+    data: [u32; 4],
+    dynamic: bool,
 }
 
 /// 1 when `v`, an observed value of the discrete sweep, is violated: other than 1 ("true")
