@@ -13,7 +13,7 @@
 //! contiguous, innermost dimension, so every inner loop is a plain loop over `f32` rows that
 //! the compiler vectorises.
 //!
-//! The graph is compiled once into a flat list of [`Op`]s whose arguments all have the width
+//! The graph is compiled once into a flat list of `Op`s whose arguments all have the width
 //! of their output: a static node read by a per-example node gets one *broadcast* copy (its
 //! backward sums over the examples), so no inner loop ever mixes widths. Two-argument tables
 //! over two-valued domains (`==`, `&&`, `^`, …, the bulk of every Boolean sketch) and
@@ -736,7 +736,7 @@ impl Kernel {
             .collect();
     }
 
-    /// Fuses the observed comparisons ([`Kernel::plan_fusion`]; the default) or runs every op
+    /// Fuses the observed comparisons (`Kernel::plan_fusion`; the default) or runs every op
     /// through the general forward and backward passes. The results are bit for bit the same
     /// either way: this is for tests and measurements.
     pub fn set_fusion(&mut self, on: bool) {
