@@ -181,13 +181,13 @@ pub struct Kernel {
     /// [`Kernel::plan_grads`]); per observation: its seed is the first write of its row.
     gzero: Vec<usize>,
     obs_assign: Vec<bool>,
+    /// The ops the forward and backward passes run, in order: those that depend on a hole
+    /// and are not fused.
+    plain_ops: Vec<usize>,
     /// The fused ops ([`Kernel::plan_fusion`]), in the order they run (decreasing index), and
     /// per observation its slot among them (`usize::MAX`: not fused); per slot, what
     /// [`classify`] says of the row it computed.
     fused_ops: Vec<usize>,
-    /// The ops the forward and backward passes run, in order: those that depend on a hole
-    /// and are not fused.
-    plain_ops: Vec<usize>,
     obs_fused: Vec<usize>,
     fused_class: Vec<(bool, bool)>,
     /// Per node: bit `v` set when nothing ever writes gradient row `v` (it stays 0; the
@@ -476,7 +476,6 @@ impl Kernel {
             row: vec![0.0; r * e],
         };
         k.plan_grads();
-        k.plan_fusion(true);
         // What depends on no hole (constants, inputs and what is computed from them alone)
         // never changes: computed once, for every column.
         for i in 0..k.ops.len() {
@@ -496,7 +495,8 @@ impl Kernel {
         for (h, &(node, _)) in k.holes.iter().enumerate() {
             k.dhole[node] = h as u32;
         }
-        k.plan_sweep();
+        // (After the sweep's rows are laid out: the fused ops' sweep reads them.)
+        k.plan_fusion(true);
         for (i, node) in k.nodes.iter().enumerate() {
             if node.needs_grad {
                 continue;
@@ -637,7 +637,8 @@ impl Kernel {
         }
     }
 
-    /// Chooses the `Bool2` ops whose whole life in a step is one pass (`fused2`): an op whose
+    /// Chooses the `Bool2` and `Bool1` ops whose whole life in a step is one pass (`fused2`,
+    /// `fused1`): an op whose
     /// output is observed once and read by nothing else (an observed comparison such as
     /// `observe a == b`, the bulk of a Boolean sketch's loss). Its forward pass, the seed of
     /// its output gradient and its backward pass into its arguments then run together in
@@ -743,18 +744,17 @@ impl Kernel {
         self.plan_fusion(on);
     }
 
-    /// The fused ops as the discrete sweep runs them (see `dfused`); needs `dhole`, so it runs
-    /// again once `new` has set it.
+    /// The fused ops as the discrete sweep runs them (see `dfused`).
     fn plan_sweep(&mut self) {
         let r = self.r;
-        let row = |x: usize| match self.dhole.get(x) {
-            Some(&h) if h != u32::MAX => DRow {
+        let row = |x: usize| match self.dhole[x] {
+            u32::MAX => DRow {
+                hole: false,
+                off: self.doffs[x],
+            },
+            h => DRow {
                 hole: true,
                 off: h as usize * r,
-            },
-            _ => DRow {
-                hole: false,
-                off: self.doffs.get(x).copied().unwrap_or(0),
             },
         };
         self.dfused = self
@@ -1353,12 +1353,15 @@ impl Kernel {
             let node = self.ops[i].out();
             let len = if self.nodes[node].dynamic { n * e } else { n };
             let (lo, hi) = self.dvals.split_at_mut(self.doffs[node]);
-            // A row the op reads: a hole's from `prog`, any other node's from `dvals`.
+            // The first `len` values of an argument's row (`len` by default).
             macro_rules! src {
                 ($x:expr) => {
+                    src!($x, len)
+                };
+                ($x:expr, $len:expr) => {
                     match hole_of[$x] {
-                        u32::MAX => &lo[self.doffs[$x]..][..len],
-                        h => &prog[h as usize * r..][..len],
+                        u32::MAX => &lo[self.doffs[$x]..][..$len],
+                        h => &prog[h as usize * r..][..$len],
                     }
                 };
             }
@@ -1366,17 +1369,15 @@ impl Kernel {
                 Op::Bool2 { a, b, data, .. } => {
                     let (x, y): (&[u32], &[u32]) = (src!(a), src!(b));
                     let t = data.map(|v| v as u32);
-                    let f = |x: u32, y: u32| bool2_value(t, x, y);
                     for ((d, &x), &y) in hi[..len].iter_mut().zip(x).zip(y) {
-                        *d = f(x, y);
+                        *d = bool2_value(t, x, y);
                     }
                 }
                 Op::Bool1 { a, data, .. } => {
                     let x: &[u32] = src!(a);
                     let t = [data[0] as u32, data[1] as u32, 0, 0];
-                    let f = |x: u32| bool1_value(t, x);
                     for (d, &x) in hi[..len].iter_mut().zip(x) {
-                        *d = f(x);
+                        *d = bool1_value(t, x);
                     }
                 }
                 Op::Table {
@@ -1413,10 +1414,7 @@ impl Kernel {
                     }
                 }
                 Op::Broadcast { src: s, .. } => {
-                    let s = match hole_of[s] {
-                        u32::MAX => &lo[self.doffs[s]..][..n],
-                        h => &prog[h as usize * r..][..n],
-                    };
+                    let s: &[u32] = src!(s, n);
                     for (blk, &x) in hi[..len].chunks_exact_mut(e).zip(s) {
                         blk.fill(x);
                     }

@@ -1461,6 +1461,7 @@ fn run_chunk_body(
             }
         }
 
+        // The programs the fused updates changed are to be checked next step.
         for (d, f) in dirty[..w].iter_mut().zip(&mut flips[..w]) {
             *d |= *f != 0;
             *f = 0;
