@@ -194,10 +194,13 @@ pub struct Kernel {
     /// backward pass reads [`Kernel::zeros`] instead, a row that stays in the L1 cache).
     gzrow: Vec<u64>,
     zeros: Vec<f32>,
-    /// A row of ones (the weights of a static fused op's seed), and two rows a fused op
-    /// writes the "gradient" of an argument that takes none into.
+    /// A row of ones (the weights of a static fused op's seed). Two rows after the nodes'
+    /// in `grads`, at `sink`, take the "gradient" a fused op writes for an argument that
+    /// takes none.
     ones: Vec<f32>,
-    sink: Vec<f32>,
+    sink: usize,
+    /// Per slot of `fused_ops`: its rows, resolved once.
+    fplans: Vec<FPlan>,
     /// Every hole distribution is one-hot, so every value is exactly 0 or 1
     /// ([`Kernel::set_one_hot`]).
     one_hot: bool,
@@ -205,6 +208,15 @@ pub struct Kernel {
     /// exponents, for the loss.
     prod: Vec<f32>,
     prod_exp: Vec<i32>,
+    /// The rows (offsets into `vals`) multiplied into those products in this forward pass,
+    /// static and per example, in observation order.
+    prod_rows: [Vec<usize>; 2],
+    /// When every observation (of two or more values) is fused: their rows in observation
+    /// order, static and per example (`prod_rows` when all go to the products, as the fused
+    /// passes usually find; see `fused_product`). `None` otherwise.
+    obs_rows: Option<[Vec<usize>; 2]>,
+    /// Every fused op's row of this forward pass is finite and not exact (see [`classify`]).
+    fused_product: bool,
     /// The discrete sweep ([`Kernel::violations`]): one row of value indices per node, at
     /// `doffs[node]` (`u32::MAX`: undefined, e.g. a multiplexer selecting no case).
     dvals: Vec<u32>,
@@ -428,7 +440,9 @@ impl Kernel {
                 )
             })
             .collect();
-        let grads = vec![0f32; vals.len()];
+        // The nodes' rows, then the sink's two.
+        let vals_len = vals.len();
+        let grads = vec![0f32; vals_len + 2 * r * e];
         let mut k = Kernel {
             r,
             e,
@@ -464,10 +478,14 @@ impl Kernel {
             gzrow: Vec::new(),
             zeros: vec![0.0; r * e],
             ones: vec![1.0; r * e],
-            sink: vec![0.0; 2 * r * e],
+            sink: vals_len,
+            fplans: Vec::new(),
             one_hot: false,
             prod: vec![1.0; r + r * e],
             prod_exp: vec![0; r + r * e],
+            prod_rows: [Vec::new(), Vec::new()],
+            obs_rows: None,
+            fused_product: false,
             dvals: Vec::new(),
             doffs: Vec::new(),
             dhole: Vec::new(),
@@ -678,6 +696,7 @@ impl Kernel {
                 let out = self.ops[i].out();
                 let ko = self.nodes[out];
                 matches!(self.ops[i], Op::Bool2 { .. } | Op::Bool1 { .. })
+                    && !matches!(self.ops[i], Op::Bool2 { a, b, .. } if a == b)
                     && on
                     && ko.needs_grad
                     && ko.size == 2
@@ -731,10 +750,70 @@ impl Kernel {
             }
         }
         self.fused_class = vec![(true, true); self.fused_ops.len()];
+        self.fplans = self.fused_ops.iter().map(|&i| self.fplan(i)).collect();
+        let mut rows = [Vec::new(), Vec::new()];
+        let mut all = true;
+        for (o, &node) in self.observations.iter().enumerate() {
+            let k = self.nodes[node];
+            if k.size >= 2 {
+                all &= self.obs_fused[o] != usize::MAX;
+                let w = if k.dynamic { self.r * self.e } else { self.r };
+                rows[k.dynamic as usize].push(k.off + w);
+            }
+        }
+        self.obs_rows = all.then_some(rows);
         self.plan_sweep();
         self.plain_ops = (0..self.ops.len())
             .filter(|&i| self.nodes[self.ops[i].out()].needs_grad && !fused[i])
             .collect();
+    }
+
+    /// The rows of fused op `i` (see [`FPlan`]).
+    fn fplan(&self, i: usize) -> FPlan {
+        let out = self.ops[i].out();
+        let ko = self.nodes[out];
+        let w = if ko.dynamic { self.r * self.e } else { self.r };
+        // An argument's two value rows, and its two gradient rows (the sink's when it takes
+        // no gradient).
+        let rows = |x: usize| {
+            let k = self.nodes[x];
+            let g = if k.needs_grad { k.off } else { self.sink };
+            ([k.off, k.off + w], g)
+        };
+        let (x, g, kind) = match self.ops[i] {
+            Op::Bool2 {
+                a, b, mask, assign, ..
+            } => {
+                let ((xa, ga), (xb, gb)) = (rows(a), rows(b));
+                let keep = assign.map(|f| if f { 0 } else { !0 });
+                let kind = FKind::Bool2 { mask, keep };
+                ([xa[0], xa[1], xb[0], xb[1]], [ga, gb], kind)
+            }
+            Op::Bool1 {
+                a,
+                mask,
+                data,
+                assign,
+                ..
+            } => {
+                let (xa, ga) = rows(a);
+                let kind = FKind::Bool1 {
+                    m1: mask[1],
+                    e: data.map(|v| v == 1),
+                    keep: if assign { 0 } else { !0 },
+                };
+                ([xa[0], xa[1], 0, 0], [ga, 0], kind)
+            }
+            _ => unreachable!("only Bool1 and Bool2 ops are fused"),
+        };
+        FPlan {
+            x,
+            g,
+            w,
+            o1: ko.off + w,
+            dynamic: ko.dynamic,
+            kind,
+        }
     }
 
     /// Fuses the observed comparisons (`Kernel::plan_fusion`; the default) or runs every op
@@ -768,12 +847,14 @@ impl Kernel {
                     unary: false,
                     args: [row(a), row(b)],
                     data: [data[0], data[1], data[2], data[3]].map(|v| v as u32),
+                    vmask: vmask(&data),
                     dynamic: self.nodes[out].dynamic,
                 },
                 Op::Bool1 { out, a, data, .. } => DFused {
                     unary: true,
                     args: [row(a), row(a)],
                     data: [data[0] as u32, data[1] as u32, 0, 0],
+                    vmask: vmask(&data),
                     dynamic: self.nodes[out].dynamic,
                 },
                 _ => unreachable!("only Bool1 and Bool2 ops are fused"),
@@ -1023,71 +1104,45 @@ impl Kernel {
     fn run_fused(&mut self) {
         let (eps, one_hot) = (self.eps, self.one_hot);
         let d = [bce_grad(0.0, eps), bce_grad(1.0, eps)];
-        for (slot, &i) in self.fused_ops.iter().enumerate() {
-            let out = self.ops[i].out();
-            let (len, w) = self.len_stride(out);
-            let ko = self.nodes[out];
+        let mut product = true;
+        for (slot, f) in self.fplans.iter().enumerate() {
+            let len = if f.dynamic { self.n * self.e } else { self.n };
             // A static row's seed is multiplied by ones: exactly the unweighted seed.
-            let wt = if ko.dynamic {
+            let wt = if f.dynamic {
                 &self.weights[..len]
             } else {
                 &self.ones[..len]
             };
-            let (lo, hi) = self.vals.split_at_mut(ko.off);
-            let o1 = &mut hi[w..w + len];
-            self.fused_class[slot] = match self.ops[i] {
-                Op::Bool1 {
-                    a,
-                    mask,
-                    data,
-                    assign,
-                    ..
-                } => {
-                    let ka = self.nodes[a];
-                    let (x0, x1) = (&lo[ka.off..ka.off + len], &lo[ka.off + w..ka.off + w + len]);
-                    let (g0, g1) = two_rows(&mut self.grads, ka.off, w, len);
+            // The arguments' rows come before the output's.
+            let (lo, hi) = self.vals.split_at_mut(f.o1);
+            let o1 = &mut hi[..len];
+            let x = |j: usize| &lo[f.x[j]..f.x[j] + len];
+            let class = match f.kind {
+                FKind::Bool1 { m1, e, keep } => {
+                    let (g0, g1) = two_rows(&mut self.grads, f.g[0], f.w, len);
                     let c = Fused {
-                        keep: [if assign { 0 } else { !0 }, 0],
+                        keep: [keep, 0],
                         eps,
                         d,
                     };
-                    let e = data.map(|v| v == 1);
                     if one_hot {
-                        fused1::<true>(c, mask[1], e, x0, x1, wt, o1, g0, g1)
+                        fused1::<true>(c, m1, e, x(0), x(1), wt, o1, g0, g1)
                     } else {
-                        fused1::<false>(c, mask[1], e, x0, x1, wt, o1, g0, g1)
+                        fused1::<false>(c, m1, e, x(0), x(1), wt, o1, g0, g1)
                     }
                 }
-                Op::Bool2 {
-                    a, b, mask, assign, ..
-                } => {
-                    let (ka, kb) = (self.nodes[a], self.nodes[b]);
-                    let x0 = &lo[ka.off..ka.off + len];
-                    let x1 = &lo[ka.off + w..ka.off + w + len];
-                    let y0 = &lo[kb.off..kb.off + len];
-                    let y1 = &lo[kb.off + w..kb.off + w + len];
-                    // An argument that takes no gradient (an input, say) writes into the sink.
-                    let (ga, gb) = match (ka.needs_grad, kb.needs_grad) {
-                        (true, true) => {
-                            // Distinct nodes, so disjoint rows.
-                            let (gl, gh) = self.grads.split_at_mut(ka.off.max(kb.off));
-                            if ka.off < kb.off {
-                                (&mut gl[ka.off..], &mut gh[..])
-                            } else {
-                                (&mut gh[..], &mut gl[kb.off..])
-                            }
-                        }
-                        (true, false) => (&mut self.grads[ka.off..], &mut self.sink[..]),
-                        (false, true) => (&mut self.sink[..], &mut self.grads[kb.off..]),
-                        (false, false) => unreachable!("a fused op depends on a hole"),
+                FKind::Bool2 { mask, keep } => {
+                    // Distinct nodes (or the sink), so disjoint pairs of rows.
+                    let (gl, gh) = self.grads.split_at_mut(f.g[0].max(f.g[1]));
+                    let (ga, gb) = if f.g[0] < f.g[1] {
+                        (&mut gl[f.g[0]..], gh)
+                    } else {
+                        (gh, &mut gl[f.g[1]..])
                     };
-                    let (ga0, ga1) = two_rows(ga, 0, w, len);
-                    let (gb0, gb1) = two_rows(gb, 0, w, len);
-                    let c = Fused {
-                        keep: assign.map(|f| if f { 0 } else { !0 }),
-                        eps,
-                        d,
-                    };
+                    let (ga0, ga1) = two_rows(ga, 0, f.w, len);
+                    let (gb0, gb1) = two_rows(gb, 0, f.w, len);
+                    let c = Fused { keep, eps, d };
+                    let (x0, x1, y0, y1) = (x(0), x(1), x(2), x(3));
                     macro_rules! dispatch {
                         ($($t:literal)*) => {
                             match (mask, one_hot) {
@@ -1103,9 +1158,11 @@ impl Kernel {
                     }
                     dispatch!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
                 }
-                _ => unreachable!("only Bool1 and Bool2 ops are fused"),
             };
+            self.fused_class[slot] = class;
+            product &= class.0 && !class.1;
         }
+        self.fused_product = product;
     }
 
     /// (active length, stride) of a node's rows.
@@ -1159,14 +1216,22 @@ impl Kernel {
         let (ps, pd) = (&mut ps[..n], &mut pd[..n * e]);
         let (es, ed) = self.prod_exp.split_at_mut(r);
         let (es, ed) = (&mut es[..n], &mut ed[..n * e]);
-        ps.fill(1.0);
-        pd.fill(1.0);
-        es.fill(0);
-        ed.fill(0);
-        let (mut fs, mut fd) = (0usize, 0usize);
+        let [mut rows_s, mut rows_d] = std::mem::take(&mut self.prod_rows);
+        rows_s.clear();
+        rows_d.clear();
         // Two factors of at least eps stay normal (times [1, 2)) down to eps = 1e-18.
         let every = if eps >= 1e-18 { 2 } else { 1 };
-        for (o, (&node, &assign)) in self.observations.iter().zip(&self.obs_assign).enumerate() {
+        // Every observation fused, and every fused row bound for the products: their rows are
+        // known, and the loop below has nothing to do.
+        let shortcut = self.fused_product
+            && fast
+            && (self.obs_rows.as_ref()).is_some_and(|r| unit || r[1].is_empty());
+        let obs = if shortcut { 0 } else { self.observations.len() };
+        for (o, (&node, &assign)) in self.observations[..obs]
+            .iter()
+            .zip(&self.obs_assign)
+            .enumerate()
+        {
             let k = self.nodes[node];
             if k.size < 2 {
                 continue;
@@ -1206,19 +1271,8 @@ impl Kernel {
                 classify(p, eps)
             };
             if !exact && fast && finite && (unit || !k.dynamic) {
-                let (acc, ex, f) = if k.dynamic {
-                    (&mut *pd, &mut *ed, &mut fd)
-                } else {
-                    (&mut *ps, &mut *es, &mut fs)
-                };
-                *f += 1;
-                if *f % every == 0 {
-                    multiply_renormalise(acc, ex, p, eps);
-                } else {
-                    for (a, &x) in acc.iter_mut().zip(p) {
-                        *a *= x.max(eps);
-                    }
-                }
+                // Multiplied in after this loop, all rows at once (see `products`).
+                if k.dynamic { &mut rows_d } else { &mut rows_s }.push(k.off + w);
                 continue;
             }
             if exact && !k.dynamic {
@@ -1245,13 +1299,19 @@ impl Kernel {
                 }
             }
         }
-        if fs > 0 {
+        let (ls, ld) = match &self.obs_rows {
+            Some(rows) if shortcut => (&rows[0][..], &rows[1][..]),
+            _ => (&rows_s[..], &rows_d[..]),
+        };
+        if !ls.is_empty() {
+            products(&self.vals, ls, eps, every, ps, es);
             renormalise(ps, es);
             for ((l, &m), &x) in loss.iter_mut().zip(ps.iter()).zip(es.iter()) {
                 *l -= ln_product(m, x);
             }
         }
-        if fd > 0 {
+        if !ld.is_empty() {
+            products(&self.vals, ld, eps, every, pd, ed);
             renormalise(pd, ed);
             for (c, l) in loss.iter_mut().enumerate() {
                 for ei in c * e..(c + 1) * e {
@@ -1259,6 +1319,7 @@ impl Kernel {
                 }
             }
         }
+        self.prod_rows = [rows_s, rows_d];
         for (node, expected) in &self.outputs {
             let k = self.nodes[*node];
             let w = if k.dynamic { r * e } else { r };
@@ -1423,7 +1484,25 @@ impl Kernel {
         }
         // The fused ops (observed, read by nothing else; see `plan_fusion`): only their
         // violations count, from rows resolved once (`dfused`), without writing their own.
-        for f in &self.dfused {
+        // The static ones all at once per block of columns (see `count_fused`); the last
+        // block reads past the active columns when the rows have room (every row has `r`),
+        // and only the active columns' counts are kept.
+        let mut c = 0;
+        while c + 32 <= n {
+            count_fused::<32>(&self.dfused, prog, &self.dvals, c, &mut out[c..c + 32]);
+            c += 32;
+        }
+        while c < n {
+            let take = (n - c).min(8);
+            if c + 8 <= r {
+                count_fused::<8>(&self.dfused, prog, &self.dvals, c, &mut out[c..c + take]);
+                c += take;
+            } else {
+                count_fused::<1>(&self.dfused, prog, &self.dvals, c, &mut out[c..c + 1]);
+                c += 1;
+            }
+        }
+        for f in self.dfused.iter().filter(|f| f.dynamic) {
             let len = if f.dynamic { n * e } else { n };
             let src = |d: DRow| -> &[u32] {
                 if d.hole {
@@ -1435,16 +1514,7 @@ impl Kernel {
             let t = f.data;
             let (x, y) = (src(f.args[0]), src(f.args[1]));
             match (f.unary, f.dynamic) {
-                (false, false) => {
-                    for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
-                        *o += violated(bool2_value(t, x, y));
-                    }
-                }
-                (true, false) => {
-                    for (o, &x) in out.iter_mut().zip(x) {
-                        *o += violated(bool1_value(t, x));
-                    }
-                }
+                (_, false) => unreachable!("counted above"),
                 (false, true) => {
                     for (o, (xs, ys)) in
                         out.iter_mut().zip(x.chunks_exact(e).zip(y.chunks_exact(e)))
@@ -1783,6 +1853,8 @@ struct DFused {
     args: [DRow; 2],
     /// Output value per table entry.
     data: [u32; 4],
+    /// Bit `t` set: entry `t` is violated (by [`violated`]).
+    vmask: u32,
     dynamic: bool,
 }
 
@@ -1791,6 +1863,55 @@ struct DFused {
 #[inline(always)]
 fn violated(v: u32) -> u32 {
     (v != 1 && v != u32::MAX) as u32
+}
+
+/// [`DFused::vmask`] of a table's values.
+fn vmask(data: &[usize]) -> u32 {
+    (data.iter().enumerate())
+        .map(|(t, &v)| violated(v as u32) << t)
+        .sum()
+}
+
+/// Adds to `out` (the first of the `B` columns from `c`) the violations of the static fused ops in `fused`
+/// (the dynamic ones are skipped), with their rows read from the program `prog` or from
+/// `dvals`. What [`violated`] of [`bool2_value`] or [`bool1_value`] counts, from the table's
+/// [`DFused::vmask`]: all the ops for a block of columns at once, the counts held in
+/// registers (a pass per op cost as much again in loop set-up as in the loop).
+#[inline(always)]
+fn count_fused<const B: usize>(
+    fused: &[DFused],
+    prog: &[u32],
+    dvals: &[u32],
+    c: usize,
+    out: &mut [u32],
+) {
+    let mut acc = [0u32; B];
+    let src = |d: DRow| -> &[u32] {
+        let buf = if d.hole { prog } else { dvals };
+        &buf[d.off + c..d.off + c + B]
+    };
+    for f in fused {
+        if f.dynamic {
+            continue;
+        }
+        let x = src(f.args[0]);
+        if f.unary {
+            for k in 0..B {
+                let bit = (f.vmask >> (x[k] & 1)) & 1;
+                acc[k] += if x[k] <= 1 { bit } else { 0 };
+            }
+        } else {
+            let y = src(f.args[1]);
+            for k in 0..B {
+                let (x, y) = (x[k], y[k]);
+                let bit = (f.vmask >> ((x << 1 | y) & 3)) & 1;
+                acc[k] += if (x | y) <= 1 { bit } else { 0 };
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o += a;
+    }
 }
 
 /// Adds to `out[c]` the violated observations of a row of the discrete sweep (one value per
@@ -1808,6 +1929,33 @@ fn count_violations(out: &mut [u32], e: usize, dynamic: bool, vals: &[u32]) {
             *o += violated(v);
         }
     }
+}
+
+/// A fused op's rows ([`Kernel::run_fused`]), resolved once: offsets into `vals` of its
+/// arguments' rows `x` (`x0, x1, y0, y1`; a `Bool1` has no `y`) and of its output's row of
+/// "true" `o1`, and into `grads` of each argument's first gradient row `g` (its second is
+/// `w` further).
+#[derive(Clone, Copy, Debug)]
+struct FPlan {
+    x: [usize; 4],
+    g: [usize; 2],
+    w: usize,
+    o1: usize,
+    dynamic: bool,
+    kind: FKind,
+}
+
+/// What a fused op computes; `keep` as [`Fused`]'s.
+#[derive(Clone, Copy, Debug)]
+enum FKind {
+    /// Table `mask` (bit `t` set: entry `t = 2·x + y` yields 1).
+    Bool2 { mask: u8, keep: [u32; 2] },
+    /// `o1 = m1[0] · x0 + m1[1] · x1`; entry `v` yields 1 where `e[v]`.
+    Bool1 {
+        m1: [f32; 2],
+        e: [bool; 2],
+        keep: u32,
+    },
 }
 
 /// The constants of one fused op (`fused2`, `fused1`).
@@ -2049,16 +2197,108 @@ fn seed_one_hot<const DYN: bool, const ASSIGN: bool>(
     }
 }
 
-/// `acc *= max(p, eps)`, then [`renormalise`], in one pass.
+/// The running products of the loss: `acc[c] = Π_j max(vals[rows[j] + c], eps)` over the
+/// columns `c` of `acc`, in the order of `rows`, its exponent moved into `exp` (see
+/// [`renormalise`]) after every `every`-th factor (1 or 2). All rows for a block of columns
+/// at once, the block's products held in registers: one pass per row costed about as much
+/// again in loop set-up as in the loop (the rows are a few vectors long), where this costs
+/// a load, a max and a multiply per row and vector. Bit for bit what multiplying row by row
+/// gives: the same operations on every column, in the same order.
 #[inline(always)]
-fn multiply_renormalise(acc: &mut [f32], exp: &mut [i32], p: &[f32], eps: f32) {
+fn products(
+    vals: &[f32],
+    rows: &[usize],
+    eps: f32,
+    every: usize,
+    acc: &mut [f32],
+    exp: &mut [i32],
+) {
     let len = acc.len();
-    let (exp, p) = (&mut exp[..len], &p[..len]);
-    for c in 0..len {
-        let bits = (acc[c] * p[c].max(eps)).to_bits();
-        exp[c] += ((bits >> 23) & 0xff) as i32 - 127;
-        acc[c] = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let exp = &mut exp[..len];
+    let mut c = 0;
+    while c + 32 <= len {
+        products_block::<32>(
+            vals,
+            rows,
+            c,
+            eps,
+            every,
+            &mut acc[c..c + 32],
+            &mut exp[c..c + 32],
+        );
+        c += 32;
     }
+    while c + 8 <= len {
+        products_block::<8>(
+            vals,
+            rows,
+            c,
+            eps,
+            every,
+            &mut acc[c..c + 8],
+            &mut exp[c..c + 8],
+        );
+        c += 8;
+    }
+    while c < len {
+        products_block::<1>(
+            vals,
+            rows,
+            c,
+            eps,
+            every,
+            &mut acc[c..c + 1],
+            &mut exp[c..c + 1],
+        );
+        c += 1;
+    }
+}
+
+/// [`products`] of the `B` columns from `c`.
+#[inline(always)]
+fn products_block<const B: usize>(
+    vals: &[f32],
+    rows: &[usize],
+    c: usize,
+    eps: f32,
+    every: usize,
+    acc: &mut [f32],
+    exp: &mut [i32],
+) {
+    let mut a = [1.0f32; B];
+    let mut x = [0i32; B];
+    // `max(p, eps)` of a finite `p` (what `f32::max` gives, as one instruction).
+    let times = |a: &mut [f32; B], off: usize| {
+        let p = &vals[off + c..off + c + B];
+        for k in 0..B {
+            a[k] *= if p[k] > eps { p[k] } else { eps };
+        }
+    };
+    let renorm = |a: &mut [f32; B], x: &mut [i32; B]| {
+        for k in 0..B {
+            let bits = a[k].to_bits();
+            x[k] += ((bits >> 23) & 0xff) as i32 - 127;
+            a[k] = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+        }
+    };
+    if every == 2 {
+        let mut pairs = rows.chunks_exact(2);
+        for pair in &mut pairs {
+            times(&mut a, pair[0]);
+            times(&mut a, pair[1]);
+            renorm(&mut a, &mut x);
+        }
+        if let [last] = pairs.remainder() {
+            times(&mut a, *last);
+        }
+    } else {
+        for &off in rows {
+            times(&mut a, off);
+            renorm(&mut a, &mut x);
+        }
+    }
+    acc[..B].copy_from_slice(&a);
+    exp[..B].copy_from_slice(&x);
 }
 
 /// Moves the binary exponent of every (positive, normal) `acc` into `exp`, leaving `acc` in
