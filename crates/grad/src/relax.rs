@@ -1493,8 +1493,12 @@ impl Kernel {
             c += 32;
         }
         while c < n {
-            let take = (n - c).min(8);
-            if c + 8 <= r {
+            let take = (n - c).min(16);
+            if take > 8 && c + 16 <= r {
+                count_fused::<16>(&self.dfused, prog, &self.dvals, c, &mut out[c..c + take]);
+                c += take;
+            } else if c + 8 <= r {
+                let take = take.min(8);
                 count_fused::<8>(&self.dfused, prog, &self.dvals, c, &mut out[c..c + take]);
                 c += take;
             } else {
