@@ -5,7 +5,8 @@
 // next argmax and sigmoid. The same arithmetic in one, two or three loops per hole, the
 // three-loop form with `exp`'s polynomial by Estrin's scheme instead of Horner's (which
 // would change results in the last bit), and (session 10) the three loops each run over all
-// holes before the next starts. Prints the best of six rounds, ns per parameter.
+// holes before the next starts, and (session 11) `exp` alone in the second loop with the
+// argmax moved beside the division. Prints the best of six rounds, ns per parameter.
 // rustc -O fused_update.rs && ./fused_update
 use std::time::Instant;
 
@@ -99,6 +100,24 @@ fn hole<const LOOPS: u8, const ESTRIN: bool>(
                 dirty[c] |= am != cur[c];
                 cur[c] = am;
                 let q1 = 1.0 / (1.0 + exp_fast::<ESTRIN>(th0 - th1));
+                p0[c] = 1.0 - q1;
+                p1[c] = q1;
+            }
+        }
+        4 => {
+            // (session 11) `exp` alone in the second loop, the argmax beside the division.
+            for c in 0..n {
+                adam(c, p0, p1, t0, t1, m, v, bad);
+            }
+            for c in 0..n {
+                p1[c] = exp_fast::<ESTRIN>(t0[c] - t1[c]);
+            }
+            for c in 0..n {
+                let (th0, th1) = (t0[c], t1[c]);
+                let am = (th1 > th0) as u32;
+                dirty[c] |= am != cur[c];
+                cur[c] = am;
+                let q1 = 1.0 / (1.0 + p1[c]);
                 p0[c] = 1.0 - q1;
                 p1[c] = q1;
             }
@@ -205,8 +224,8 @@ unsafe fn steps<const LOOPS: u8, const ESTRIN: bool>(r: &mut Rows, holes: usize,
 
 fn main() {
     let (holes, n, count) = (255, 48, 4000);
-    let names = ["one loop", "two loops", "three loops", "three loops, Estrin", "three passes over all holes"];
-    let mut best = [f64::INFINITY; 5];
+    let names = ["one loop", "two loops", "three loops", "three loops, Estrin", "three passes over all holes", "three loops, exp alone"];
+    let mut best = [f64::INFINITY; 6];
     for _ in 0..6 {
         for (k, b) in best.iter_mut().enumerate() {
             let len = 2 * holes * n;
@@ -228,6 +247,7 @@ fn main() {
                     1 => steps::<2, false>(&mut r, holes, n, count),
                     2 => steps::<3, false>(&mut r, holes, n, count),
                     4 => steps_flat(&mut r, holes, n, count),
+                    5 => steps::<4, false>(&mut r, holes, n, count),
                     _ => steps::<3, true>(&mut r, holes, n, count),
                 }
             }
