@@ -395,6 +395,122 @@ fn bop2_fused(
     }
 }
 
+/// What the fused updates of a step share: the fused holes, as (hole, parameter offset)
+/// pairs, the column stride `rc` and the `w` columns computed, and the driver's per-column
+/// state (see [`Rows2`]).
+struct FusedRows<'a> {
+    holes: &'a [(usize, usize)],
+    rc: usize,
+    w: usize,
+    cur: &'a mut [u32],
+    flips: &'a mut [u32],
+    bad: &'a mut [f32],
+}
+
+/// [`fmgd2_fused`] for every fused hole, with `coefs` = `[a, it, it_next]`, the logits in
+/// `theta` and Adam's moments in `m` and `v` (parameter layout). A function of its own,
+/// compiled for the widest vector instructions, so that its loops get the registers to
+/// themselves: inlined in the driver's step, half of each hole's set-up was spills.
+fn fmgd_fused_all(
+    kernel: &mut Kernel,
+    rows: FusedRows,
+    coefs: [f32; 3],
+    theta: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    widest_simd!(fmgd_fused_all_body, (
+        kernel: &mut Kernel = kernel,
+        rows: FusedRows = rows,
+        coefs: [f32; 3] = coefs,
+        theta: &mut [f32] = theta,
+        m: &mut [f32] = m,
+        v: &mut [f32] = v,
+    ) -> ())
+}
+
+#[inline(always)]
+fn fmgd_fused_all_body(
+    kernel: &mut Kernel,
+    rows: FusedRows,
+    coefs: [f32; 3],
+    theta: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    let FusedRows {
+        holes,
+        rc,
+        w,
+        cur,
+        flips,
+        bad,
+    } = rows;
+    for &(h, off) in holes {
+        let (t0, t1) = theta[off * rc..].split_at_mut(rc);
+        let Rows2 {
+            p0,
+            p1,
+            g0,
+            g1,
+            cur,
+            flips,
+            bad,
+        } = Rows2::of(kernel.hole_rows_mut(h), h, rc, w, cur, flips, bad);
+        let mv = off * rc..off * rc + w;
+        fmgd2_fused(
+            p0,
+            p1,
+            g0,
+            g1,
+            cur,
+            flips,
+            bad,
+            coefs,
+            t0,
+            t1,
+            &mut m[mv.clone()],
+            &mut v[mv],
+        );
+    }
+}
+
+/// [`bop2_fused`] for every fused hole, with `[γ, τ]` and the running averages in `avg`
+/// (parameter layout); a function of its own as [`fmgd_fused_all`] is.
+fn bop_fused_all(kernel: &mut Kernel, rows: FusedRows, gamma_tau: [f32; 2], avg: &mut [f32]) {
+    widest_simd!(bop_fused_all_body, (
+        kernel: &mut Kernel = kernel,
+        rows: FusedRows = rows,
+        gamma_tau: [f32; 2] = gamma_tau,
+        avg: &mut [f32] = avg,
+    ) -> ())
+}
+
+#[inline(always)]
+fn bop_fused_all_body(kernel: &mut Kernel, rows: FusedRows, [gm, tau]: [f32; 2], avg: &mut [f32]) {
+    let FusedRows {
+        holes,
+        rc,
+        w,
+        cur,
+        flips,
+        bad,
+    } = rows;
+    for &(h, off) in holes {
+        let (m0, m1) = avg[off * rc..].split_at_mut(rc);
+        let Rows2 {
+            p0,
+            p1,
+            g0,
+            g1,
+            cur,
+            flips,
+            bad,
+        } = Rows2::of(kernel.hole_rows_mut(h), h, rc, w, cur, flips, bad);
+        bop2_fused(p0, p1, g0, g1, cur, flips, bad, gm, tau, m0, m1);
+    }
+}
+
 /// Swaps columns `a` and `b` of every row of `buf` (column layout, `rc` columns).
 fn swap_cols<T>(buf: &mut [T], rc: usize, a: usize, b: usize) {
     if rc == 0 {
@@ -968,6 +1084,10 @@ fn run_chunk_body(
     // testing `fused`: at K = 256 those tests were 2% of an FMGD step).
     let every_hole: Vec<usize> = (0..nh).collect();
     let unfused: Vec<usize> = (0..nh).filter(|&h| !fused[h]).collect();
+    let fused_holes: Vec<(usize, usize)> = (0..nh)
+        .filter(|&h| fused[h])
+        .map(|h| (h, layout[h].0))
+        .collect();
     let todo = |step: usize| {
         if step > 0 {
             &unfused[..]
@@ -1234,43 +1354,18 @@ fn run_chunk_body(
                 let it = 1.0 / temp;
                 let a = adam.advance();
                 let it_next = 1.0 / temp_at(step + 1);
-                for (h, &(off, size)) in layout.iter().enumerate() {
-                    if fused[h] {
-                        let (t0, t1) = theta[off * rc..].split_at_mut(rc);
-                        let Rows2 {
-                            p0,
-                            p1,
-                            g0,
-                            g1,
-                            cur,
-                            flips,
-                            bad,
-                        } = Rows2::of(
-                            kernel.hole_rows_mut(h),
-                            h,
-                            rc,
-                            w,
-                            &mut cur,
-                            &mut flips,
-                            &mut bad,
-                        );
-                        let mv = off * rc..off * rc + w;
-                        fmgd2_fused(
-                            p0,
-                            p1,
-                            g0,
-                            g1,
-                            cur,
-                            flips,
-                            bad,
-                            [a, it, it_next],
-                            t0,
-                            t1,
-                            &mut adam.m[mv.clone()],
-                            &mut adam.v[mv],
-                        );
-                        continue;
-                    }
+                let rows = FusedRows {
+                    holes: &fused_holes,
+                    rc,
+                    w,
+                    cur: &mut cur,
+                    flips: &mut flips,
+                    bad: &mut bad,
+                };
+                let (m, v) = (&mut adam.m[..], &mut adam.v[..]);
+                fmgd_fused_all(&mut kernel, rows, [a, it, it_next], &mut theta, m, v);
+                for &h in &unfused {
+                    let (off, size) = layout[h];
                     let pr = kernel.hole_vals(h);
                     let gp = kernel.hole_grads(h);
                     let gt = &mut gtheta[off * rc..(off + size) * rc];
@@ -1332,29 +1427,17 @@ fn run_chunk_body(
             }
             Method::Bop => {
                 let gm = config.gamma;
-                for (h, &(off, size)) in layout.iter().enumerate() {
-                    if fused[h] {
-                        let (m0, m1) = avg[off * rc..].split_at_mut(rc);
-                        let Rows2 {
-                            p0,
-                            p1,
-                            g0,
-                            g1,
-                            cur,
-                            flips,
-                            bad,
-                        } = Rows2::of(
-                            kernel.hole_rows_mut(h),
-                            h,
-                            rc,
-                            w,
-                            &mut cur,
-                            &mut flips,
-                            &mut bad,
-                        );
-                        bop2_fused(p0, p1, g0, g1, cur, flips, bad, gm, config.tau, m0, m1);
-                        continue;
-                    }
+                let rows = FusedRows {
+                    holes: &fused_holes,
+                    rc,
+                    w,
+                    cur: &mut cur,
+                    flips: &mut flips,
+                    bad: &mut bad,
+                };
+                bop_fused_all(&mut kernel, rows, [gm, config.tau], &mut avg);
+                for &h in &unfused {
+                    let (off, size) = layout[h];
                     let gr = kernel.hole_grads(h);
                     let m = &mut avg[off * rc..(off + size) * rc];
                     for v in 0..size {
