@@ -2011,8 +2011,8 @@ fn fused_seed<const ONE_HOT: bool>(s: f32, wt: f32, c: &Fused) -> f32 {
 /// of ones for a static row), and the backward pass into the arguments' rows, where each
 /// entry's gradient is `g` if it yields 1 and 0 otherwise. Returns what [`classify`] says of
 /// `o1` (`ONE_HOT`: the values are exactly 0 or 1), from flags kept as numbers, not `bool`s
-/// (`s − s` is +0, all bits 0, exactly when `s` is finite), so that the loop does not pack its
-/// comparisons into bytes (14 instructions a vector of eight columns, against 6).
+/// ([`nonfinite_bits`], [`inexact_bit`]), so that the loop does not pack its
+/// comparisons into bytes (14 instructions a vector of eight columns, against 7).
 ///
 /// The general backward pass adds `0 · y` for an entry whose gradient is 0 (read from the row
 /// of zeros); this pass leaves the term out. On finite values that adds +0 to a sum that is
@@ -2086,8 +2086,8 @@ fn fused2<const T: u8, const ONE_HOT: bool>(
         gb0[i] = b0;
         gb1[i] = b1;
         if !ONE_HOT {
-            nan |= (s - s).to_bits();
-            inexact |= (s != 1.0 && !(s <= c.eps)) as u32;
+            nan |= nonfinite_bits(s);
+            inexact |= inexact_bit(s, c.eps);
         }
     }
     (nan == 0, inexact == 0)
@@ -2120,11 +2120,26 @@ fn fused1<const ONE_HOT: bool>(
         ga0[i] = and(ga0[i], c.keep[0]) + and(g, m[0]);
         ga1[i] = and(ga1[i], c.keep[0]) + and(g, m[1]);
         if !ONE_HOT {
-            nan |= (s - s).to_bits();
-            inexact |= (s != 1.0 && !(s <= c.eps)) as u32;
+            nan |= nonfinite_bits(s);
+            inexact |= inexact_bit(s, c.eps);
         }
     }
     (nan == 0, inexact == 0)
+}
+
+/// All bits 0 exactly when `s` is finite: `s − s` is +0 then, and NaN otherwise.
+#[inline(always)]
+#[allow(clippy::eq_op)] // `s − s` is meant: NaN for ±∞ and NaN.
+fn nonfinite_bits(s: f32) -> u32 {
+    (s - s).to_bits()
+}
+
+/// 1 when `s` is neither exactly 1 nor at most `eps` (so NaN is inexact), else 0: the
+/// negation of [`classify`]'s test for one value, as a number.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(s <= eps)` is meant: true for NaN.
+fn inexact_bit(s: f32, eps: f32) -> u32 {
+    (s != 1.0 && !(s <= eps)) as u32
 }
 
 /// The two rows `[off, off + len)` and `[off + w, off + w + len)` of `buf`, mutably.
