@@ -1278,17 +1278,20 @@ fn check_graph(g: &Graph) -> Result<(), EvalError> {
             ));
         }
     }
-    let dom = |d: crate::DomainId, what: &str| -> Result<u32, EvalError> {
+    // What is checked is named only when it fails (`what` builds the name): formatting a
+    // name for every node up front was half the cost of `Evaluator::new`.
+    let dom = |d: crate::DomainId, what: &dyn Fn() -> String| -> Result<u32, EvalError> {
         match g.domains.get(d.0 as usize) {
             Some(x) => Ok(x.size),
             None => Err(EvalError::Malformed(format!(
-                "{what} has domain {} but there are {nd} domains",
+                "{} has domain {} but there are {nd} domains",
+                what(),
                 d.0
             ))),
         }
     };
     for (t, table) in g.tables.iter().enumerate() {
-        let what = format!("table {t} ({})", table.name);
+        let what = || format!("table {t} ({})", table.name);
         let mut len = 1u64;
         for &a in &table.args {
             len = len.saturating_mul(dom(a, &what)? as u64);
@@ -1296,22 +1299,26 @@ fn check_graph(g: &Graph) -> Result<(), EvalError> {
         let out = dom(table.out, &what)?;
         if len != table.data.len() as u64 || len >= DYN as u64 {
             return bad(format!(
-                "{what} has {} entries for an argument space of {len}",
+                "{} has {} entries for an argument space of {len}",
+                what(),
                 table.data.len()
             ));
         }
         if let Some(v) = table.data.iter().find(|&&v| v >= out) {
-            return bad(format!("{what} has entry {v} outside its output domain"));
+            return bad(format!(
+                "{} has entry {v} outside its output domain",
+                what()
+            ));
         }
     }
     for (h, hole) in g.holes.iter().enumerate() {
-        dom(hole.domain, &format!("hole {h}"))?;
+        dom(hole.domain, &|| format!("hole {h}"))?;
     }
     for (s, slot) in g.inputs.iter().enumerate() {
-        dom(slot.domain, &format!("input slot {s}"))?;
+        dom(slot.domain, &|| format!("input slot {s}"))?;
     }
     for (i, n) in g.nodes.iter().enumerate() {
-        let what = format!("node %{i}");
+        let what = || format!("node %{i}");
         let size = dom(n.domain, &what)?;
         let arg = |a: crate::NodeId| -> Result<u32, EvalError> {
             if (a.0 as usize) < i {
@@ -1326,26 +1333,27 @@ fn check_graph(g: &Graph) -> Result<(), EvalError> {
         match &n.node {
             Node::Input(s) => match g.inputs.get(*s as usize) {
                 Some(slot) if g.domain(slot.domain).size == size => {}
-                Some(_) => return bad(format!("{what}: input slot {s} has another domain")),
-                None => return bad(format!("{what}: no input slot {s}")),
+                Some(_) => return bad(format!("{}: input slot {s} has another domain", what())),
+                None => return bad(format!("{}: no input slot {s}", what())),
             },
             Node::Hole(h) => match g.holes.get(h.0 as usize) {
                 Some(hole) if g.domain(hole.domain).size == size => {}
-                Some(_) => return bad(format!("{what}: hole {} has another domain", h.0)),
-                None => return bad(format!("{what}: no hole {}", h.0)),
+                Some(_) => return bad(format!("{}: hole {} has another domain", what(), h.0)),
+                None => return bad(format!("{}: no hole {}", what(), h.0)),
             },
             Node::Const(v) => {
                 if *v >= size {
-                    return bad(format!("{what}: constant {v} outside its domain"));
+                    return bad(format!("{}: constant {v} outside its domain", what()));
                 }
             }
             Node::Apply(t, args) => {
                 let Some(table) = g.tables.get(t.0 as usize) else {
-                    return bad(format!("{what}: no table {}", t.0));
+                    return bad(format!("{}: no table {}", what(), t.0));
                 };
                 if table.args.len() != args.len() {
                     return bad(format!(
-                        "{what}: {} arguments for table {} of arity {}",
+                        "{}: {} arguments for table {} of arity {}",
+                        what(),
                         args.len(),
                         t.0,
                         table.args.len()
@@ -1354,51 +1362,62 @@ fn check_graph(g: &Graph) -> Result<(), EvalError> {
                 for (&a, &d) in args.iter().zip(&table.args) {
                     if arg(a)? != g.domain(d).size {
                         return bad(format!(
-                            "{what}: argument %{} does not fit table {}",
-                            a.0, t.0
+                            "{}: argument %{} does not fit table {}",
+                            what(),
+                            a.0,
+                            t.0
                         ));
                     }
                 }
                 if g.domain(table.out).size != size {
-                    return bad(format!("{what}: table {} has another output domain", t.0));
+                    return bad(format!(
+                        "{}: table {} has another output domain",
+                        what(),
+                        t.0
+                    ));
                 }
             }
             Node::Mux(s, cases) => {
                 if arg(*s)? as usize != cases.len() {
                     return bad(format!(
-                        "{what}: {} cases for a selector with {} values",
+                        "{}: {} cases for a selector with {} values",
+                        what(),
                         cases.len(),
                         arg(*s)?
                     ));
                 }
                 for &c in cases {
                     if arg(c)? != size {
-                        return bad(format!("{what}: case %{} has another domain", c.0));
+                        return bad(format!("{}: case %{} has another domain", what(), c.0));
                     }
                 }
             }
         }
     }
-    let node_size = |id: crate::NodeId, what: String| -> Result<u32, EvalError> {
+    let node_size = |id: crate::NodeId, what: &dyn Fn() -> String| -> Result<u32, EvalError> {
         match g.nodes.get(id.0 as usize) {
             Some(n) => Ok(g.domain(n.domain).size),
-            None => Err(EvalError::Malformed(format!("{what}: no node %{}", id.0))),
+            None => Err(EvalError::Malformed(format!(
+                "{}: no node %{}",
+                what(),
+                id.0
+            ))),
         }
     };
     for (o, out) in g.outputs.iter().enumerate() {
         let what = format!("output {o} ({})", out.slot.name);
-        let size = node_size(out.node, what.clone())?;
-        if dom(out.slot.domain, &what)? != size {
+        let size = node_size(out.node, &|| what.clone())?;
+        if dom(out.slot.domain, &|| what.clone())? != size {
             return bad(format!("{what}: slot and node domains differ"));
         }
     }
     for (k, obs) in g.observations.iter().enumerate() {
-        if node_size(obs.node, format!("observation {k}"))? != 2 {
+        if node_size(obs.node, &|| format!("observation {k}"))? != 2 {
             return bad(format!("observation {k}: node %{} is not bool", obs.node.0));
         }
     }
     for (c, cost) in g.costs.iter().enumerate() {
-        let size = node_size(cost.node, format!("cost {c}"))?;
+        let size = node_size(cost.node, &|| format!("cost {c}"))?;
         if cost.weights.len() != size as usize {
             return bad(format!(
                 "cost {c}: {} weights for a domain of {size} values",
