@@ -476,7 +476,9 @@ fn fmgd_fused_all_body(
 }
 
 /// [`bop2_fused`] for every fused hole, with `[γ, τ]` and the running averages in `avg`
-/// (parameter layout); a function of its own as [`fmgd_fused_all`] is.
+/// (parameter layout); a function of its own as [`fmgd_fused_all`] is. (The loop over the
+/// holes repeats `fmgd_fused_all_body`'s on purpose: one helper handing each hole's rows to a
+/// closure made FMGD's step 526 k instructions instead of 336 k.)
 fn bop_fused_all(kernel: &mut Kernel, rows: FusedRows, gamma_tau: [f32; 2], avg: &mut [f32]) {
     widest_simd!(bop_fused_all_body, (
         kernel: &mut Kernel = kernel,
