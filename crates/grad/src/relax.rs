@@ -846,14 +846,12 @@ impl Kernel {
                 } => DFused {
                     unary: false,
                     args: [row(a), row(b)],
-                    data: [data[0], data[1], data[2], data[3]].map(|v| v as u32),
                     vmask: vmask(&data),
                     dynamic: self.nodes[out].dynamic,
                 },
                 Op::Bool1 { out, a, data, .. } => DFused {
                     unary: true,
                     args: [row(a), row(a)],
-                    data: [data[0] as u32, data[1] as u32, 0, 0],
                     vmask: vmask(&data),
                     dynamic: self.nodes[out].dynamic,
                 },
@@ -1517,34 +1515,20 @@ impl Kernel {
                 c += 1;
             }
         }
+        // The dynamic ones op by op: `e` values per column.
         for f in self.dfused.iter().filter(|f| f.dynamic) {
-            let len = if f.dynamic { n * e } else { n };
             let src = |d: DRow| -> &[u32] {
-                if d.hole {
-                    &prog[d.off..][..len]
-                } else {
-                    &self.dvals[d.off..][..len]
-                }
+                let buf = if d.hole { prog } else { &self.dvals };
+                &buf[d.off..][..n * e]
             };
-            let t = f.data;
             let (x, y) = (src(f.args[0]), src(f.args[1]));
-            match (f.unary, f.dynamic) {
-                (_, false) => unreachable!("counted above"),
-                (false, true) => {
-                    for (o, (xs, ys)) in
-                        out.iter_mut().zip(x.chunks_exact(e).zip(y.chunks_exact(e)))
-                    {
-                        for (&x, &y) in xs.iter().zip(ys) {
-                            *o += violated(bool2_value(t, x, y));
-                        }
-                    }
-                }
-                (true, true) => {
-                    for (o, xs) in out.iter_mut().zip(x.chunks_exact(e)) {
-                        for &x in xs {
-                            *o += violated(bool1_value(t, x));
-                        }
-                    }
+            for (o, (xs, ys)) in out.iter_mut().zip(x.chunks_exact(e).zip(y.chunks_exact(e))) {
+                for (&x, &y) in xs.iter().zip(ys) {
+                    *o += if f.unary {
+                        violated1(f.vmask, x)
+                    } else {
+                        violated2(f.vmask, x, y)
+                    };
                 }
             }
         }
@@ -1866,9 +1850,7 @@ struct DFused {
     /// A `Bool1` (`args[1]` unused) or a `Bool2`.
     unary: bool,
     args: [DRow; 2],
-    /// Output value per table entry.
-    data: [u32; 4],
-    /// Bit `t` set: entry `t` is violated (by [`violated`]).
+    /// Bit `t` set: table entry `t` is violated (by [`violated`]).
     vmask: u32,
     dynamic: bool,
 }
@@ -1887,11 +1869,33 @@ fn vmask(data: &[usize]) -> u32 {
         .sum()
 }
 
-/// Adds to `out` (the first of the `B` columns from `c`) the violations of the static fused ops in `fused`
-/// (the dynamic ones are skipped), with their rows read from the program `prog` or from
-/// `dvals`. What [`violated`] of [`bool2_value`] or [`bool1_value`] counts, from the table's
-/// [`DFused::vmask`]: all the ops for a block of columns at once, the counts held in
-/// registers (a pass per op cost as much again in loop set-up as in the loop).
+/// What [`violated`] of [`bool1_value`] says, from the table's [`DFused::vmask`].
+#[inline(always)]
+fn violated1(vmask: u32, x: u32) -> u32 {
+    let bit = (vmask >> (x & 1)) & 1;
+    if x <= 1 {
+        bit
+    } else {
+        0
+    }
+}
+
+/// What [`violated`] of [`bool2_value`] says, from the table's [`DFused::vmask`].
+#[inline(always)]
+fn violated2(vmask: u32, x: u32, y: u32) -> u32 {
+    let bit = (vmask >> ((x << 1 | y) & 3)) & 1;
+    if (x | y) <= 1 {
+        bit
+    } else {
+        0
+    }
+}
+
+/// Adds to `out` (the first of the `B` columns from `c`) the violations of the static fused
+/// ops in `fused` (the dynamic ones are skipped), with their rows read from the program `prog`
+/// or from `dvals` ([`violated1`], [`violated2`]): all the ops for a block of columns at once,
+/// the counts held in registers (a pass per op cost as much again in loop set-up as in the
+/// loop).
 #[inline(always)]
 fn count_fused<const B: usize>(
     fused: &[DFused],
@@ -1912,15 +1916,12 @@ fn count_fused<const B: usize>(
         let x = src(f.args[0]);
         if f.unary {
             for k in 0..B {
-                let bit = (f.vmask >> (x[k] & 1)) & 1;
-                acc[k] += if x[k] <= 1 { bit } else { 0 };
+                acc[k] += violated1(f.vmask, x[k]);
             }
         } else {
             let y = src(f.args[1]);
             for k in 0..B {
-                let (x, y) = (x[k], y[k]);
-                let bit = (f.vmask >> ((x << 1 | y) & 3)) & 1;
-                acc[k] += if (x | y) <= 1 { bit } else { 0 };
+                acc[k] += violated2(f.vmask, x[k], y[k]);
             }
         }
     }

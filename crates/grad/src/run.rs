@@ -1080,7 +1080,6 @@ fn run_chunk_body(
     // when a step starts.
     let fuse = matches!(method, Method::Fmgd | Method::Temp | Method::Bop);
     let fused: Vec<bool> = layout.iter().map(|&(_, size)| fuse && size == 2).collect();
-    let all_fused = fused.iter().all(|&f| f);
     // The holes whose distributions and programs each step sets (`todo(step)`): every hole at
     // the first step, then the holes not fused (a loop over the list, not over every hole
     // testing `fused`: at K = 256 those tests were 2% of an FMGD step).
@@ -1409,7 +1408,7 @@ fn run_chunk_body(
                         adam.rows(a, &mut nn.params, &nn.grads, rc, n, None, None);
                     }
                     // (Nothing left when every hole was updated by its fused pass.)
-                    None if all_fused => {}
+                    None if unfused.is_empty() => {}
                     None => adam.rows(
                         a,
                         &mut theta,
